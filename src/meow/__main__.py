@@ -1,0 +1,3 @@
+from meow.cli import main
+
+raise SystemExit(main())

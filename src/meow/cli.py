@@ -1,0 +1,58 @@
+"""The `meow` command: one subcommand per stage. Thin: parse flags, call the Python API, map errors.
+
+Each stage module exposes `add_commands(subparsers)`; its parsers set `func=callable(args) -> int|None`.
+User mistakes raise `MeowError` and end as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from meow import __version__
+from meow.errors import MeowError
+
+COMMAND_MODULES = [
+    "meow.benchmark.commands",   # meow benchmark make
+    "meow.modeling.commands",    # meow train
+    "meow.invert.commands",      # meow invert
+    "meow.memo.commands",        # meow memo
+    "meow.unlearn.commands",     # meow unlearn, meow methods
+    "meow.evaluate.commands",    # meow eval, eval-nlu, eval-nlg, attack
+    "meow.report.commands",      # meow report
+    "meow.pipeline",             # meow demo
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meow", description="LLM unlearning with inverted facts (MEOW).")
+    parser.add_argument("--version", action="version", version=f"meow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MeowError as e:
+        print(f"meow {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"meow {args.command}: interrupted; finished work is saved and a re-run resumes it", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,18 @@
+"""User-facing errors: one line, no traceback, exit code 2."""
+
+
+class MeowError(Exception):
+    """A user mistake (bad file, bad option, missing input). The CLI prints it as one line and exits 2."""
+
+    def __init__(self, message: str):
+        super().__init__(message.strip().replace("\n", " "))
+
+
+def where(path: object, index: int | None = None, field: str | None = None) -> str:
+    """Format a location like `data.json: record 3: field 'answer'` for error messages."""
+    parts = [str(path)]
+    if index is not None:
+        parts.append(f"record {index}")
+    if field is not None:
+        parts.append(f"field '{field}'")
+    return ": ".join(parts)

@@ -1,0 +1,123 @@
+"""Load and save models: standard Hugging Face folders plus `meow.json` (prompt format and provenance)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meow import __version__
+from meow.errors import MeowError
+from meow.io import write_json
+from meow.modeling.prompt import PromptFormat
+
+META_FILE = "meow.json"
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass
+class LM:
+    """A model, its tokenizer and the prompt format it was trained with."""
+
+    model: Any
+    tokenizer: Any
+    fmt: PromptFormat = field(default_factory=PromptFormat)
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    def prompts(self, questions: list[str]) -> list[str]:
+        return [self.fmt.prompt(self.tokenizer, q) for q in questions]
+
+    def continuations(self, answers: list[str]) -> list[str]:
+        return [self.fmt.continuation(a) for a in answers]
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+
+def prepare_tokenizer(tokenizer: Any) -> Any:
+    """Make sure there is a pad token (EOS stands in, as is usual for causal LMs)."""
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    p = Path(path) / META_FILE
+    if not p.is_file():
+        return {}
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise MeowError(f"{p}: not valid JSON") from None
+
+
+def _torch_dtype(dtype: str) -> Any:
+    import torch
+
+    if dtype not in DTYPES:
+        raise MeowError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+    return "auto" if dtype == "auto" else getattr(torch, dtype)
+
+
+def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = None) -> LM:
+    """Load a causal LM from a local folder or a hub id; one-line MeowError if it cannot be loaded."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    name = str(path_or_id)
+    local = Path(name)
+    if local.exists() and not (local / "config.json").is_file() and not (local / "adapter_config.json").is_file():
+        raise MeowError(f"{name}: not a model folder (no config.json)")
+    meta = read_meta(local) if local.is_dir() else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        if (local / "adapter_config.json").is_file() and not (local / "config.json").is_file():
+            from peft import AutoPeftModelForCausalLM
+
+            model = AutoPeftModelForCausalLM.from_pretrained(name, dtype=_torch_dtype(dtype))
+        else:
+            model = AutoModelForCausalLM.from_pretrained(name, dtype=_torch_dtype(dtype))
+    except MeowError:
+        raise
+    except Exception as e:  # transformers raises many types (OSError, ValueError, HFValidationError...)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise MeowError(f"{name}: could not load model ({type(e).__name__}: {first})") from None
+    if device:
+        model.to(device)
+    model.eval()
+    fmt = PromptFormat(**meta["format"]) if "format" in meta else PromptFormat.for_tokenizer(tokenizer)
+    return LM(model, prepare_tokenizer(tokenizer), fmt, meta, name)
+
+
+def save_lm(lm: LM, out_dir: str | Path, meta: dict[str, Any] | None = None, model: Any = None) -> Path:
+    """Write the HF folder and meow.json into a temporary sibling, then move it into place (atomic for readers).
+
+    An existing `out_dir` is replaced only once the new folder is complete.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp"))
+    try:
+        (model or lm.model).save_pretrained(tmp)
+        lm.tokenizer.save_pretrained(tmp)
+        full_meta = {**lm.meta, **(meta or {}), "format": lm.fmt.to_dict(), "meow_version": __version__}
+        write_json(tmp / META_FILE, full_meta)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    lm.meta, lm.path = full_meta, str(out)
+    logging.getLogger(__name__).info("saved model to %s", out)
+    return out

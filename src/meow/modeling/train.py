@@ -1,0 +1,75 @@
+"""`meow train`: fine-tune a model (from scratch with `--init tiny`, or any HF causal LM) on QA records."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from meow.data import load_records
+from meow.errors import MeowError
+from meow.modeling.lm import LM, load_lm, prepare_tokenizer, save_lm
+from meow.modeling.prompt import PromptFormat
+from meow.modeling.tiny import TinyConfig, build_tiny_model, record_texts, train_tokenizer
+from meow.modeling.training import TrainConfig, train_qa
+
+
+def tokenizer_corpus(data: str | Path, split: str | None) -> list[str]:
+    """All text in the data folder (every split), so models trained on different splits share one tokenizer."""
+    p = Path(data)
+    if p.is_dir():
+        texts: list[str] = []
+        for f in sorted(p.iterdir()):
+            if f.suffix in (".json", ".jsonl") and f.name != "benchmark.json":
+                texts += record_texts(load_records(f))
+        return texts
+    return record_texts(load_records(data, split))
+
+
+def new_tiny_lm(corpus: list[str], tiny: TinyConfig, seed: int, tokenizer_from: str | None = None) -> LM:
+    if tokenizer_from:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_from)
+    else:
+        tokenizer = train_tokenizer(corpus, tiny.vocab_size)
+    tokenizer = prepare_tokenizer(tokenizer)
+    return LM(build_tiny_model(tokenizer, tiny, seed), tokenizer, PromptFormat("plain"))
+
+
+def train(data: str, split: str | None, out: str, model: str | None = None, init: str | None = None,
+          cfg: TrainConfig | None = None, tiny: TinyConfig | None = None, tokenizer_from: str | None = None,
+          force: bool = False) -> tuple[LM, dict[str, Any]]:
+    """Train and save; returns the model and a summary (time, loss, rows)."""
+    if (model is None) == (init is None):
+        raise MeowError("give exactly one of --model PATH_OR_ID or --init tiny")
+    if init not in (None, "tiny"):
+        raise MeowError(f"unknown --init {init!r}; the only from-scratch model is 'tiny'")
+    out_path = Path(out)
+    if out_path.exists() and any(out_path.iterdir()) and not force:
+        raise MeowError(f"{out}: already exists and is not empty; pass --force to replace it")
+    records = load_records(data, split)
+    cfg = cfg or TrainConfig()
+    tiny = tiny or TinyConfig()
+    start = time.time()
+    lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from) if init else load_lm(model)
+    work = out_path.parent / f".{out_path.name}.trainer"
+    metrics = train_qa(lm, records, cfg, work)
+    seconds = time.time() - start
+    meta = {
+        "made_by": "meow train",
+        "base_model": model or "tiny (from scratch)",
+        "data": str(data),
+        "split": split,
+        "records": len(records),
+        "train_config": asdict(cfg),
+        "tiny_config": asdict(tiny) if init else None,
+        "train_seconds": round(seconds, 1),
+        "train_loss": metrics.get("train_loss"),
+    }
+    save_lm(lm, out_path, meta)
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    return lm, meta

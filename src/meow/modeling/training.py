@@ -1,0 +1,106 @@
+"""Fine-tune a causal LM on question/answer pairs (loss on answer tokens only), on the transformers Trainer.
+
+The same Trainer plumbing carries the unlearning methods, so `accelerate launch` (DDP, DeepSpeed, FSDP) works for both.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meow.modeling.encoding import QACollator, encode
+from meow.modeling.lm import LM
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass
+class TrainConfig:
+    """Fine-tuning hyperparameters. `meow train --init tiny` uses TINY_DEFAULTS, pretrained models HF_DEFAULTS."""
+
+    epochs: float = field(default=5.0, metadata={"help": "passes over the data"})
+    lr: float = field(default=1e-5, metadata={"help": "peak learning rate (AdamW)"})
+    batch_size: int = field(default=16, metadata={"help": "rows per device per step"})
+    grad_accum: int = field(default=1, metadata={"help": "gradient accumulation steps"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup_ratio: float = field(default=0.0, metadata={"help": "share of steps spent warming up"})
+    scheduler: str = field(default="linear", metadata={"help": "learning-rate schedule (transformers names)"})
+    max_length: int = field(default=512, metadata={"help": "truncate rows to this many tokens"})
+    precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | fp16"})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
+    seed: int = field(default=0, metadata={"help": "random seed"})
+
+
+TINY_DEFAULTS = {"epochs": 25.0, "lr": 3e-3, "batch_size": 16, "weight_decay": 0.0}
+HF_DEFAULTS = {"epochs": 5.0, "lr": 1e-5, "batch_size": 4, "grad_accum": 4, "warmup_ratio": 0.2}
+
+
+def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: int, **extra: Any) -> Any:
+    """TrainingArguments for a quiet, checkpoint-free run (the final model is saved by meow)."""
+    from transformers import TrainingArguments
+
+    if cfg.precision not in PRECISIONS:
+        from meow.errors import MeowError
+
+        raise MeowError(f"unknown precision {cfg.precision!r}; choose from {', '.join(PRECISIONS)}")
+    total = max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    args = {
+        "output_dir": str(out_dir),
+        "num_train_epochs": cfg.epochs,
+        "learning_rate": cfg.lr,
+        "per_device_train_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.grad_accum,
+        "weight_decay": cfg.weight_decay,
+        "warmup_steps": round(cfg.warmup_ratio * total),
+        "lr_scheduler_type": cfg.scheduler,
+        "bf16": cfg.precision == "bf16",
+        "fp16": cfg.precision == "fp16",
+        "activation_checkpointing": cfg.gradient_checkpointing,
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "save_strategy": "no",
+        "eval_strategy": "no",
+        "report_to": "none",
+        "logging_strategy": "steps",
+        "logging_steps": max(1, total // 20),
+        "remove_unused_columns": False,
+        "dataloader_num_workers": 0,
+        "disable_tqdm": False,
+    }
+    args.update(extra)
+    return TrainingArguments(**args)
+
+
+def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_key: str = "answer") -> list[dict]:
+    special = not lm.fmt.prompt_has_special_tokens
+    return [
+        encode(lm.tokenizer, lm.fmt.prompt(lm.tokenizer, r["question"]), lm.fmt.continuation(r[answer_key]),
+               add_eos=True, max_length=max_length, prompt_special=special)
+        for r in records
+    ]
+
+
+def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path) -> dict[str, Any]:
+    """Next-token loss on answer tokens of every record; returns the Trainer's final metrics."""
+    from transformers import Trainer, set_seed
+
+    set_seed(cfg.seed)
+    rows = encode_records(lm, records, cfg.max_length)
+    world = _world_size()
+    steps = math.ceil(len(rows) / (cfg.batch_size * world * cfg.grad_accum))
+    args = training_arguments(cfg, work_dir, steps)
+    lm.model.train()
+    trainer = Trainer(model=lm.model, args=args, train_dataset=rows, data_collator=QACollator(lm.tokenizer.pad_token_id))
+    result = trainer.train()
+    lm.model.eval()
+    logging.getLogger(__name__).info("training finished: %s", result.metrics)
+    return {**result.metrics, "config": asdict(cfg), "rows": len(rows)}
+
+
+def _world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
