@@ -1,0 +1,47 @@
+"""Shared, session-scoped tiny fixtures: a small built-in benchmark and a tiny Llama that memorised it.
+
+Built once per test process (about 15 s); tests must not modify them in place (copy the model first).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+TINY_BENCH = {"authors": 10, "qa_per_author": 6, "seed": 0, "background": 6}
+TINY_MODEL = {"hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 256, "vocab_size": 600}
+TINY_TRAIN = {"epochs": 30.0, "lr": 5e-3, "batch_size": 16, "weight_decay": 0.0, "seed": 0}
+
+
+@pytest.fixture(scope="session")
+def tiny_bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from meow.benchmark import make_benchmark
+
+    out = tmp_path_factory.mktemp("bench") / "tiny"
+    make_benchmark(out, **TINY_BENCH)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from meow.modeling.tiny import TinyConfig
+    from meow.modeling.train import train
+    from meow.modeling.training import TrainConfig
+
+    out = tmp_path_factory.mktemp("models") / "target"
+    train(str(tiny_bench_dir), "full", str(out), init="tiny", cfg=TrainConfig(**TINY_TRAIN),
+          tiny=TinyConfig(**TINY_MODEL))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_model_dir: Path):
+    from meow.modeling import load_lm
+
+    return load_lm(tiny_model_dir)

@@ -1,0 +1,128 @@
+import math
+
+import pytest
+import torch
+
+from meow.errors import MeowError
+from meow.modeling import IGNORE, LM, PromptFormat, collate, encode, generate, load_lm, save_lm, score
+from meow.modeling.tiny import TinyConfig, build_tiny_model, train_tokenizer
+
+TEXTS = [f"Question: Who wrote book {i}?\nAnswer: Book {i} was written by author number {i * 7}." for i in range(30)]
+
+
+@pytest.fixture(scope="module")
+def raw_lm() -> LM:
+    """An untrained tiny model: mechanics only (random weights give varied, non-trivial outputs)."""
+    tok = train_tokenizer(TEXTS, vocab_size=300)
+    model = build_tiny_model(tok, TinyConfig(hidden_size=32, layers=2, heads=2, intermediate_size=64), seed=1)
+    return LM(model.eval(), tok, PromptFormat("plain"))
+
+
+def test_plain_prompt_format():
+    fmt = PromptFormat("plain")
+    assert fmt.prompt(None, "Who?") == "Question: Who?\nAnswer:"
+    assert fmt.continuation("Me.") == " Me."
+
+
+def test_encode_masks_prompt_and_appends_eos(raw_lm):
+    tok = raw_lm.tokenizer
+    enc = encode(tok, "Question: Who?\nAnswer:", " Me.", add_eos=True)
+    p = tok("Question: Who?\nAnswer:")["input_ids"]
+    assert p[0] == tok.bos_token_id
+    assert enc["input_ids"][: len(p)] == p
+    assert enc["labels"][: len(p)] == [IGNORE] * len(p)
+    assert enc["labels"][len(p):] == enc["input_ids"][len(p):]
+    assert enc["input_ids"][-1] == tok.eos_token_id
+    assert tok.decode(enc["input_ids"][len(p):-1]) == " Me."
+
+
+def test_collate_pads_right_and_left():
+    feats = [{"input_ids": [5, 6, 7], "labels": [IGNORE, 6, 7]}, {"input_ids": [8], "labels": [8]}]
+    right = collate(feats, pad_id=0)
+    assert right["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert right["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert right["labels"].tolist() == [[IGNORE, 6, 7], [8, IGNORE, IGNORE]]
+    left = collate(feats, pad_id=0, left=True)
+    assert left["input_ids"].tolist() == [[5, 6, 7], [0, 0, 8]]
+    assert left["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
+
+
+def reference_logprobs(lm: LM, prompt: str, continuation: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pair, no padding: log p of each continuation token, straight from the model."""
+    tok = lm.tokenizer
+    p = tok(prompt)["input_ids"]
+    c = tok(continuation, add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([p + c])
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.model(ids).logits[0].float(), -1)
+    rows = [logp[len(p) - 1 + t] for t in range(len(c))]
+    return torch.stack([r[c[t]] for t, r in enumerate(rows)]), torch.stack([r.argmax() == c[t] for t, r in enumerate(rows)])
+
+
+def test_batched_score_equals_one_at_a_time(raw_lm):
+    prompts = raw_lm.prompts([f"Who wrote book {i}?" for i in range(7)])
+    conts = raw_lm.continuations([f"Book {i} was written by author number {i * 7}." + " extra" * (i % 3)
+                                  for i in range(7)])
+    batched = score(raw_lm, prompts, conts, batch_size=3, stats=True)
+    for p, c, s in zip(prompts, conts, batched):
+        lp, hits = reference_logprobs(raw_lm, p, c)
+        assert torch.allclose(s.logprobs, lp, atol=1e-4)
+        assert torch.equal(s.hits, hits)
+        assert s.mean_nll == pytest.approx(float(-lp.mean()), abs=1e-4)
+        assert (s.sigma >= 0).all() and (s.mu <= 0).all()
+
+
+def test_min_k_plus_plus_stats_match_definition(raw_lm):
+    (s,) = score(raw_lm, raw_lm.prompts(["Who wrote book 1?"]), raw_lm.continuations(["Book 1."]), stats=True)
+    tok = raw_lm.tokenizer
+    p = tok(raw_lm.prompts(["Who wrote book 1?"])[0])["input_ids"]
+    with torch.no_grad():
+        logp = torch.log_softmax(raw_lm.model(torch.tensor([p + tok(" Book 1.", add_special_tokens=False)["input_ids"]])).logits[0], -1)
+    row = logp[len(p) - 1]
+    mu = float((row.exp() * row).sum())
+    var = float((row.exp() * (row - mu) ** 2).sum())
+    assert float(s.mu[0]) == pytest.approx(mu, abs=1e-4)
+    assert float(s.sigma[0]) == pytest.approx(math.sqrt(var), abs=1e-4)
+
+
+def reference_greedy(lm: LM, prompt: str, max_new_tokens: int) -> str:
+    tok = lm.tokenizer
+    ids = tok(prompt)["input_ids"]
+    new: list[int] = []
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            nxt = int(lm.model(torch.tensor([ids + new])).logits[0, -1].argmax())
+            if nxt == tok.eos_token_id:
+                break
+            new.append(nxt)
+    return tok.decode(new, skip_special_tokens=True).strip()
+
+
+def test_batched_generation_equals_one_at_a_time(raw_lm):
+    prompts = raw_lm.prompts([f"Who wrote book {i}?" + " Really?" * (i % 4) for i in range(6)])
+    batched = generate(raw_lm, prompts, max_new_tokens=12, batch_size=4)
+    assert batched == [reference_greedy(raw_lm, p, 12) for p in prompts]
+
+
+def test_save_and_reload_with_plain_transformers(raw_lm, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = save_lm(raw_lm, tmp_path / "m", {"made_by": "test"})
+    model = AutoModelForCausalLM.from_pretrained(out)
+    tok = AutoTokenizer.from_pretrained(out)
+    ids = tok("Question: Who wrote book 3?", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.allclose(model(ids).logits, raw_lm.model(ids).logits, atol=1e-5)
+    again = load_lm(out)
+    assert again.fmt == PromptFormat("plain") and again.meta["made_by"] == "test"
+
+
+def test_load_errors_are_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MeowError, match="not a model folder"):
+        load_lm(tmp_path / "empty")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    with pytest.raises(MeowError, match="could not load model") as err:
+        load_lm(tmp_path / "broken")
+    assert "\n" not in str(err.value)
