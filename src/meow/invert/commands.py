@@ -1,7 +1,86 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`meow invert`: N inverted answers per question/answer record (MEOW step 1)."""
+
+from __future__ import annotations
 
 import argparse
+from typing import Any
+
+GENERAL = ("data", "split", "out", "backend", "n", "seed", "cache", "max_asks")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    from meow.invert import INVERTERS
+
+    p = sub.add_parser(
+        "invert", help="write N inverted answers (same form, contradicted key fact) per record",
+        description="For each record, N answers that keep the form of the original answer but contradict its key "
+        "fact, in the list field `inverted_answers` (every input field is kept). Backends: rules (offline, "
+        "deterministic), openai (any OpenAI-compatible server), hf (a local transformers model). Writes OUT, "
+        "OUT.summary.json, OUT.config.yaml and, for LLM backends, a reply cache that makes a re-run resume.")
+    p.add_argument("--data", help="records file (JSON list or JSON Lines), or a folder together with --split")
+    p.add_argument("--split", default=None, help="split name inside --data (e.g. forget10)")
+    p.add_argument("--out", help="output records file (.json or .jsonl); never the input file")
+    p.add_argument("--backend", choices=INVERTERS.names(), help="how inverted answers are made")
+    p.add_argument("--n", type=int, default=None, help="inverted answers per record (default: 4)")
+    p.add_argument("--seed", type=int, default=None, help="seed for choices and sampling (default: 0)")
+    p.add_argument("--cache", default=None, help="reply cache, JSON Lines (default: OUT.cache.jsonl)")
+    p.add_argument("--max-asks", type=int, default=None,
+                   help="LLM backends: asks per record at most, re-asking when fewer than N were valid (default: 2)")
+    p.add_argument("--config", default=None, help="YAML file of these options (flags override it)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    llm = p.add_argument_group("openai and hf backends")
+    llm.add_argument("--model", default=None, help="openai: model name served; hf: model folder or hub id")
+    llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 0.9)")
+    api = p.add_argument_group("openai backend")
+    api.add_argument("--base-url", default=None, help="server URL up to /v1 (default: https://api.openai.com/v1)")
+    api.add_argument("--api-key-env", default=None,
+                     help="environment variable holding the API key (default: OPENAI_API_KEY; unset = no key)")
+    api.add_argument("--max-tokens", type=int, default=None, help="reply length limit (default: 512)")
+    api.add_argument("--concurrency", type=int, default=None, help="requests in flight at most (default: 8)")
+    api.add_argument("--timeout", type=float, default=None, help="seconds to wait for a reply (default: 60)")
+    api.add_argument("--max-retries", type=int, default=None,
+                     help="retries of a request after 429, 5xx, timeouts, connection errors (default: 5)")
+    api.add_argument("--backoff", type=float, default=None,
+                     help="first retry wait in seconds, doubled each retry, plus jitter (default: 1)")
+    api.add_argument("--max-backoff", type=float, default=None, help="longest wait between retries (default: 60)")
+    hf = p.add_argument_group("hf backend")
+    hf.add_argument("--max-new-tokens", type=int, default=None, help="tokens generated per reply (default: 256)")
+    hf.add_argument("--batch-size", type=int, default=None, help="prompts per generation batch (default: 16)")
+    hf.add_argument("--dtype", default=None, help="auto, float32, bfloat16 or float16 (default: auto)")
+    hf.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: as loaded)")
+    p.set_defaults(func=run_invert)
+
+
+BACKEND_OPTIONS = ("model", "temperature", "base_url", "api_key_env", "max_tokens", "concurrency", "timeout",
+                   "max_retries", "backoff", "max_backoff", "max_new_tokens", "batch_size", "dtype", "device")
+
+
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    """defaults < --config YAML < flags."""
+    from meow.config import load_yaml
+    from meow.errors import MeowError
+
+    values: dict[str, Any] = {"n": 4, "seed": 0, "max_asks": 2}
+    if args.config:
+        loaded = {k.replace("-", "_"): v for k, v in load_yaml(args.config).items()}
+        unknown = sorted(set(loaded) - set(GENERAL) - set(BACKEND_OPTIONS))
+        if unknown:
+            raise MeowError(f"{args.config}: unknown option(s) {', '.join(unknown)}")
+        values.update(loaded)
+    values.update({k: v for k in (*GENERAL, *BACKEND_OPTIONS) if (v := getattr(args, k, None)) is not None})
+    for name in ("data", "out", "backend"):
+        if not values.get(name):
+            raise MeowError(f"--{name} is required (as a flag or in --config)")
+    return values
+
+
+def run_invert(args: argparse.Namespace) -> int:
+    from meow.invert import format_summary, invert_file
+    from meow.invert.api import side_path
+
+    values = options(args)
+    general = {k: values.pop(k) for k in GENERAL if k in values}
+    summary = invert_file(**general, progress=not args.no_progress, **values)
+    print(format_summary(summary))
+    print(f"wrote {general['out']} and {side_path(general['out'], '.summary.json')}")
+    return 0

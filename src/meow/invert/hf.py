@@ -1,0 +1,84 @@
+"""`hf` inverter: a local transformers causal LM (folder or hub id) writes the inverted answers.
+
+The METHOD.md instruction goes through the tokenizer's chat template (system + user message; merged into
+one user message when the template has no system role), or, without a template, a plain prompt. Generation
+is batched by `meow.modeling.generate`; each batch is sampled with its own seed (seed, attempt, batch start)
+and its replies are handed back (and cached) as soon as the batch is done. The model is loaded only when
+some request is not already in the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from meow.errors import MeowError
+from meow.invert.base import INVERTERS, Reply, Request
+
+PLAIN_TEMPLATE = "{system}\n\n{user}\nAnswers:\n"
+
+
+def build_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """Chat template when the tokenizer has one, else a plain instruction prompt."""
+    if getattr(tokenizer, "chat_template", None):
+        try:
+            return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except Exception:  # e.g. templates that reject a system role
+            merged = [{"role": "user", "content": "\n\n".join(m["content"] for m in messages)}]
+            return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+    system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+    user = "\n".join(m["content"] for m in messages if m["role"] != "system")
+    return PLAIN_TEMPLATE.format(system=system, user=user)
+
+
+@INVERTERS.register("hf")
+@dataclass
+class HFInverter:
+    """Sampled answers from a local causal LM (module docstring)."""
+
+    name: ClassVar[str] = "hf"
+    cacheable: ClassVar[bool] = True
+    model: str | None = None
+    temperature: float = 0.9
+    max_new_tokens: int = 256
+    batch_size: int = 16
+    dtype: str = "auto"
+    device: str | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise MeowError("the hf backend needs --model (a model folder or hub id)")
+        if self.batch_size < 1 or self.max_new_tokens < 1:
+            raise MeowError("--batch-size and --max-new-tokens must be at least 1")
+        self._lm: Any = None
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": str(self.model), "temperature": self.temperature, "max_new_tokens": self.max_new_tokens,
+                "seed": self.seed}
+
+    def prepare(self, records: list[dict]) -> None:
+        pass
+
+    def lm(self) -> Any:
+        if self._lm is None:
+            from meow.modeling import load_lm
+
+            self._lm = load_lm(self.model, dtype=self.dtype, device=self.device)
+        return self._lm
+
+    def run(self, requests: list[Request]) -> Iterator[tuple[Request, Reply]]:
+        if not requests:
+            return
+        from meow.modeling import generate
+
+        lm = self.lm()
+        for start in range(0, len(requests), self.batch_size):
+            chunk = requests[start:start + self.batch_size]
+            prompts = [build_prompt(lm.tokenizer, r.messages) for r in chunk]
+            seed = self.seed + 1_000_003 * chunk[0].attempt + start
+            texts = generate(lm, prompts, max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                             temperature=self.temperature, seed=seed)
+            for req, text in zip(chunk, texts):
+                yield req, Reply(text=text)
