@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
+# Two pytest workers share two cores: one torch thread each avoids the thread fight that made tiny-model
+# training 10-30x slower when both ran at once.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+import torch
+
+torch.set_num_threads(1)
 
 TINY_BENCH = {"authors": 10, "qa_per_author": 6, "seed": 0, "background": 6}
 TINY_MODEL = {"hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 256, "vocab_size": 600}

@@ -1,1 +1,29 @@
+"""Evaluation of (unlearned) models: TOFU metrics, memorisation, membership inference and fluency.
 
+    from meow.evaluate import EvalConfig, evaluate, load_splits, load_eval, forget_quality
+    splits, sources, _ = load_splits("data/tofu", "forget10")
+    result = evaluate(lm, splits, retain_eval="runs/retain_eval", cfg=EvalConfig(max_new_tokens=64))
+    result.summary["forget_quality"]["value"], result.value("model_utility")
+
+The JSON layout of eval.json / summary.json is documented in `meow.evaluate.evaluator`. Metrics live in registries
+(`METRICS`, `SUMMARIES`, `ATTACKS`); see `meow.evaluate.base` for how to add one.
+"""
+
+from meow.evaluate.base import METRICS, SPLITS, SUMMARIES, Scored, metric, summary
+from meow.evaluate.evaluator import (
+    EvalConfig,
+    EvalResult,
+    check_splits,
+    evaluate,
+    forget_quality,
+    load_eval,
+    load_splits,
+    split_files,
+    summarize,
+)
+from meow.evaluate.mia import ATTACKS, attack
+
+__all__ = [
+    "ATTACKS", "METRICS", "SPLITS", "SUMMARIES", "EvalConfig", "EvalResult", "Scored", "attack", "check_splits",
+    "evaluate", "forget_quality", "load_eval", "load_splits", "metric", "split_files", "summarize", "summary",
+]

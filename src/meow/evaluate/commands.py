@@ -1,7 +1,128 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`meow eval` (and, from other issues, eval-nlu, eval-nlg, attack)."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
+
+from meow.config import add_arguments
+from meow.evaluate.evaluator import EvalConfig
+
+SKIP_FLAGS = {"generation": "greedy generation (and so ROUGE-L, key facts, fluency)",
+              "memorisation": "exact memorisation and extraction strength",
+              "mia": "membership inference", "fluency": "fluency (Rep-3, Brunet, Honore, perplexity, LS)"}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    add_eval(sub)
+
+
+def add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval", help="TOFU metrics (forget quality, model utility), memorisation, MIA and fluency of a model",
+        description="Per question: NLL of answer / paraphrase / perturbed answers, probability, greedy generation, "
+        "ROUGE-L recall, truth ratio, key-fact hit, exact memorisation, extraction strength, MIA scores, fluency. "
+        "Writes eval.json (per question), summary.json (aggregates) and config.json into --out.")
+    p.add_argument("--model", required=True, help="model folder or hub id")
+    data = p.add_argument_group("data (a folder of TOFU-named files and/or explicit files)")
+    data.add_argument("--data", default=None, help="folder holding forgetXX_perturbed, retain_perturbed, "
+                      "real_authors_perturbed, world_facts_perturbed, holdoutXX (.json/.jsonl), or a hub id")
+    data.add_argument("--forget-split", default="forget10", help="forget split name inside --data (default: forget10)")
+    for flag, what in (("--forget", "forget set (question, answer, paraphrased_answer, perturbed_answer)"),
+                       ("--retain", "retain set (as the forget set)"),
+                       ("--real-authors", "real-authors set (question, answer, perturbed_answer)"),
+                       ("--world-facts", "world-facts set (question, answer, perturbed_answer)"),
+                       ("--holdout", "held-out set for membership inference (question, answer)")):
+        data.add_argument(flag, default=None, metavar="FILE", help=f"{what}; overrides --data")
+    p.add_argument("--out", required=True, help="output folder for eval.json, summary.json, config.json")
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--retain-eval", default=None, metavar="DIR",
+                     help="the retain model's `meow eval` folder (for forget quality and PrivLeak)")
+    ref.add_argument("--retain-model", default=None, metavar="DIR",
+                     help="the retain model: its forget/holdout values are computed first (saved in OUT/retain_model)")
+    p.add_argument("--fluency-model", default=None, metavar="DIR",
+                   help="model that scores the perplexity of generations (default: the evaluated model)")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
+    p.add_argument("--config", default=None, help="YAML file of evaluation options")
+    opts = p.add_argument_group("evaluation options")
+    add_arguments(opts, EvalConfig, exclude=tuple(SKIP_FLAGS))
+    for name, what in SKIP_FLAGS.items():
+        opts.add_argument(f"--no-{name}", dest=name, action="store_const", const=False, default=None,
+                          help=f"skip {what}")
+    p.set_defaults(func=run_eval)
+
+
+def _check_out(out: Path, inputs: list[str | None]) -> None:
+    """Refuse an output folder that would overwrite an input (a model folder's config.json, a data file)."""
+    from meow.errors import MeowError
+
+    written = {(out / n).resolve() for n in ("eval.json", "summary.json", "config.json")}
+    for item in filter(None, inputs):
+        p = Path(item)
+        if not p.exists():
+            continue
+        if p.resolve() == out.resolve() or p.resolve() in written:
+            raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    from meow import __version__
+
+    out = {"meow": __version__, "python": platform.python_version()}
+    for pkg in ("torch", "transformers", "rouge-score", "scipy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import dataclasses
+    import gc
+
+    from rich.console import Console
+
+    from meow.config import overrides_from_args, resolve
+    from meow.evaluate.base import FORGET, HOLDOUT
+    from meow.evaluate.evaluator import check_splits, evaluate, load_eval, load_splits
+    from meow.evaluate.table import print_summary
+    from meow.modeling import load_lm
+
+    console = Console()
+    cfg = resolve(EvalConfig, args.config, overrides_from_args(args, EvalConfig))
+    files = {"forget": args.forget, "retain": args.retain, "real_authors": args.real_authors,
+             "world_facts": args.world_facts, "holdout": args.holdout}
+    splits, sources, absent = load_splits(args.data, args.forget_split, files)
+    check_splits(splits, sources)
+    out = Path(args.out)
+    _check_out(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()])
+    retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
+    if args.retain_model:
+        retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
+        console.print(f"retain model {args.retain_model}: scoring the forget and holdout sets")
+        sub = {s: splits[s] for s in (FORGET, HOLDOUT) if s in splits}
+        retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,
+                                                                        fluency=False),
+                               sources={s: sources[s] for s in sub})
+        retain_eval.save(out / "retain_model", {"command": "eval (retain model: forget and holdout only)",
+                                                "model": args.retain_model, "files": {s: sources[s] for s in sub},
+                                                "dtype": args.dtype, "versions": _versions()})
+        del retain_lm
+        gc.collect()
+    fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
+    result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent)
+    config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,
+              "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
+              "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
+              "device": args.device, "options": dataclasses.asdict(cfg), "versions": _versions()}
+    result.save(out, config)
+    print_summary(result.summary, console)
+    console.print(f"wrote {out / 'eval.json'}, {out / 'summary.json'}, {out / 'config.json'}")
+    return 0

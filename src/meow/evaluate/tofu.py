@@ -1,0 +1,195 @@
+"""TOFU metrics (Maini et al., 2024; METHOD.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
+accuracy, model utility and forget quality.
+
+Probabilities are per-token normalised: P(a|q) = exp(-mean token NLL of a given q).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from meow.evaluate.base import (
+    FORGET,
+    OPTION_SPLITS,
+    REAL_AUTHORS,
+    RETAIN,
+    TOFU_SPLITS,
+    WORLD_FACTS,
+    Scored,
+    describe,
+    finite,
+    metric,
+    missing,
+    summary,
+)
+
+UTILITY_SPLITS = (RETAIN, REAL_AUTHORS, WORLD_FACTS)
+UTILITY_METRICS = ("probability", "rouge_l_recall", "truth_ratio")
+
+
+# ---------------------------------------------------------------- pure functions (numbers in, numbers out)
+
+def probability(nll_answer: float) -> float:
+    """P(a|q) = exp(-NLL(a)), NLL the mean token negative log-likelihood."""
+    return math.exp(-nll_answer)
+
+
+def option_probability(nll_answer: float, nll_perturbed: Sequence[float]) -> float:
+    """P(true) / (P(true) + sum_i P(perturbed_i)), each P = exp(-mean token NLL) (TOFU, real authors/world facts)."""
+    p_true = math.exp(-nll_answer)
+    return p_true / (p_true + sum(math.exp(-x) for x in nll_perturbed))
+
+
+def truth_ratio(nll_paraphrased: float, nll_perturbed: Sequence[float]) -> float:
+    """R = P_pert / P(paraphrased|q), P_pert = exp(-mean_i NLL(perturbed_i)) the geometric mean of the perturbed
+    answers' per-token probabilities; so R = exp(NLL(paraphrased) - mean_i NLL(perturbed_i)).
+    """
+    return math.exp(nll_paraphrased - sum(nll_perturbed) / len(nll_perturbed))
+
+
+def truth_ratio_forget(ratios: Sequence[float]) -> float:
+    """Forget set: mean(min(R, 1/R)); 1 when paraphrase and perturbed answers are equally likely."""
+    return sum(min(r, 1 / r) for r in ratios) / len(ratios)
+
+
+def truth_ratio_kept(ratios: Sequence[float]) -> float:
+    """Retain / real authors / world facts: mean(max(0, 1 - R)); high when the true answer is preferred."""
+    return sum(max(0.0, 1 - r) for r in ratios) / len(ratios)
+
+
+@functools.lru_cache(maxsize=1)
+def _rouge_scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l_recall(generation: str, answer: str) -> float:
+    """ROUGE-L recall = LCS(generation, answer) / len(answer) in words (rouge_score, use_stemmer=True, as TOFU)."""
+    return float(_rouge_scorer().score(answer, generation)["rougeL"].recall)
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lowercase, split on whitespace, strip punctuation at each word's edges, drop words left empty."""
+    out = []
+    for word in text.lower().split():
+        start, end = 0, len(word)
+        while start < end and unicodedata.category(word[start]).startswith("P"):
+            start += 1
+        while end > start and unicodedata.category(word[end - 1]).startswith("P"):
+            end -= 1
+        if start < end:
+            out.append(word[start:end])
+    return out
+
+
+def states_fact(generation: str, fact: str) -> bool:
+    """Key-fact hit: the normalised fact occurs as a run of whole words in the normalised generation."""
+    gen, key = normalise_words(generation), normalise_words(fact)
+    if not key:
+        return False
+    n = len(key)
+    return any(gen[i : i + n] == key for i in range(len(gen) - n + 1))
+
+
+def harmonic_mean(values: Sequence[float]) -> float:
+    """n / sum(1/x); 0 if any value is 0 (TOFU's model utility collapses when one component does)."""
+    if any(v <= 0 for v in values):
+        return 0.0
+    return len(values) / sum(1 / v for v in values)
+
+
+def ks_test(sample: Sequence[float], reference: Sequence[float]) -> tuple[float, float]:
+    """Two-sample Kolmogorov-Smirnov test (scipy.stats.ks_2samp): (statistic, p-value)."""
+    from scipy.stats import ks_2samp
+
+    res = ks_2samp(list(sample), list(reference))
+    return float(res.statistic), float(res.pvalue)
+
+
+# ---------------------------------------------------------------- per-question metrics
+
+@metric("probability", group="tofu", splits=TOFU_SPLITS)
+def _probability(q: Scored) -> float:
+    """Mean per-question probability: exp(-NLL(answer)); real authors / world facts: P(true) / (P(true) + sum P(perturbed))."""
+    if q.split in OPTION_SPLITS:
+        return option_probability(q.answer.mean_nll, [s.mean_nll for s in q.perturbed])
+    return probability(q.answer.mean_nll)
+
+
+@metric("rouge_l_recall", group="tofu", splits=TOFU_SPLITS, label="ROUGE-L recall", needs=("generation",))
+def _rouge(q: Scored) -> float:
+    """Mean ROUGE-L recall of the greedy generation against the answer (stemmed, as TOFU)."""
+    return rouge_l_recall(q.generation or "", q.record["answer"])
+
+
+def _truth_ratio_aggregate(records: list[dict[str, Any]], split: str) -> float | None:
+    ratios = finite([r.get("truth_ratio") for r in records])
+    if not ratios:
+        return None
+    return truth_ratio_forget(ratios) if split == FORGET else truth_ratio_kept(ratios)
+
+
+@metric("truth_ratio", group="tofu", splits=TOFU_SPLITS, aggregate=_truth_ratio_aggregate)
+def _truth_ratio(q: Scored) -> float:
+    """Truth ratio R = P_pert / P(paraphrased|q) (geometric mean over perturbed answers), reported as mean(min(R, 1/R)) on forget and mean(max(0, 1 - R)) elsewhere; records hold R."""
+    assert q.paraphrased is not None
+    return truth_ratio(q.paraphrased.mean_nll, [s.mean_nll for s in q.perturbed])
+
+
+@metric("fact_hit", group="tofu", splits=TOFU_SPLITS, label="key-fact accuracy", needs=("generation",))
+def _fact_hit(q: Scored) -> bool | None:
+    """Key-fact accuracy: share of greedy generations stating the record's `fact` (lowercased, whitespace collapsed, punctuation stripped at word edges)."""
+    fact = q.record.get("fact")
+    return states_fact(q.generation or "", fact) if fact else None
+
+
+# ---------------------------------------------------------------- cross-split summaries
+
+def truth_ratios(ev: dict[str, Any]) -> list[float]:
+    """Per-question forget-set truth ratios R from an eval.json dict."""
+    return finite([r.get("truth_ratio") for r in ev.get("splits", {}).get(FORGET, {}).get("records", [])])
+
+
+@summary("forget_quality")
+def forget_quality_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
+    """Forget quality: p-value of the two-sample KS test (scipy.stats.ks_2samp) between this model's per-question forget truth ratios and the retain model's."""
+    desc = describe(forget_quality_entry)
+    if retain is None:
+        return missing("no retain model: give --retain-eval DIR or --retain-model DIR", desc)
+    mine, theirs = truth_ratios(ev), truth_ratios(retain)
+    if not mine:
+        return missing("no forget-set truth ratios in this evaluation", desc)
+    if not theirs:
+        return missing("the retain model's evaluation has no forget-set truth ratios", desc)
+    stat, p = ks_test(mine, theirs)
+    out = {"value": p, "reason": None, "description": desc, "ks_statistic": stat, "n": len(mine),
+           "n_retain": len(theirs)}
+    q_mine = {r["question"] for r in ev["splits"][FORGET]["records"]}
+    q_theirs = {r["question"] for r in retain["splits"][FORGET]["records"]}
+    if q_mine != q_theirs:
+        out["warning"] = "the retain model was evaluated on different forget questions"
+    return out
+
+
+
+@summary("model_utility")
+def model_utility_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
+    """Model utility: harmonic mean of {probability, ROUGE-L recall, truth ratio} x {retain, real authors, world facts}."""
+    desc = describe(model_utility_entry)
+    parts: dict[str, float] = {}
+    lacking = []
+    for split in UTILITY_SPLITS:
+        for name in UTILITY_METRICS:
+            entry = splits.get(split, {}).get(name)
+            if entry is None or entry.get("value") is None:
+                lacking.append(f"{split}/{name}")
+            else:
+                parts[f"{split}/{name}"] = entry["value"]
+    if lacking:
+        return missing(f"needs all 9 components; missing {', '.join(lacking)}", desc, components=parts)
+    return {"value": harmonic_mean(list(parts.values())), "reason": None, "description": desc, "components": parts}
