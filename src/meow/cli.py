@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "meow.memo.commands",        # meow memo
     "meow.unlearn.commands",     # meow unlearn, meow methods
     "meow.evaluate.commands",    # meow eval, eval-nlu, eval-nlg, attack
+    "meow.evaluate.ability_commands",
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
 ]

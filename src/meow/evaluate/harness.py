@@ -21,6 +21,7 @@ from typing import Any
 from lm_eval.api.model import LM as HarnessBase
 
 from meow.errors import MeowError
+from meow.evaluate.nlg import raw_view
 from meow.modeling import LM, PromptFormat, generate, score
 
 DEFAULT_MAX_GEN_TOKS = 256
@@ -32,7 +33,7 @@ class MeowHarnessLM(HarnessBase):
     def __init__(self, lm: LM, batch_size: int = 32, chat: bool = False):
         super().__init__()
         self.lm, self.batch_size, self.chat = lm, batch_size, chat
-        self.raw = dataclasses.replace(lm, fmt=PromptFormat("plain"))  # score/generate add BOS to the context
+        self.raw = raw_view(lm)  # score/generate add the tokenizer's BOS to the context
         self.templated = dataclasses.replace(lm, fmt=PromptFormat("chat"))  # contexts carry their special tokens
         tok = lm.tokenizer
         self.start = tok.bos_token or tok.eos_token  # stands in for an empty context

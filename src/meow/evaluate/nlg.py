@@ -30,7 +30,6 @@ Output folder (`write_nlg`):
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,13 +155,19 @@ def featurize(lm: LM, texts: list[str], max_tokens: int = 1024, batch_size: int 
     return out
 
 
-def mauve_score(p_features: np.ndarray, q_features: np.ndarray, scaling_factor: float = 5.0, seed: int = 25
-                ) -> float:
-    """MAUVE of two feature sets (mauve.compute_mauve with its defaults otherwise)."""
+def require_mauve() -> Any:
+    """The mauve package (mauve-text), or a one-line MeowError saying how to install it."""
     try:
         import mauve
     except ImportError:
         raise MeowError(MAUVE_MISSING) from None
+    return mauve
+
+
+def mauve_score(p_features: np.ndarray, q_features: np.ndarray, scaling_factor: float = 5.0, seed: int = 25
+                ) -> float:
+    """MAUVE of two feature sets (mauve.compute_mauve with its defaults otherwise)."""
+    mauve = require_mauve()
     return float(mauve.compute_mauve(p_features=p_features, q_features=q_features,
                                      mauve_scaling_factor=scaling_factor, seed=seed, verbose=False).mauve)
 
@@ -202,7 +207,8 @@ def run_nlg(lm: LM, texts: list[str], cfg: NLGConfig | None = None, featurizer: 
         "format": FORMAT, "model": lm.path, "texts": source, "n": len(rows), "skipped": len(skipped),
         "bleu": corpus_bleu(gens, refs),
         "rep3": {"value": mean([r["rep3"] for r in rows]), "n": sum(r["rep3"] is not None for r in rows),
-                 "description": rep3.__doc__},
+                 "description": "mean Rep-3 (1 - unique word trigrams / all word trigrams) of the continuations "
+                                "with at least 3 words"},
         "rep3_reference": {"value": mean(rep_ref), "n": sum(x is not None for x in rep_ref),
                            "description": "Rep-3 of the true continuations (a human baseline)"},
         "mauve": (mauve_entry(featurizer, gens, refs, cfg) if featurizer is not None else
@@ -236,8 +242,3 @@ def nlg_table(nlg: dict[str, Any]) -> Any:
     m = nlg["mauve"]
     t.add_row("MAUVE", f"{m['value']:.4f}" if m.get("value") is not None else f"n/a ({m.get('reason')})")
     return t
-
-
-def dumps_config(obj: Any) -> Any:
-    """JSON-safe copy (paths and other objects as strings)."""
-    return json.loads(json.dumps(obj, default=str))

@@ -33,7 +33,8 @@ Output folder (`write_nlu`):
     nlu.json     {"format": 1, "model": "path", "tasks": {"piqa": {"acc": 0.71, "acc_stderr": 0.01, "acc_norm": 0.72,
                   "acc_norm_stderr": 0.01, "n": 1838, "n_total": 1838, "num_fewshot": 0, "version": 1.0}, ...},
                   "options": {...}, "lm_eval_version": "0.4.x"}
-    samples.jsonl  one line per question: {"task", "doc_id", "target", "choices": [[log-likelihood, is_greedy], ...]
+    samples.jsonl  one line per question: {"task", "doc_id", "target", "context" (the text the model was given),
+                  "choices": [[log-likelihood, is_greedy], ...] and the "continuations" scored
                   (multiple choice) or "response" (generation), and the per-question metric values}
     config.json  the command's options, the task configs lm-eval used, package versions
 """
@@ -128,10 +129,13 @@ def _sample_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for task, samples in (res.get("samples") or {}).items():
         for s in samples:
-            row: dict[str, Any] = {"task": task, "doc_id": s.get("doc_id"), "target": s.get("target")}
+            args = s.get("arguments") or [[None]]
+            row: dict[str, Any] = {"task": task, "doc_id": s.get("doc_id"), "target": s.get("target"),
+                                   "context": args[0][0]}
             resps = s.get("filtered_resps")
             if resps and isinstance(resps[0], (tuple, list)):
                 row["choices"] = [[float(r[0]), bool(r[1])] for r in resps]
+                row["continuations"] = [a[1] for a in args]
             elif resps:
                 row["response"] = resps[0] if isinstance(resps, list) else resps
             for m in s.get("metrics", []):

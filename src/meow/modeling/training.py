@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.modeling.encoding import QACollator, encode
 from meow.modeling.lm import LM
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -75,6 +74,8 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
 
 
 def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_key: str = "answer") -> list[dict]:
+    from meow.modeling.encoding import encode
+
     special = not lm.fmt.prompt_has_special_tokens
     return [
         encode(lm.tokenizer, lm.fmt.prompt(lm.tokenizer, r["question"]), lm.fmt.continuation(r[answer_key]),
@@ -86,6 +87,8 @@ def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_ke
 def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path) -> dict[str, Any]:
     """Next-token loss on answer tokens of every record; returns the Trainer's final metrics."""
     from transformers import Trainer, set_seed
+
+    from meow.modeling.encoding import QACollator
 
     set_seed(cfg.seed)
     rows = encode_records(lm, records, cfg.max_length)

@@ -1,0 +1,129 @@
+"""Relearning attack (METHOD.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
+measure how much of the untouched rest comes back; the same done to the retain model is the yardstick.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import random
+import tempfile
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from meow.errors import MeowError
+from meow.evaluate.attacks.base import (
+    AttackOptions,
+    attack,
+    evaluate_forget,
+    forget_subset,
+    metric_rows,
+    part,
+    result,
+)
+
+if TYPE_CHECKING:
+    from meow.modeling import LM
+
+METRICS = ("rouge_l_recall", "fact_hit", "truth_ratio", "probability", "exact_memorisation", "extraction_strength",
+           "forget_quality")
+
+
+@dataclass
+class RelearnConfig(AttackOptions):
+    """Options of the relearning attack."""
+
+    steps: int = field(default=10, metadata={"help": "optimizer steps of relearning"})
+    lr: float = field(default=2e-5, metadata={"help": "relearning learning rate (AdamW)"})
+    relearn_fraction: float = field(default=0.5, metadata={"help": "share of the forget set relearned (the rest is "
+                                                                   "measured)"})
+    train_batch_size: int = field(default=4, metadata={"help": "rows per relearning step"})
+    scheduler: str = field(default="constant", metadata={"help": "learning-rate schedule (transformers names)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    max_length: int = field(default=512, metadata={"help": "truncate training rows to this many tokens"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.steps < 1 or self.train_batch_size < 1:
+            raise MeowError("--steps and --train-batch-size must be at least 1")
+        if not 0 < self.relearn_fraction < 1:
+            raise MeowError(f"--relearn-fraction must be between 0 and 1 (exclusive), got {self.relearn_fraction}")
+
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(relearned, held-out) record indices: a seeded shuffle, the first round(n * fraction) relearned (at least one
+    on each side)."""
+    if n < 2:
+        raise MeowError(f"the relearning attack needs at least 2 forget records (one to relearn, one to measure); "
+                        f"got {n}")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    k = min(n - 1, max(1, round(n * fraction)))
+    return sorted(order[:k]), sorted(order[k:])
+
+
+def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
+    """A copy of `lm` fine-tuned for exactly `cfg.steps` steps of `cfg.train_batch_size` rows on `records` (answer
+    tokens only, meow.modeling.training.train_qa); `lm` itself is left untouched.
+
+    One epoch over the records cycled to steps x batch rows, so every record is seen about equally often.
+    """
+    from meow.modeling import LM
+    from meow.modeling.training import TrainConfig, train_qa
+
+    n = cfg.steps * cfg.train_batch_size
+    rows = [records[i % len(records)] for i in range(n)]
+    twin = LM(copy.deepcopy(lm.model), lm.tokenizer, lm.fmt, dict(lm.meta), lm.path)
+    train_cfg = TrainConfig(epochs=1.0, lr=cfg.lr, batch_size=cfg.train_batch_size, weight_decay=cfg.weight_decay,
+                            scheduler=cfg.scheduler, max_length=cfg.max_length, seed=cfg.seed)
+    with tempfile.TemporaryDirectory(prefix="meow-relearn-") as work:
+        train_qa(twin, rows, train_cfg, work)
+    return twin
+
+
+def _relearn_and_evaluate(lm: LM, learn: list[dict], rest: list[dict], cfg: RelearnConfig, reference: Any,
+                          source: str | None, progress: bool) -> Any:
+    twin = relearned_copy(lm, learn, cfg)
+    try:
+        return evaluate_forget(twin, rest, cfg, reference, source, progress)
+    finally:
+        del twin
+        gc.collect()
+
+
+def _tag(res: Any, rest_idx: list[int]) -> Any:
+    for rec, i in zip(res.data["splits"]["forget"]["records"], rest_idx):
+        rec["forget_index"] = i
+    return res
+
+
+def _check(records: list[dict], cfg: RelearnConfig, source: str) -> None:
+    split_indices(len(records), cfg.relearn_fraction, cfg.seed)
+
+
+@attack("relearn", RelearnConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check)
+def relearn(lm: LM, records: list[dict], cfg: RelearnConfig, *, retain_lm: LM | None = None, retain_eval: Any = None,
+            source: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """Relearning: fine-tune a copy of the model for a few steps on part of the forget set, then measure how much of the held-out rest comes back (before vs after, and the retain model treated the same way)."""
+    learn_idx, rest_idx = split_indices(len(records), cfg.relearn_fraction, cfg.seed)
+    learn, rest = [records[i] for i in learn_idx], [records[i] for i in rest_idx]
+    reference = forget_subset(retain_eval, {r["question"] for r in rest})
+    retain_before = retain_after = None
+    if retain_lm is not None:
+        retain_before = _tag(evaluate_forget(retain_lm, rest, cfg, None, source, progress), rest_idx)
+        retain_after = _tag(_relearn_and_evaluate(retain_lm, learn, rest, cfg, None, source, progress), rest_idx)
+    before = _tag(evaluate_forget(lm, rest, cfg, retain_before.data if retain_before else reference, source,
+                                  progress), rest_idx)
+    after = _tag(_relearn_and_evaluate(lm, learn, rest, cfg, retain_after.data if retain_after else reference,
+                                       source, progress), rest_idx)
+    fq_ref = ("the retain model, relearned the same way (before: as it is)" if retain_lm is not None else
+              "the given retain evaluation, on the held-out questions" if reference is not None else None)
+    cols = {"before": part(before), "after": part(after), "change": ("after", "before"),
+            "retain_before": part(retain_before), "retain_after": part(retain_after),
+            "retain_change": ("retain_after", "retain_before"), "gap": ("after", "retain_after")}
+    headline = {"relearned": learn_idx, "held_out": rest_idx, "forget_quality_reference": fq_ref,
+                "metrics": metric_rows(METRICS, cols)}
+    parts = {"before": cols["before"]}
+    if retain_lm is not None:
+        parts.update({"retain_model": cols["retain_after"], "retain_model_before": cols["retain_before"]})
+    return result("relearn", cfg, cols["after"], headline, parts, {"relearned": learn_idx, "held_out": rest_idx})

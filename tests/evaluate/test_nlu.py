@@ -1,0 +1,174 @@
+"""`meow eval-nlu`: lm-eval tasks defined from local files, checked against log-likelihoods computed by hand."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from meow.cli import main
+from meow.evaluate.nlu import NLUConfig, run_nlu
+
+MC_YAML = """task: {name}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
+doc_to_choice: "{{{{choices}}}}"
+doc_to_target: label
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+  - metric: acc_norm
+    aggregation: mean
+    higher_is_better: true
+"""
+
+GEN_YAML = """task: tiny_gen
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: generate_until
+doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
+doc_to_target: "{{{{answer}}}}"
+generation_kwargs:
+  until: ["\\n", " was"]
+  max_gen_toks: 12
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+"""
+
+
+@pytest.fixture(scope="module")
+def mc_docs(tiny_bench_dir) -> list[dict]:
+    """Questions with the true answer among 2 perturbed ones; every third doc labels a wrong choice, so the
+    memorised model does not get everything right."""
+    from meow.data import load_file
+
+    rng = random.Random(0)
+    docs = []
+    for k, r in enumerate(load_file(tiny_bench_dir / "forget10_perturbed.json")
+                          + load_file(tiny_bench_dir / "retain_perturbed.json")[:6]):
+        choices = [r["answer"], *r["perturbed_answer"][:2]]
+        rng.shuffle(choices)
+        label = choices.index(r["answer"])
+        docs.append({"question": r["question"], "choices": choices, "label": (label + 1) % 3 if k % 3 == 0 else label})
+    return docs
+
+
+@pytest.fixture(scope="module")
+def task_dir(tmp_path_factory, mc_docs, tiny_bench_dir) -> str:
+    from meow.data import load_file
+
+    d = tmp_path_factory.mktemp("tasks")
+    (d / "mc.jsonl").write_text("".join(json.dumps(x) + "\n" for x in mc_docs))
+    (d / "tiny_mc.yaml").write_text(MC_YAML.format(name="tiny_mc", data=d / "mc.jsonl"))
+    gen = [{"question": r["question"], "answer": r["answer"].split(" was")[0]}
+           for r in load_file(tiny_bench_dir / "forget10_perturbed.json")[:4]]
+    (d / "gen.jsonl").write_text("".join(json.dumps(x) + "\n" for x in gen))
+    (d / "tiny_gen.yaml").write_text(GEN_YAML.format(data=d / "gen.jsonl"))
+    return str(d)
+
+
+@torch.no_grad()
+def ref_loglikelihood(lm, context: str, continuation: str, special: bool = True) -> float:
+    """sum_t log p(continuation token t | ...) from one unpadded forward pass."""
+    tok = lm.tokenizer
+    c = tok(context, add_special_tokens=special)["input_ids"]
+    x = tok(continuation, add_special_tokens=False)["input_ids"]
+    logp = torch.log_softmax(lm.model(torch.tensor([c + x])).logits[0, len(c) - 1 : -1].float(), -1)
+    return float(logp[torch.arange(len(x)), torch.tensor(x)].sum())
+
+
+@torch.no_grad()
+def ref_generate(lm, prompt: str, max_new: int) -> str:
+    """Greedy decoding by hand, one row: BOS + prompt tokens, append the argmax until EOS or max_new tokens."""
+    ids = lm.tokenizer(prompt)["input_ids"]
+    new: list[int] = []
+    while len(new) < max_new:
+        nxt = int(lm.model(torch.tensor([ids + new])).logits[0, -1].argmax())
+        if nxt == lm.tokenizer.eos_token_id:
+            break
+        new.append(nxt)
+    return lm.tokenizer.decode(new, skip_special_tokens=True).strip()
+
+
+def test_multiple_choice_matches_reference(tiny_model_dir, tiny_lm, mc_docs, task_dir, tmp_path, capsys):
+    out = tmp_path / "nlu"
+    assert main(["eval-nlu", "--model", str(tiny_model_dir), "--tasks", "tiny_mc", "--include-path", task_dir,
+                 "--out", str(out)]) == 0
+    assert "tiny_mc" in capsys.readouterr().out
+    nlu = json.loads((out / "nlu.json").read_text())
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    acc, acc_norm = [], []
+    for doc, s in zip(mc_docs, sorted(samples, key=lambda s: s["doc_id"])):
+        ctx = f"Question: {doc['question']}\nAnswer:"
+        lls = [ref_loglikelihood(tiny_lm, ctx, " " + c) for c in doc["choices"]]
+        assert [ll for ll, _ in s["choices"]] == pytest.approx(lls, abs=1e-3)
+        assert s["context"] == ctx and s["continuations"] == [" " + c for c in doc["choices"]]
+        norm = [ll / len(c) for ll, c in zip(lls, doc["choices"])]  # lm-eval: per character of the choice
+        acc.append(max(range(3), key=lls.__getitem__) == doc["label"])
+        acc_norm.append(max(range(3), key=norm.__getitem__) == doc["label"])
+    res = nlu["tasks"]["tiny_mc"]
+    assert res["acc"] == pytest.approx(sum(acc) / len(acc))
+    assert res["acc_norm"] == pytest.approx(sum(acc_norm) / len(acc_norm))
+    assert 0 < res["acc"] < 1 and res["n"] == len(mc_docs)
+    assert res["acc_stderr"] == pytest.approx((sum(acc) / len(acc) * (1 - sum(acc) / len(acc)) / (len(acc) - 1)) ** 0.5)
+    assert nlu["options"]["chat_applied"] is False
+    config = json.loads((out / "config.json").read_text())
+    assert config["task_configs"]["tiny_mc"]["dataset_path"] == "json"
+
+
+def test_generate_until_and_limit(tiny_lm, task_dir):
+    from meow.evaluate.harness import cut_at_stops
+
+    res = run_nlu(tiny_lm, ["tiny_gen", "tiny_mc"], task_dir, NLUConfig(limit=3))
+    gen = [json.loads(line) for line in Path(task_dir, "gen.jsonl").read_text().splitlines()][:3]
+    rows = sorted((s for s in res["samples"] if s["task"] == "tiny_gen"), key=lambda s: s["doc_id"])
+    expected = [cut_at_stops(ref_generate(tiny_lm, f"Question: {g['question']}\nAnswer:", 12), ["\n", " was"])
+                for g in gen]
+    assert [r["response"] for r in rows] == expected
+    em = sum(e == g["answer"] for e, g in zip(expected, gen)) / 3
+    assert res["nlu"]["tasks"]["tiny_gen"]["exact_match"] == pytest.approx(em) and em > 0
+    assert res["nlu"]["tasks"]["tiny_mc"]["n"] == 3
+
+
+def test_chat_template_wraps_contexts(tiny_model_dir, mc_docs, task_dir):
+    """A chat model: contexts go through its chat template, which writes the special tokens itself."""
+    from meow.modeling import PromptFormat, load_lm
+
+    lm = load_lm(tiny_model_dir)  # its own tokenizer: the shared fixture stays as it is
+    lm.tokenizer.chat_template = ("{% for m in messages %}<s>[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
+                                  "{% if add_generation_prompt %}[assistant]{% endif %}")
+    lm.fmt = PromptFormat("chat")
+    res = run_nlu(lm, ["tiny_mc"], task_dir, NLUConfig(limit=2))
+    assert res["nlu"]["options"]["chat_applied"] is True
+    for s in res["samples"]:
+        doc = mc_docs[s["doc_id"]]
+        assert s["context"] == f"<s>[user] Question: {doc['question']}\nAnswer:\n[assistant]"
+        assert s["continuations"] == doc["choices"]  # lm-eval drops the space after a chat template
+        lls = [ref_loglikelihood(lm, s["context"], c, special=False) for c in doc["choices"]]
+        assert [ll for ll, _ in s["choices"]] == pytest.approx(lls, abs=1e-3)
+
+
+def test_user_errors_are_one_line(tiny_model_dir, task_dir, tmp_path, monkeypatch, capsys):
+    assert main(["eval-nlu", "--model", str(tiny_model_dir), "--tasks", "no_such_task", "--include-path", task_dir,
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("meow eval-nlu: error: unknown lm-eval task(s) no_such_task")
+    monkeypatch.setitem(sys.modules, "lm_eval", None)  # `import lm_eval` now raises ImportError
+    assert main(["eval-nlu", "--model", str(tiny_model_dir), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == ("meow eval-nlu: error: lm-eval is not installed; install the `nlu` "
+                                               "extra: pip install 'meow[nlu]' (or pip install lm-eval)")
