@@ -46,7 +46,32 @@ def from_dict(cls: type[C], values: dict[str, Any], source: str = "config") -> C
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise MeowError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**values)
+    types_ = {k: _scalar_type(tp) for k, tp in known.items()}
+    return cls(**{k: _coerce(v, types_[k], f"{source}: option '{k}'") for k, v in values.items()})
+
+
+def _coerce(value: Any, tp: Any, what: str) -> Any:
+    """YAML reads `1e-5` as a string and `10` as an int: give float/int/bool fields the type they declare."""
+    if value is None or tp not in (float, int, bool):
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        try:
+            return _parse_bool(str(value))
+        except argparse.ArgumentTypeError:
+            raise MeowError(f"{what}: expected true or false, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise MeowError(f"{what}: expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise MeowError(f"{what}: expected a number, got {value!r}") from None
+    if tp is int:
+        if not number.is_integer():
+            raise MeowError(f"{what}: expected a whole number, got {value!r}")
+        return int(number)
+    return number
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from meow.modeling.lm import LM
 from meow.modeling.scoring import length_sorted_batches
 
 REFILL_SHARE = 4  # prefill waiting prompts once a quarter of the batch's slots are free
+COMPACT_SHARE = 8  # drop finished rows from the cache once an eighth of the batch has finished
+MIN_SHARED = 4  # a prefix shared by neighbouring prompts is computed once if it is at least this long
 
 
 @torch.no_grad()
@@ -34,7 +36,7 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
         return []
     tok = lm.tokenizer
     special = not lm.fmt.prompt_has_special_tokens
-    greedy = temperature <= 0 and _plain_cache(lm.model)
+    greedy = temperature <= 0 and _loop_fits(lm.model)
     unique = list(dict.fromkeys(prompts)) if greedy else prompts  # greedy: equal prompts, equal continuations
     encs = [tok(p, add_special_tokens=special)["input_ids"] for p in unique]
     with tqdm(total=len(encs), desc=desc, unit="prompt", disable=desc is None) as bar:
@@ -71,16 +73,22 @@ def _hf_generate(lm: LM, encs: list[list[int]], max_new_tokens: int, batch_size:
     return out
 
 
-def _plain_cache(model: object) -> bool:
-    """The greedy loop edits `DynamicLayer` key/value tensors; other layouts (sliding windows...) use generate()."""
+def _loop_fits(model: object) -> bool:
+    """The greedy loop edits `DynamicLayer` key/value tensors and passes explicit positions; other models
+    (sliding-window caches, no `position_ids`...) use model.generate()."""
+    import inspect
+
     from transformers import DynamicCache
     from transformers.cache_utils import DynamicLayer
 
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft wraps the HF model
     try:
-        layers = DynamicCache(config=model.config).layers  # type: ignore[attr-defined]
+        layers = DynamicCache(config=base.config).layers  # type: ignore[attr-defined]
+        params = inspect.signature(base.forward).parameters  # type: ignore[attr-defined]
     except Exception:
         return False
-    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+    return (bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+            and {"position_ids", "past_key_values", "logits_to_keep"} <= set(params))
 
 
 @dataclass
@@ -136,15 +144,65 @@ def _left_pad(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     return torch.cat([x.new_zeros(shape), x], dim=dim)
 
 
+def _lcp(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)
+
+
+def _shared_prefixes(encs: list[list[int]]) -> list[int]:
+    """Per prompt (in sorted order), how many leading tokens it shares with its run of neighbours; 0 if none.
+
+    Neighbours join a run when they share at least half of the shorter one (e.g. MEMO windows of one question);
+    every prompt keeps at least one token of its own (its last logits are needed).
+    """
+    n = len(encs)
+    lcp = [_lcp(encs[i], encs[i + 1]) for i in range(n - 1)]
+    out, start = [0] * n, 0
+    for i in range(n):
+        if i < n - 1 and 2 * lcp[i] >= min(len(encs[i]), len(encs[i + 1])):
+            continue
+        if i > start:
+            shared = min(*lcp[start:i], *(len(e) - 1 for e in encs[start:i + 1]))
+            if shared >= MIN_SHARED:
+                out[start:i + 1] = [shared] * (i + 1 - start)
+        start = i + 1
+    return out
+
+
 def _prefill(model: object, encs: list[list[int]], index: list[int], pad_id: int, device: object) -> _Rows:
+    """Run new prompts. Prefixes shared by runs of them are computed once (one small batched forward) and their
+    KV copied to each row; then every row's own tokens go through one forward.
+
+    Row layout: [its run's prefix, left-padded][its own tokens, left-padded]; padding is masked and positions
+    count real tokens only, so each row computes exactly what it would alone.
+    """
     from transformers import DynamicCache
 
-    batch = collate([{"input_ids": e} for e in encs], pad_id, left=True)
-    ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-    position_ids = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)  # as model.generate does
-    rows = _Rows(DynamicCache(config=model.config), mask, mask.sum(1), ids[:, -1], index)  # type: ignore[attr-defined]
-    rows.last = rows.forward(model, ids, position_ids)
+    cache = DynamicCache(config=model.config)  # type: ignore[attr-defined]
+    shared = _shared_prefixes(encs)
+    prefixes = list(dict.fromkeys(tuple(e[:s]) for e, s in zip(encs, shared) if s))
+    prefix_mask = torch.zeros(len(encs), 0, dtype=torch.long, device=device)
+    if prefixes:
+        pre = collate([{"input_ids": list(x)} for x in prefixes], pad_id, left=True)
+        pre_ids, pre_mask = pre["input_ids"].to(device), pre["attention_mask"].to(device)
+        model(input_ids=pre_ids, attention_mask=pre_mask, position_ids=_positions(pre_mask),  # type: ignore[operator]
+              past_key_values=cache, use_cache=True, logits_to_keep=1)
+        which = {x: i for i, x in enumerate(prefixes)}
+        sel = torch.tensor([which.get(tuple(e[:s]), 0) for e, s in zip(encs, shared)], device=device)
+        cache.batch_select_indices(sel)
+        prefix_mask = pre_mask[sel] * torch.tensor([s > 0 for s in shared], device=device)[:, None]
+    own = collate([{"input_ids": e[s:]} for e, s in zip(encs, shared)], pad_id, left=True)
+    ids, own_mask = own["input_ids"].to(device), own["attention_mask"].to(device)
+    start = torch.tensor(shared, device=device)
+    rows = _Rows(cache, torch.cat([prefix_mask, own_mask], dim=1), start + own_mask.sum(1), ids[:, -1], index)
+    rows.last = rows.forward(model, ids, _positions(own_mask, start))
     return rows
+
+
+def _positions(mask: torch.Tensor, start: torch.Tensor | int = 0) -> torch.Tensor:
+    """Position of each real token (counting from `start`); padding gets 1, as model.generate does."""
+    start = start[:, None] if isinstance(start, torch.Tensor) else start
+    return (start + mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
 
 
 @torch.no_grad()
@@ -152,39 +210,44 @@ def greedy_ids(model: object, encs: list[list[int]], max_new_tokens: int, batch_
                eos_id: int | None, pad_id: int, done: Callable[[int], object] = lambda n: None) -> list[list[int]]:
     """Greedy new token ids per prompt (ending with EOS if it was produced), by continuous batching.
 
-    Prompts are taken longest first; whenever `batch_size / REFILL_SHARE` slots are free the next prompts are
-    prefilled together and merged into the running batch.
+    Prompts are taken in token order, so that neighbours share prefixes (MEMO's windows share their question).
+    Finished rows are dropped from the cache once an eighth of the batch has finished (each drop copies the
+    cache), and whenever `batch_size / REFILL_SHARE` slots are free the next prompts are prefilled and merged in.
     """
     out: list[list[int]] = [[] for _ in encs]
     if max_new_tokens <= 0 or not encs:
         return out
     device = next(model.parameters()).device  # type: ignore[attr-defined]
-    queue = sorted(range(len(encs)), key=lambda i: (-len(encs[i]), i))
-    refill = max(1, batch_size // REFILL_SHARE)
+    queue = sorted(range(len(encs)), key=lambda i: (encs[i], i))
+    refill, compact = max(1, batch_size // REFILL_SHARE), max(1, batch_size // COMPACT_SHARE)
     rows: _Rows | None = None
-    fresh: list[int] = []  # rows whose pending token was just produced
-    while queue or (rows is not None and rows.index):
-        active = len(rows.index) if rows is not None else 0
-        if queue and (active == 0 or batch_size - active >= refill):
-            take, queue = queue[: batch_size - active], queue[batch_size - active:]
+    finished: set[int] = set()  # rows still in the cache whose output is complete
+    while queue or (rows is not None and len(finished) < len(rows.index)):
+        alive = len(rows.index) - len(finished) if rows is not None else 0
+        if rows is not None and finished and (len(finished) >= compact or alive == 0 or
+                                              (queue and batch_size - alive >= refill)):
+            rows.keep([r for r in range(len(rows.index)) if r not in finished])
+            finished = set()
+        if queue and (alive == 0 or batch_size - alive >= refill):
+            take, queue = queue[: batch_size - alive], queue[batch_size - alive:]
             new = _prefill(model, [encs[i] for i in take], take, pad_id, device)
+            fresh = range(alive, alive + len(take))
             if rows is None or not rows.index:
-                rows, fresh = new, list(range(len(take)))
+                rows = new
             else:
                 rows.merge(new)
-                fresh = list(range(active, active + len(take)))
         else:
             assert rows is not None
             rows.step(model)
-            fresh = list(range(active))
+            fresh = range(len(rows.index))
         tokens = rows.last.tolist()
-        finished = set()
+        before = len(finished)
         for r in fresh:
+            if r in finished:
+                continue
             seq = out[rows.index[r]]
             seq.append(tokens[r])
             if tokens[r] == eos_id or len(seq) >= max_new_tokens:
                 finished.add(r)
-        if finished:
-            rows.keep([r for r in range(len(rows.index)) if r not in finished])
-            done(len(finished))
+        done(len(finished) - before)
     return out

@@ -67,6 +67,7 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
         "logging_steps": max(1, total // 20),
         "remove_unused_columns": False,
         "dataloader_num_workers": 0,
+        "dataloader_pin_memory": _has_gpu(),
         "disable_tqdm": False,
     }
     args.update(extra)
@@ -101,6 +102,12 @@ def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path
     lm.model.eval()
     logging.getLogger(__name__).info("training finished: %s", result.metrics)
     return {**result.metrics, "config": asdict(cfg), "rows": len(rows)}
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _world_size() -> int:

@@ -1,7 +1,75 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`meow unlearn` and `meow methods`."""
+
+from __future__ import annotations
 
 import argparse
+import dataclasses
+
+from meow.config import add_arguments, overrides_from_args
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    from meow.unlearn.config import UnlearnConfig, method_defaults, method_fields
+
+    p = sub.add_parser(
+        "unlearn", help="unlearn a forget set from a model (MEOW or a baseline)",
+        description="Fine-tune a model so that it forgets the forget set: MEOW (NLL on the least/most memorised "
+        "inverted facts) or a baseline (ga, gd, npo, simnpo, dpo, idk, ...; see `meow methods`). Runs on the "
+        "transformers Trainer: `accelerate launch -m meow unlearn ...` or `torchrun -m meow unlearn ...` for "
+        "DDP / DeepSpeed / FSDP. Options: defaults < --config YAML < flags.")
+    p.add_argument("--model", required=True, help="model to unlearn: folder or hub id")
+    p.add_argument("--forget", required=True, help="forget records (JSON / JSONL); MEOW needs inverted_answers")
+    p.add_argument("--retain", default=None, help="retain records, for methods with a retain term and evaluation")
+    p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
+    p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--no-auto-memo", dest="auto_memo", action="store_const", const=False, default=None,
+                   help="fail instead of computing missing MEMO scores")
+    p.add_argument("--merge", action="store_const", const=True, default=None,
+                   help="with LoRA: save the merged model instead of the adapter")
+    add_arguments(p.add_argument_group("training"), UnlearnConfig, exclude=("auto_memo", "merge"))
+    group = p.add_argument_group("method hyperparameters (each method takes its own; default per method)")
+    fields = method_fields()
+    Options = dataclasses.make_dataclass("MethodOptions", [
+        (name, f.type, dataclasses.field(default=None, metadata={
+            "help": f"{f.metadata.get('help', '')} (defaults: {method_defaults(name)})"}))
+        for name, f in fields.items()])
+    add_arguments(group, Options)
+    p.set_defaults(func=run_unlearn, method_options=list(fields))
+
+    m = sub.add_parser("methods", help="list the unlearning methods", description="List unlearning methods.")
+    m.set_defaults(func=run_methods)
+
+
+def run_unlearn(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from meow.unlearn.config import UnlearnConfig, resolve_configs
+    from meow.unlearn.run import is_main_process, unlearn
+
+    overrides = overrides_from_args(args, UnlearnConfig)
+    overrides.update({k: getattr(args, k) for k in args.method_options if getattr(args, k, None) is not None})
+    cfg, method = resolve_configs(args.config, overrides)
+    console = Console(stderr=True)
+    s = unlearn(args.model, args.forget, args.out, cfg, method, retain=args.retain, force=args.force,
+                console=console)
+    if is_main_process():
+        loss = "n/a" if s["final_loss"] is None else f"{s['final_loss']:.4f}"
+        console.print(f"[bold]saved[/] {s['out']}: {s['method']} on {s['rows']} rows, {s['steps']} steps in "
+                      f"{s['train_seconds']:.1f} s ({s['seconds_per_step'] * 1000:.0f} ms/step), last logged loss {loss}")
+        if s.get("eval"):
+            console.print("last evaluation: " + ", ".join(
+                f"{k} {v:.4g}" for k, v in s["eval"].items() if v is not None))
+        if s.get("best"):
+            b = s["best"]
+            console.print(f"best {b['metric']}: {b['value']} at step {b['step']} -> {b['path']}")
+    return 0
+
+
+def run_methods(args: argparse.Namespace) -> int:
+    from meow.unlearn.methods import METHODS
+
+    width = max(map(len, METHODS.names()))
+    for name in METHODS.names():
+        print(f"{name:<{width}}  {METHODS.get(name).summary()}")
+    return 0

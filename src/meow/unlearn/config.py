@@ -1,0 +1,164 @@
+"""Unlearning options: training knobs (shared with `meow train`) plus selection, reference, LoRA and evaluation.
+
+Defaults are the MEOW reference settings: lr 1e-5, 10 epochs, batch 4 x grad-accum 4, weight decay 0.01,
+warm-up one epoch. A method's own hyperparameters (beta, retain_weight, ...) live in its dataclass; one flat
+YAML file (`--config`) may hold both kinds, and flags override it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meow.config import from_dict, load_yaml
+from meow.errors import MeowError
+from meow.modeling.training import TrainConfig
+from meow.unlearn.methods import METHODS, Method
+
+REF_MODES = ("cached", "model")
+EVAL_METRICS = {  # name -> True when higher is better
+    "forget_quality": True,
+    "forget_rouge_l": False,
+    "forget_memo": False,
+    "forget_loss": True,
+    "retain_loss": False,
+}
+
+
+def _opt(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class UnlearnConfig(TrainConfig):
+    """Everything but the method's own hyperparameters."""
+
+    method: str = _opt("meow", "unlearning method (see `meow methods`)")
+    epochs: float = _opt(10.0, "passes over the forget rows")
+    batch_size: int = _opt(4, "rows per device per step")
+    grad_accum: int = _opt(4, "gradient accumulation steps")
+    warmup_epochs: float = _opt(1.0, "linear warm-up length in epochs (0 = use warmup_ratio)")
+    max_steps: int = _opt(0, "stop after this many optimizer steps (0 = run all epochs)")
+    select: str = _opt("smallest", "MEOW: which inverted facts to train on by MEMO: smallest | largest | random")
+    top_k: int = _opt(3, "MEOW: inverted facts per forget question")
+    auto_memo: bool = _opt(True, "MEOW: compute missing MEMO scores with the model being unlearned")
+    memo_stride: int = _opt(5, "MEMO suffix-window stride in characters (auto-MEMO and evaluation)")
+    memo_max_new_tokens: int = _opt(200, "MEMO generation length (auto-MEMO and evaluation)")
+    ref_mode: str = _opt("cached", "NPO/DPO reference: cached (log-probs computed once, no second model) | model")
+    ref_device: str = _opt("same", "where a kept reference model lives (KL methods): same | cpu | a torch device")
+    ref_batch_size: int = _opt(32, "batch size for caching reference log-probs")
+    lora_r: int = _opt(0, "LoRA rank (0 = full fine-tuning)")
+    lora_alpha: float = _opt(16.0, "LoRA scaling alpha")
+    lora_dropout: float = _opt(0.0, "LoRA dropout")
+    lora_target_modules: list[str] | None = field(default=None, metadata={
+        "help": "LoRA target modules (default: all linear layers)"})
+    merge: bool = _opt(False, "LoRA: save the merged model instead of the adapter")
+    eval_every: str | None = _opt(None, "evaluate while training: 'epoch' or every N optimizer steps")
+    eval_n: int = _opt(0, "evaluate on the first N forget / retain records (0 = all)")
+    eval_max_new_tokens: int = _opt(64, "generation length for ROUGE-L during evaluation")
+    best_metric: str | None = _opt(None, "keep the best model (OUT/best) by: " + ", ".join(EVAL_METRICS)
+                                   + " (append :min or :max to choose the direction)")
+    retain_eval: str | None = _opt(None, "the retain model's evaluation folder (eval.json), for forget quality")
+    logging_steps: int = _opt(0, "log the loss every N steps (0 = about 20 times a run)")
+
+
+def train_keys() -> set[str]:
+    return {f.name for f in dataclasses.fields(UnlearnConfig)}
+
+
+def method_keys(name: str | None = None) -> set[str]:
+    names = [name] if name else METHODS.names()
+    return {f.name for n in names for f in dataclasses.fields(METHODS.get(n))}
+
+
+def method_fields() -> dict[str, dataclasses.Field]:
+    """One field per hyperparameter name across all methods (first seen), for the CLI flags."""
+    out: dict[str, dataclasses.Field] = {}
+    for n in METHODS.names():
+        for f in dataclasses.fields(METHODS.get(n)):
+            out.setdefault(f.name, f)
+    return out
+
+
+def method_defaults(key: str) -> str:
+    """`beta`: 'dpo 0.1, npo 0.1, simnpo 2.5' (the default of each method that has it)."""
+    return ", ".join(f"{n} {f.default}" for n in METHODS.names() for f in dataclasses.fields(METHODS.get(n))
+                     if f.name == key)
+
+
+def resolve_configs(yaml_path: str | Path | None = None,
+                    overrides: dict[str, Any] | None = None) -> tuple[UnlearnConfig, Method]:
+    """defaults < YAML < overrides (None = unset); keys split between UnlearnConfig and the method's dataclass."""
+    source = str(yaml_path or "options")
+    values = dict(load_yaml(yaml_path)) if yaml_path else {}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    name = str(values.get("method", UnlearnConfig.method))
+    cls = METHODS.get(name)
+    unknown = sorted(set(values) - train_keys() - method_keys())
+    if unknown:
+        known = sorted(train_keys() | method_keys())
+        raise MeowError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    foreign = sorted(set(values) & (method_keys() - method_keys(name)))
+    if foreign:
+        own = ", ".join(sorted(method_keys(name))) or "none"
+        raise MeowError(f"{source}: option(s) {', '.join(foreign)} do not apply to method {name!r} (its options: {own})")
+    cfg = from_dict(UnlearnConfig, {k: v for k, v in values.items() if k in train_keys()}, source)
+    method = from_dict(cls, {k: v for k, v in values.items() if k in method_keys(name)}, source)
+    check(cfg)
+    return cfg, method
+
+
+def check(cfg: UnlearnConfig) -> None:
+    """Reject impossible combinations with one line each."""
+    from meow.modeling.training import PRECISIONS
+    from meow.unlearn.select import SELECTIONS
+
+    choices = {"select": SELECTIONS, "ref_mode": REF_MODES, "precision": PRECISIONS}
+    for key, allowed in choices.items():
+        if getattr(cfg, key) not in allowed:
+            raise MeowError(f"{key}: {getattr(cfg, key)!r} is not one of {', '.join(allowed)}")
+    if cfg.warmup_epochs and cfg.warmup_ratio:
+        raise MeowError("give either warmup_epochs or warmup_ratio, not both (set warmup_epochs: 0 to use the ratio)")
+    for key in ("batch_size", "grad_accum", "top_k", "memo_stride", "ref_batch_size"):
+        if getattr(cfg, key) < 1:
+            raise MeowError(f"{key}: must be at least 1, got {getattr(cfg, key)}")
+    if cfg.lora_r < 0:
+        raise MeowError(f"lora_r: must be 0 (off) or positive, got {cfg.lora_r}")
+    if cfg.merge and not cfg.lora_r:
+        raise MeowError("merge: only applies with LoRA (--lora-r > 0)")
+    if cfg.eval_every is not None:
+        eval_interval(cfg.eval_every)
+    if cfg.best_metric is not None:
+        if cfg.eval_every is None:
+            raise MeowError("best_metric: needs evaluation while training (--eval-every epoch|N)")
+        best_direction(cfg.best_metric)
+
+
+def eval_interval(text: str) -> str | int:
+    """'epoch' or a positive step count."""
+    if str(text) == "epoch":
+        return "epoch"
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise MeowError(f"eval_every: expected 'epoch' or a positive number of steps, got {text!r}")
+    return n
+
+
+def best_direction(text: str) -> tuple[str, bool]:
+    """'forget_quality' -> ('forget_quality', True); 'retain_loss:max' -> ('retain_loss', True)."""
+    name, _, way = str(text).partition(":")
+    if name not in EVAL_METRICS:
+        raise MeowError(f"best_metric: unknown metric {name!r}; choose from {', '.join(EVAL_METRICS)}")
+    if way not in ("", "min", "max"):
+        raise MeowError(f"best_metric: direction must be :min or :max, got {way!r}")
+    return name, (EVAL_METRICS[name] if not way else way == "max")
+
+
+def flat_dict(cfg: UnlearnConfig, method: Method) -> dict[str, Any]:
+    """The resolved config as one flat mapping: saved next to the model, reusable with --config."""
+    return {**dataclasses.asdict(cfg), **dataclasses.asdict(method)}

@@ -1,0 +1,28 @@
+"""Shared hyperparameter fields: one name, one meaning, in every method that has it."""
+
+from dataclasses import field
+from typing import Any
+
+
+def _param(default: float, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+def forget_weight(default: float = 1.0) -> Any:
+    return _param(default, "weight of the forget-side term")
+
+
+def retain_weight(default: float = 1.0) -> Any:
+    return _param(default, "weight of NLL on the retain set (0 = off)")
+
+
+def kl_weight(default: float = 1.0) -> Any:
+    return _param(default, "weight of KL(reference || model)")
+
+
+def beta(default: float) -> Any:
+    return _param(default, "inverse temperature of the NPO / SimNPO / DPO log-sigmoid")
+
+
+def delta(default: float = 0.0) -> Any:
+    return _param(default, "SimNPO margin")

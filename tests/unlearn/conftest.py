@@ -1,0 +1,49 @@
+"""Local fixtures for the unlearning tests: forget/retain files built from the shared tiny benchmark."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from meow.data import load_records
+from meow.io import write_records
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core machine threads fight (3x slower)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def reset_accelerate():
+    """accelerate keeps process-wide state; a Trainer with other settings in the same process needs it reset."""
+    yield
+    from accelerate.state import AcceleratorState, PartialState
+
+    AcceleratorState._reset_state(True)
+    PartialState._reset_state()
+
+
+@pytest.fixture(scope="session")
+def unlearn_files(tiny_bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """forget.json: the forget split with 4 inverted answers (its perturbed answers) and MEMO scores each;
+    forget_plain.json: the same without MEMO; retain.json: 16 retain records."""
+    d = tmp_path_factory.mktemp("unlearn_data")
+    forget = load_records(tiny_bench_dir / "forget10_perturbed.json")
+    rng = random.Random(0)
+    for r in forget:
+        r["inverted_answers"] = r["perturbed_answer"][:4]
+        r["memo"] = {"answer": 0.9, "inverted_answers": [round(rng.random(), 3) for _ in range(4)]}
+    write_records(d / "forget.json", forget)
+    write_records(d / "forget_plain.json", [{k: v for k, v in r.items() if k != "memo"} for r in forget])
+    write_records(d / "retain.json", load_records(tiny_bench_dir / "retain90.json")[:16])
+    return {"forget": d / "forget.json", "forget_plain": d / "forget_plain.json", "retain": d / "retain.json",
+            "dir": d}
