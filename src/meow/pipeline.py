@@ -1,7 +1,286 @@
-"""`meow demo`: every stage in order (filled in by the demo issue)."""
+"""`meow demo`: the whole toolkit on the built-in benchmark, offline, in a few minutes on a laptop CPU.
+
+benchmark -> train target (full) and retain (retainYY) -> evaluate both -> invert forget facts (rules) -> MEMO
+-> unlearn with MEOW and the baselines -> evaluate each against the retain model (+ MEMO after, attacks) -> report.
+
+Every stage is a `Stage` with a key: the hash of its options and of the keys of the stages it reads. The run folder's
+`manifest.json` records the key of each finished stage, so a second run skips what is done (unless `--force`), a
+changed option re-runs exactly the stages downstream of it, and an interrupted run continues where it stopped: a stage's
+outputs are written atomically and it is marked finished only after they are.
+"""
+
+from __future__ import annotations
 
 import argparse
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meow.config import add_arguments, overrides_from_args, resolve, save_config
+from meow.errors import MeowError
+from meow.io import read_json, stable_hash, write_json
+
+DEFAULT_METHODS = ["meow", "meow_gd", "ga", "gd", "idk", "npo", "npo_gd", "simnpo"]
+DEFAULT_ATTACKS = ["paraphrase", "prefix", "relearn"]
+
+
+@dataclass
+class DemoConfig:
+    """Defaults of `meow demo`, chosen so the whole run takes a few minutes on 2 CPU cores (see README)."""
+
+    # data
+    authors: int = field(default=40, metadata={"help": "fictitious authors in the benchmark"})
+    qa_per_author: int = field(default=10, metadata={"help": "questions per author"})
+    background: int = field(default=20, metadata={"help": "records in each background-knowledge set"})
+    forget_split: str = field(default="forget10", metadata={"help": "forget01 | forget05 | forget10"})
+    seed: int = field(default=0, metadata={"help": "seed of every stage"})
+    # base models (tiny Llama from scratch)
+    hidden_size: int = field(default=128, metadata={"help": "tiny model width"})
+    layers: int = field(default=4, metadata={"help": "tiny model depth"})
+    train_epochs: float = field(default=25.0, metadata={"help": "epochs to train target and retain models"})
+    train_lr: float = field(default=3e-3, metadata={"help": "learning rate for the base models"})
+    # MEOW
+    n_inverted: int = field(default=4, metadata={"help": "inverted facts per forget question"})
+    memo_max_new_tokens: int = field(default=48, metadata={"help": "MEMO generation length (answers are short)"})
+    # unlearning (shared by all methods; per-method settings live in the method defaults)
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS),
+                               metadata={"help": "unlearning methods to run"})
+    unlearn_epochs: float = field(default=10.0, metadata={"help": "unlearning epochs"})
+    unlearn_lr: float = field(default=1e-3, metadata={"help": "unlearning learning rate"})
+    unlearn_batch_size: int = field(default=8, metadata={"help": "forget rows per step"})
+    retain_weight: float = field(default=1.0, metadata={"help": "weight of the retain NLL in every method that has one"})
+    select: str = field(default="largest", metadata={"help": "MEOW selection: smallest | largest | random"})
+    top_k: int = field(default=3, metadata={"help": "MEOW: inverted facts per question"})
+    # evaluation
+    eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation"})
+    threads: int = field(default=1, metadata={"help": "torch CPU threads (tiny models run fastest on one)"})
+    attacks: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACKS),
+                               metadata={"help": "attacks run on each unlearned model (empty: none)"})
+    relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps"})
+    relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate"})
+
+
+@dataclass
+class Stage:
+    name: str
+    key: str
+    outputs: list[Path]
+    run: Callable[[], Any]
+
+
+class Runner:
+    """Runs stages in order, skipping those whose key is recorded as finished in manifest.json."""
+
+    def __init__(self, run_dir: Path, force: bool, console: Any):
+        self.dir, self.force, self.console = run_dir, force, console
+        self.path = run_dir / "manifest.json"
+        self.manifest: dict[str, Any] = read_json(self.path) if self.path.is_file() else {"stages": {}}
+        self.timings: list[tuple[str, float, bool]] = []
+
+    def done(self, stage: Stage) -> bool:
+        entry = self.manifest["stages"].get(stage.name)
+        return (not self.force and entry is not None and entry["key"] == stage.key
+                and all(p.exists() for p in stage.outputs))
+
+    def __call__(self, stage: Stage) -> str:
+        if self.done(stage):
+            self.timings.append((stage.name, self.manifest["stages"][stage.name]["seconds"], True))
+            self.console.print(f"[dim]= {stage.name}: done earlier, reused[/]")
+            return stage.key
+        self.console.rule(f"[bold]{stage.name}")
+        start = time.time()
+        stage.run()
+        seconds = round(time.time() - start, 1)
+        self.manifest["stages"][stage.name] = {"key": stage.key, "seconds": seconds,
+                                               "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        write_json(self.path, self.manifest)
+        self.timings.append((stage.name, seconds, False))
+        self.console.print(f"[green]done[/] {stage.name} in {seconds:.1f} s")
+        return stage.key
+
+
+def key(*parts: Any) -> str:
+    return stable_hash(parts)
+
+
+def _quiet_transformers() -> None:
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
+    """Run (or resume) the demo into `out`; returns {"timings": ..., "summaries": ...}."""
+    from rich.console import Console
+
+    from meow.benchmark import make_benchmark
+    from meow.evaluate import EvalConfig, evaluate, load_eval, load_splits
+    from meow.invert import invert_file
+    from meow.memo import MemoConfig, run_memo, score_records
+    from meow.modeling import load_lm
+    from meow.modeling.tiny import TinyConfig
+    from meow.modeling.train import train
+    from meow.modeling.training import TrainConfig
+    from meow.unlearn import METHODS, resolve_configs, unlearn
+
+    console = console or Console()
+    if cfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    unknown = [m for m in cfg.methods if m not in _method_names()]
+    if unknown:
+        raise MeowError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(_method_names())}")
+    run = Path(out)
+    run.mkdir(parents=True, exist_ok=True)
+    _quiet_transformers()
+    save_config(cfg, run / "config.yaml")
+    runner = Runner(run, force, console)
+    pct = cfg.forget_split.removeprefix("forget")
+    retain_split = f"retain{100 - int(pct):02d}"
+    data, models, evals = run / "data", run / "models", run / "evals"
+    eval_cfg = EvalConfig(max_new_tokens=cfg.eval_max_new_tokens)
+
+    k_data = runner(Stage("benchmark", key("benchmark", cfg.authors, cfg.qa_per_author, cfg.seed, cfg.background),
+                          [data / "benchmark.json"],
+                          lambda: make_benchmark(data, cfg.authors, cfg.qa_per_author, cfg.seed, cfg.background,
+                                                 force=True)))
+    tiny = TinyConfig(hidden_size=cfg.hidden_size, layers=cfg.layers, intermediate_size=4 * cfg.hidden_size)
+    train_cfg = TrainConfig(epochs=cfg.train_epochs, lr=cfg.train_lr, batch_size=16, weight_decay=0.0, seed=cfg.seed)
+
+    def train_stage(name: str, split: str) -> str:
+        return runner(Stage(f"train {name} ({split})", key(k_data, split, tiny, train_cfg), [models / name],
+                            lambda: train(str(data), split, str(models / name), init="tiny", cfg=train_cfg,
+                                          tiny=tiny, force=True)))
+
+    k_target = train_stage("target", "full")
+    k_retain = train_stage("retain", retain_split)
+    splits, sources, absent = load_splits(data, cfg.forget_split)
+
+    def eval_stage(name: str, model_key: str, retain: bool = True) -> str:
+        def go() -> None:
+            lm = load_lm(models / name)
+            result = evaluate(lm, splits, load_eval(evals / "retain") if retain else None, cfg=eval_cfg,
+                              sources=sources, missing_splits=absent)
+            result.save(evals / name, {"model": str(models / name), "data": str(data), "options": vars(eval_cfg)})
+        return runner(Stage(f"eval {name}", key(model_key, k_eval_retain if retain else None, eval_cfg),
+                            [evals / name / "summary.json"], go))
+
+    k_eval_retain = eval_stage("retain", k_retain, retain=False)
+    eval_stage("target", k_target)
+
+    inverted = run / "inverted" / "forget.json"
+    k_inv = runner(Stage("invert (rules)", key(k_data, cfg.n_inverted, cfg.seed), [inverted],
+                         lambda: invert_file(data / f"{cfg.forget_split}.json", inverted, "rules", n=cfg.n_inverted,
+                                             seed=cfg.seed)))
+    memo_file = run / "memo" / "forget.json"
+    memo_cfg = MemoConfig(max_new_tokens=cfg.memo_max_new_tokens)
+    k_memo = runner(Stage("memo (target)", key(k_inv, k_target, memo_cfg), [memo_file],
+                          lambda: run_memo(str(models / "target"), str(inverted), str(memo_file), cfg=memo_cfg)))
+
+    for method in cfg.methods:
+        overrides = {"method": method, "epochs": cfg.unlearn_epochs, "lr": cfg.unlearn_lr,
+                     "batch_size": cfg.unlearn_batch_size, "grad_accum": 1, "seed": cfg.seed,
+                     "memo_max_new_tokens": cfg.memo_max_new_tokens}
+        if method.startswith("meow"):
+            overrides |= {"select": cfg.select, "top_k": cfg.top_k}
+        if "retain_weight" in {f.name for f in dataclasses.fields(METHODS.get(method))}:
+            overrides["retain_weight"] = cfg.retain_weight
+        ucfg, mcfg = resolve_configs(None, overrides)
+        k_un = runner(Stage(f"unlearn {method}", key(k_memo, k_target, dataclasses.asdict(ucfg),
+                                                     dataclasses.asdict(mcfg)), [models / method],
+                            lambda ucfg=ucfg, mcfg=mcfg, method=method: unlearn(
+                                str(models / "target"), str(memo_file), str(models / method), ucfg, mcfg,
+                                retain=str(data / f"{retain_split}.json"), force=True, console=console)))
+        eval_stage(method, k_un)
+
+        def memo_after(method: str = method) -> None:
+            from meow.data import load_records
+            from meow.io import write_records
+
+            lm = load_lm(models / method)
+            write_records(evals / method / "memo.json",
+                          score_records(lm, load_records(memo_file), max_new_tokens=cfg.memo_max_new_tokens))
+        runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
+
+    _attacks(runner, cfg, run, splits)
+    console.rule("[bold]report")
+    start = time.time()
+    report = _report(run)
+    runner.timings.append(("report", round(time.time() - start, 1), False))
+    _print_timings(console, runner.timings, run)
+    console.print(f"report: {report.get('html', run / 'report' / 'report.html')}")
+    return {"timings": runner.timings, "run": str(run)}
+
+
+def _attacks(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[dict]]) -> None:
+    """Attack every unlearned model with each configured attack; relearning also attacks the retain model."""
+    if not cfg.attacks:
+        return
+    from meow.evaluate.attacks import run_attack, write_attack
+    from meow.modeling import load_lm
+
+    options = {"relearn": {"steps": cfg.relearn_steps, "lr": cfg.relearn_lr, "train_batch_size": 4}}
+    for method in cfg.methods:
+        for attack in cfg.attacks:
+            out = run / "attacks" / method / attack
+            opts = {"max_new_tokens": cfg.eval_max_new_tokens, "seed": cfg.seed, **options.get(attack, {})}
+
+            def go(method: str = method, attack: str = attack, out: Path = out, opts: dict = opts) -> None:
+                retain_lm = load_lm(run / "models" / "retain") if attack == "relearn" else None
+                result = run_attack(attack, load_lm(run / "models" / method), splits["forget"], retain_lm=retain_lm,
+                                    retain_eval=run / "evals" / "retain", progress=False, **opts)
+                write_attack(out, result, {"attack": attack, "model": str(run / "models" / method), **opts})
+            model_key = runner.manifest["stages"][f"unlearn {method}"]["key"]
+            runner(Stage(f"attack {attack} {method}", key(model_key, attack, opts), [out / "summary.json"], go))
+
+
+def _report(run: Path) -> dict[str, Any]:
+    """Always rebuilt: it is cheap and reflects whatever the run folder holds now."""
+    from meow.report import build_report
+
+    return build_report(run)
+
+
+def _print_timings(console: Any, timings: list[tuple[str, float, bool]], run: Path) -> None:
+    """Time per kind of stage (train, eval, unlearn, ...); every stage's own time goes to timings.json."""
+    from rich.table import Table
+
+    write_json(run / "timings.json", [{"stage": n, "seconds": s, "reused": r} for n, s, r in timings])
+    groups: dict[str, list[float]] = {}
+    for name, seconds, reused in timings:
+        groups.setdefault(name.split()[0], []).append(0.0 if reused else seconds)
+    table = Table(title=f"time per stage (this run; details in {run / 'timings.json'})")
+    for col, justify in (("stage", "left"), ("runs", "right"), ("seconds", "right")):
+        table.add_column(col, justify=justify)
+    for kind, secs in groups.items():
+        table.add_row(kind, str(sum(1 for s in secs if s > 0) or "reused"), f"{sum(secs):.1f}")
+    table.add_row("[bold]total", "", f"[bold]{sum(sum(v) for v in groups.values()):.1f}")
+    console.print(table)
+
+
+def _method_names() -> list[str]:
+    from meow.unlearn import METHODS
+
+    return METHODS.names()
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser("demo", help="run the whole pipeline on the built-in benchmark (offline, a few minutes)",
+                       description="benchmark -> train target and retain models -> invert -> MEMO -> unlearn with "
+                       "MEOW and baselines -> evaluate -> attack -> report. Re-running reuses finished stages.")
+    p.add_argument("--out", default="meow-demo", help="run folder (default: meow-demo)")
+    p.add_argument("--config", default=None, help="YAML file of demo options")
+    p.add_argument("--force", action="store_true", help="re-run every stage even if it is done")
+    add_arguments(p, DemoConfig)
+    p.set_defaults(func=_run_demo_cli)
+
+
+def _run_demo_cli(args: argparse.Namespace) -> int:
+    cfg = resolve(DemoConfig, args.config, overrides_from_args(args, DemoConfig))
+    run_demo(args.out, cfg, force=args.force)
+    return 0
