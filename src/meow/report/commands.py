@@ -1,7 +1,31 @@
-"""CLI commands of this stage (filled in by its issue)."""
+"""`meow report RUN_DIR [--out DIR]`: tables, plots, HTML and Markdown over every evaluated model of a run."""
+
+from __future__ import annotations
 
 import argparse
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser(
+        "report", help="tables, plots and an HTML/Markdown report of a run's evaluated models",
+        description="Read RUN_DIR/evals/<name>/summary.json (or RUN_DIR/<name>/summary.json: any set of `meow eval` "
+                    "outputs), plus MEMO scores, attack and NLG results where present, and write report.html "
+                    "(self-contained), report.md, table.csv, table.json and plots/*.png. Rows named target and "
+                    "retain are the reference models; all others are methods.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run folder (from `meow demo`) or a folder of eval folders")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: RUN_DIR/report)")
+    p.add_argument("--target", default="target", metavar="NAME", help="row of the target model (default: target)")
+    p.add_argument("--retain", default="retain", metavar="NAME", help="row of the retain model (default: retain)")
+    p.set_defaults(func=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from meow.report.report import build_report, print_report
+
+    console = Console()
+    table = build_report(args.run_dir, args.out, target=args.target, retain=args.retain)
+    print_report(table, console)
+    console.print("wrote " + ", ".join(table["files"]))
+    return 0

@@ -1,0 +1,211 @@
+"""The report's columns: what each shows, which direction is better, and where its value comes from.
+
+Three tables: `main` (one column per headline metric), `robustness` (attack results) and `nlg` (open-ended
+generation). A cell is (value, reason): value None means not available, and reason says why (never a made-up 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from meow.report.collect import RETAIN, Model, Run
+
+Cell = tuple[float | None, str | None]
+
+# better: "higher", "lower", "0.5" (closest to 0.5 is best), "0" (closest to 0 is best)
+ARROWS = {"higher": "↑", "lower": "↓", "0.5": "→0.5", "0": "→0"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    better: str
+    description: str
+    source: str
+    get: Callable[[Model, Run], Cell]
+    table: str = "main"
+    digits: int = 3  # decimals shown (values below 1e-3 are shown in scientific notation)
+    short: str = ""  # terminal header (abbreviations in SHORT_LEGEND)
+
+    @property
+    def header(self) -> str:
+        return f"{self.label} {ARROWS[self.better]}"
+
+    @property
+    def short_header(self) -> str:
+        return f"{self.short or self.label} {ARROWS[self.better]}"
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "table": self.table, "better": self.better,
+                "description": self.description, "source": self.source}
+
+
+def _value(entry: Any, missing: str) -> Cell:
+    if not isinstance(entry, dict):
+        return None, missing
+    v = entry.get("value")
+    return (None, entry.get("reason") or missing) if v is None else (float(v), None)
+
+
+def headline(name: str) -> Callable[[Model, Run], Cell]:
+    """summary.json `name`.value (or the report's recomputation when `meow eval` had no retain model)."""
+
+    def get(m: Model, run: Run) -> Cell:
+        return _value(m.recomputed.get(name) or m.summary.get(name), f"no {name} in summary.json")
+
+    return get
+
+
+def split_metric(split: str, name: str) -> Callable[[Model, Run], Cell]:
+    """summary.json splits.<split>.<name>.value."""
+
+    def get(m: Model, run: Run) -> Cell:
+        if split not in m.summary.get("splits", {}):
+            why = m.summary.get("missing_splits", {}).get(split)
+            return None, f"{split} split not evaluated" + (f": {why}" if why else "")
+        return _value(m.summary["splits"][split].get(name), f"no {name} on the {split} split (e.g. generation "
+                                                             "or the metric group switched off)")
+
+    return get
+
+
+def memo(kind: str) -> Callable[[Model, Run], Cell]:
+    def get(m: Model, run: Run) -> Cell:
+        if m.memo is None:
+            return None, "no memo.json for this model"
+        v = getattr(m.memo, kind)
+        return (v, None) if v is not None else (None, f"no MEMO of {kind} answers in {m.memo.source.name}")
+
+    return get
+
+
+def attack_metric(attack: str, metric: str, column: str) -> Callable[[Model, Run], Cell]:
+    """summary.json attack.metrics.<metric>.<column> of RUN/attacks/<model>/<attack>/ (the attacked model's own
+    number falls back to splits.forget.<metric>.value)."""
+
+    def get(m: Model, run: Run) -> Cell:
+        s = m.attacks.get(attack)
+        if s is None:
+            return None, f"no {attack} attack for this model"
+        entry = s.get("attack", {}).get("metrics", {}).get(metric, {})
+        v = entry.get(column)
+        if v is None and column in ("after", "paraphrased", "value"):
+            v = s.get("splits", {}).get("forget", {}).get(metric, {}).get("value")
+        return (float(v), None) if v is not None else (None, f"no {metric} {column} in the {attack} attack")
+
+    return get
+
+
+def relearn_gap(m: Model, run: Run) -> Cell:
+    """after - retain_after: the attack's own `gap` if it relearned a retain model, else against the retain row's
+    relearn attack."""
+    gap, _ = attack_metric("relearn", "fact_hit", "gap")(m, run)
+    if gap is not None:
+        return gap, None
+    after, why_after = attack_metric("relearn", "fact_hit", "after")(m, run)
+    if after is None:
+        return None, why_after
+    retain = run.role(RETAIN)
+    ref, _ = attack_metric("relearn", "fact_hit", "after")(retain, run) if retain else (None, None)
+    if ref is None:
+        return None, "no retain-model relearn to compare with (relearn the retain model too)"
+    return after - ref, None
+
+
+def nlg_metric(name: str) -> Callable[[Model, Run], Cell]:
+    def get(m: Model, run: Run) -> Cell:
+        if m.nlg is None:
+            return None, "no NLG results for this model"
+        return _value(m.nlg.get(name), f"no {name} in {m.nlg_source.name if m.nlg_source else 'nlg results'}")
+
+    return get
+
+
+EVAL = "evals/<name>/summary.json"
+ATTACK = "attacks/<name>/{}/summary.json"
+COLUMNS: tuple[Column, ...] = (
+    Column("forget_quality", "forget quality", "higher",
+           "p-value of the two-sample KS test between this model's forget-set truth ratios and the retain model's; "
+           "> 0.05: statistically indistinguishable from the retain model",
+           f"{EVAL}: forget_quality.value; if null for lack of a retain model, computed from the row's eval.json "
+           "against the retain row's (meow.evaluate.forget_quality)", headline("forget_quality"), short="FQ"),
+    Column("model_utility", "model utility", "higher",
+           "harmonic mean of probability, ROUGE-L recall and truth ratio on the retain, real-authors and "
+           "world-facts sets (9 numbers)", f"{EVAL}: model_utility.value", headline("model_utility"), short="MU"),
+    Column("forget_fact_hit", "forget key-fact acc.", "lower",
+           "share of greedy answers to forget questions that still state the key fact",
+           f"{EVAL}: splits.forget.fact_hit.value", split_metric("forget", "fact_hit"), short="forget\nKFA"),
+    Column("retain_fact_hit", "retain key-fact acc.", "higher",
+           "share of greedy answers to retain questions that state the key fact",
+           f"{EVAL}: splits.retain.fact_hit.value", split_metric("retain", "fact_hit"), short="retain\nKFA"),
+    Column("forget_rouge_l", "forget ROUGE-L", "lower",
+           "mean ROUGE-L recall of the greedy answers to forget questions against the true answers",
+           f"{EVAL}: splits.forget.rouge_l_recall.value", split_metric("forget", "rouge_l_recall"), short="forget\nR-L"),
+    Column("forget_memo", "forget MEMO", "lower",
+           "mean MEMO (ROUGE-1 precision of continuations from growing answer prefixes) of the original forget "
+           "answers under this model",
+           "evals/<name>/memo.json (target: also memo/forget.json): mean over records of memo.answer",
+           memo("original"), short="forget\nMEMO"),
+    Column("mia_auc", "MIA AUC", "0.5",
+           "membership-inference ROC-AUC (Min-K%), forget (members) vs holdout (non-members); 0.5: cannot tell "
+           "them apart", f"{EVAL}: mia_auc.value", headline("mia_auc"), short="MIA\nAUC"),
+    Column("privleak", "PrivLeak", "0",
+           "(AUC - AUC of the retain model) / AUC of the retain model (MUSE); 0: leaks as much as the retain model",
+           f"{EVAL}: privleak.value; if null for lack of a retain model, computed as forget quality is",
+           headline("privleak"), short="PrivLeak"),
+    Column("fluency_ls", "fluency LS", "higher",
+           "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
+           "sigmoid(-ln Brunet), sigmoid(ln Honore)", f"{EVAL}: splits.forget.fluency_ls.value",
+           split_metric("forget", "fluency_ls"), short="LS"),
+    Column("relearn_fact_hit", "relearn: forget key-fact acc.", "lower",
+           "key-fact accuracy on held-out forget questions after relearning on the other forget questions",
+           ATTACK.format("relearn") + ": attack.metrics.fact_hit.after",
+           attack_metric("relearn", "fact_hit", "after"), "robustness", short="relearn\nKFA"),
+    Column("relearn_gap", "relearn: vs retain model", "lower",
+           "relearned key-fact accuracy minus the retain model's after the same relearning (<= 0: nothing more "
+           "comes back than for a model that never saw the forget set)",
+           ATTACK.format("relearn") + ": attack.metrics.fact_hit.gap, else after minus the retain row's after",
+           relearn_gap, "robustness", short="relearn\ngap"),
+    Column("paraphrase_fact_hit", "paraphrase: key-fact acc.", "lower",
+           "key-fact accuracy of the answers to reworded forget questions",
+           ATTACK.format("paraphrase") + ": attack.metrics.fact_hit.paraphrased",
+           attack_metric("paraphrase", "fact_hit", "paraphrased"), "robustness", short="paraphrase\nKFA"),
+    Column("prefix_leak", "prefix: facts extracted", "lower",
+           "share of forget answers whose key fact a greedy continuation of a fact-free answer prefix states",
+           ATTACK.format("prefix") + ": attack.metrics.prefix_leak.value",
+           attack_metric("prefix", "prefix_leak", "value"), "robustness", short="prefix\nleak"),
+    Column("nlg_bleu", "BLEU", "higher", "corpus BLEU (0-100) of continuations of held-out texts",
+           "nlg/<name>/summary.json or nlg.json: bleu.value", nlg_metric("bleu"), "nlg", 2),
+    Column("nlg_rep3", "Rep-3", "lower", "share of repeated word trigrams in the continuations",
+           "nlg/<name>/summary.json or nlg.json: rep3.value", nlg_metric("rep3"), "nlg"),
+    Column("nlg_mauve", "MAUVE", "higher", "MAUVE of the continuations against the true continuations",
+           "nlg/<name>/summary.json or nlg.json: mauve.value", nlg_metric("mauve"), "nlg"),
+)
+SHORT_LEGEND = "FQ forget quality, MU model utility, KFA key-fact accuracy, R-L ROUGE-L recall, LS fluency"
+TABLES = {"main": "Main results", "robustness": "Robustness (attacks on the forget set)",
+          "nlg": "Open-ended generation (NLG)"}
+
+
+def columns(table: str) -> list[Column]:
+    return [c for c in COLUMNS if c.table == table]
+
+
+def best(values: list[float | None], better: str) -> float | None:
+    """The best of the given values under `better` (None if there are none)."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    key = {"higher": lambda v: -v, "lower": lambda v: v, "0.5": lambda v: abs(v - 0.5), "0": abs}[better]
+    return min(vals, key=key)
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """'n/a' for a missing value; scientific notation below 1e-3 (forget quality p-values)."""
+    if value is None:
+        return "n/a"
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.1e}"
+    return f"{value:.{digits}f}"
