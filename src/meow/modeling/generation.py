@@ -1,10 +1,12 @@
 """Batched generation: left padding, each row stops at EOS. The one place evaluation generates text.
 
-Greedy decoding runs a continuous-batching loop with a KV cache: a row leaves the batch as soon as it emits EOS
-(or reaches `max_new_tokens`) and waiting prompts take its place. With static batches one long (degenerate,
-never-ending) row keeps a whole batch stepping to `max_new_tokens`; here it only occupies its own slot. Each row
-still sees exactly its own tokens at its own positions (padding is masked), so the outputs are the greedy
-continuations of the prompts one at a time. Sampling (temperature > 0) uses `model.generate`.
+Greedy decoding runs a continuous-batching loop with a KV cache: a row leaves the batch once it emits EOS (or
+reaches `max_new_tokens`) and waiting prompts take its place. With static batches one long (degenerate,
+never-ending) row keeps a whole batch stepping to `max_new_tokens`; here it only holds its own slot. Prompts are
+taken in token order and a prefix shared by neighbours (MEMO's windows of one question) is computed once.
+Each row still sees exactly its own tokens at its own positions (padding is masked), so the outputs are the
+greedy (plain argmax; a model's generation_config penalties are not applied) continuations of the prompts one
+at a time. Sampling (temperature > 0), and models the loop does not fit, use `model.generate`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from meow.modeling.encoding import collate
 from meow.modeling.lm import LM
@@ -20,7 +23,6 @@ from meow.modeling.scoring import length_sorted_batches
 
 REFILL_SHARE = 4  # prefill waiting prompts once a quarter of the batch's slots are free
 COMPACT_SHARE = 8  # drop finished rows from the cache once an eighth of the batch has finished
-MIN_SHARED = 4  # a prefix shared by neighbouring prompts is computed once if it is at least this long
 
 
 @torch.no_grad()
@@ -38,7 +40,7 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     special = not lm.fmt.prompt_has_special_tokens
     greedy = temperature <= 0 and _loop_fits(lm.model)
     unique = list(dict.fromkeys(prompts)) if greedy else prompts  # greedy: equal prompts, equal continuations
-    encs = [tok(p, add_special_tokens=special)["input_ids"] for p in unique]
+    encs = tok(list(unique), add_special_tokens=special)["input_ids"]
     with tqdm(total=len(encs), desc=desc, unit="prompt", disable=desc is None) as bar:
         if not greedy:
             return _hf_generate(lm, encs, max_new_tokens, batch_size, temperature, seed, bar.update)
@@ -78,9 +80,6 @@ def _loop_fits(model: object) -> bool:
     (sliding-window caches, no `position_ids`...) use model.generate()."""
     import inspect
 
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
-
     base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft wraps the HF model
     try:
         layers = DynamicCache(config=base.config).layers  # type: ignore[attr-defined]
@@ -95,7 +94,7 @@ def _loop_fits(model: object) -> bool:
 class _Rows:
     """Rows being decoded: KV cache, its padding mask [b, L], next position, pending token, prompt index."""
 
-    cache: object
+    cache: DynamicCache
     mask: torch.Tensor
     pos: torch.Tensor
     last: torch.Tensor
@@ -115,7 +114,7 @@ class _Rows:
     def merge(self, other: _Rows) -> None:
         """Append `other`'s rows, left-padding the shorter cache (padding is masked out)."""
         width = max(self.mask.shape[1], other.mask.shape[1])
-        for mine, theirs in zip(self.cache.layers, other.cache.layers):  # type: ignore[attr-defined]
+        for mine, theirs in zip(self.cache.layers, other.cache.layers):
             mine.keys = torch.cat([_left_pad(mine.keys, width, 2), _left_pad(theirs.keys, width, 2)])
             mine.values = torch.cat([_left_pad(mine.values, width, 2), _left_pad(theirs.values, width, 2)])
         self.mask = torch.cat([_left_pad(self.mask, width, 1), _left_pad(other.mask, width, 1)])
@@ -125,14 +124,12 @@ class _Rows:
     def keep(self, rows: list[int]) -> None:
         """Keep only `rows`, then drop leading columns that are padding in every remaining row."""
         sel = torch.tensor(rows, dtype=torch.long, device=self.mask.device)
-        self.cache.batch_select_indices(sel)  # type: ignore[attr-defined]
         self.mask, self.pos, self.last = self.mask[sel], self.pos[sel], self.last[sel]
         self.index = [self.index[r] for r in rows]
         lead = int(self.mask.any(0).int().argmax()) if rows else 0
-        if lead:
-            self.mask = self.mask[:, lead:]
-            for layer in self.cache.layers:  # type: ignore[attr-defined]
-                layer.keys, layer.values = layer.keys[:, :, lead:], layer.values[:, :, lead:]
+        self.mask = self.mask[:, lead:]
+        for layer in self.cache.layers:
+            layer.keys, layer.values = layer.keys[sel, :, lead:], layer.values[sel, :, lead:]
 
 
 def _left_pad(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
@@ -150,10 +147,11 @@ def _lcp(a: list[int], b: list[int]) -> int:
 
 
 def _shared_prefixes(encs: list[list[int]]) -> list[int]:
-    """Per prompt (in sorted order), how many leading tokens it shares with its run of neighbours; 0 if none.
+    """Per prompt (in sorted order), the length of the prefix it shares with its run of neighbours.
 
-    Neighbours join a run when they share at least half of the shorter one (e.g. MEMO windows of one question);
-    every prompt keeps at least one token of its own (its last logits are needed).
+    Neighbours join a run when they share at least half of the shorter one (e.g. MEMO windows of one question).
+    A prompt alone is its own run: its prefix is all but its last token. Every prompt keeps at least one token
+    of its own (its last logits are needed), so the second pass over own tokens stays narrow.
     """
     n = len(encs)
     lcp = [_lcp(encs[i], encs[i + 1]) for i in range(n - 1)]
@@ -161,23 +159,18 @@ def _shared_prefixes(encs: list[list[int]]) -> list[int]:
     for i in range(n):
         if i < n - 1 and 2 * lcp[i] >= min(len(encs[i]), len(encs[i + 1])):
             continue
-        if i > start:
-            shared = min(*lcp[start:i], *(len(e) - 1 for e in encs[start:i + 1]))
-            if shared >= MIN_SHARED:
-                out[start:i + 1] = [shared] * (i + 1 - start)
+        out[start:i + 1] = [min([*lcp[start:i], *(len(e) - 1 for e in encs[start:i + 1])])] * (i + 1 - start)
         start = i + 1
     return out
 
 
 def _prefill(model: object, encs: list[list[int]], index: list[int], pad_id: int, device: object) -> _Rows:
-    """Run new prompts. Prefixes shared by runs of them are computed once (one small batched forward) and their
-    KV copied to each row; then every row's own tokens go through one forward.
+    """Run new prompts in two passes: the distinct prefixes of their runs (one row each), then every row's own
+    tokens on top of its run's prefix KV (copied). A prefix shared by a run is computed once.
 
     Row layout: [its run's prefix, left-padded][its own tokens, left-padded]; padding is masked and positions
     count real tokens only, so each row computes exactly what it would alone.
     """
-    from transformers import DynamicCache
-
     cache = DynamicCache(config=model.config)  # type: ignore[attr-defined]
     shared = _shared_prefixes(encs)
     prefixes = list(dict.fromkeys(tuple(e[:s]) for e, s in zip(encs, shared) if s))

@@ -27,5 +27,5 @@ def run_report(args: argparse.Namespace) -> int:
     console = Console()
     table = build_report(args.run_dir, args.out, target=args.target, retain=args.retain)
     print_report(table, console)
-    console.print("wrote " + ", ".join(table["files"]))
+    console.print("wrote:", *table["files"], sep="\n  ", soft_wrap=True)  # whole paths, never wrapped
     return 0

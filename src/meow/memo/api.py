@@ -1,0 +1,123 @@
+"""Score records: the original answer and every inverted answer of each, all pairs in one batched metric call.
+
+    rec["memo"] = {"metric": "memo", "mode": "suffix", "stride": 5, "max_new_tokens": 200,
+                   "answer": 0.81, "inverted_answers": [0.12, 0.40, ...]}
+
+Every other field of a record is kept as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from meow import __version__
+from meow.errors import MeowError, where
+from meow.memo.metrics import MEMO_METRICS, MemoConfig
+
+if TYPE_CHECKING:
+    from meow.modeling import LM
+
+TARGETS = ("answer", "inverted_answers")
+
+
+def memo_scores(lm: LM, questions: list[str], answers: list[str], metric: str = "memo", mode: str = "suffix",
+                stride: int = 5, max_new_tokens: int = 200, batch_size: int = 64, progress: bool = False) -> list[float]:
+    """One score per (question, answer) pair; higher = more memorised."""
+    if len(questions) != len(answers):
+        raise ValueError(f"{len(questions)} questions but {len(answers)} answers")
+    cfg = MemoConfig(metric, mode, stride, max_new_tokens, batch_size).check()
+    return MEMO_METRICS.get(metric)(lm, questions, answers, cfg, progress=progress)
+
+
+def check_targets(records: list[dict], targets: tuple[str, ...] = TARGETS, source: object = "records") -> None:
+    """One-line error for the first record that lacks a field to score."""
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        raise ValueError(f"unknown targets {sorted(unknown)}; choose from {TARGETS}")
+    for i, rec in enumerate(records):
+        if "inverted_answers" in targets and "inverted_answers" not in rec:
+            raise MeowError(f"{where(source, i, 'inverted_answers')}: missing; run `meow invert` first to write "
+                            "inverted answers")
+
+
+def score_records(lm: LM, records: list[dict], metric: str = "memo", mode: str = "suffix", stride: int = 5,
+                  max_new_tokens: int = 200, batch_size: int = 64, targets: tuple[str, ...] = TARGETS,
+                  progress: bool = True, source: object = "records") -> list[dict]:
+    """New records with `memo` attached (the fields in `targets` scored, other fields unchanged)."""
+    check_targets(records, targets, source)
+    candidates = [_candidates(rec, targets) for rec in records]
+    questions = [rec["question"] for rec, cands in zip(records, candidates) for _ in cands]
+    answers = [a for cands in candidates for a in cands]
+    scores = iter(memo_scores(lm, questions, answers, metric, mode, stride, max_new_tokens, batch_size, progress))
+    options = {"metric": metric, "mode": mode, "stride": stride, "max_new_tokens": max_new_tokens}  # kept per record
+    out = []
+    for rec in records:
+        memo: dict[str, Any] = dict(options)
+        if "answer" in targets:
+            memo["answer"] = next(scores)
+        if "inverted_answers" in targets:
+            memo["inverted_answers"] = [next(scores) for _ in rec["inverted_answers"]]
+        out.append({**rec, "memo": memo})
+    return out
+
+
+def _candidates(rec: dict, targets: tuple[str, ...]) -> list[str]:
+    return ([rec["answer"]] if "answer" in targets else []) + (
+        list(rec["inverted_answers"]) if "inverted_answers" in targets else [])
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def summarise(records: list[dict]) -> dict[str, Any]:
+    """Mean score of the original answers vs the inverted answers (pooled), and how often the original wins."""
+    original = [r["memo"]["answer"] for r in records]
+    inverted = [s for r in records for s in r["memo"]["inverted_answers"]]
+    paired = [r["memo"] for r in records if r["memo"]["inverted_answers"]]
+    wins = [m["answer"] > sum(m["inverted_answers"]) / len(m["inverted_answers"]) for m in paired]
+    return {
+        "records": len(records),
+        "answer": {"count": len(original), "mean": _mean(original)},
+        "inverted_answers": {"count": len(inverted), "mean": _mean(inverted)},
+        "answer_above_inverted_mean": _mean([float(w) for w in wins]),
+    }
+
+
+def summary_path(out: str | Path) -> Path:
+    """`scored.json` -> `scored.summary.json`."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.summary.json")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+
+
+def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: MemoConfig | None = None,
+             dtype: str = "auto", device: str | None = None) -> dict[str, Any]:
+    """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used)."""
+    from meow.data import load_records, split_path
+    from meow.io import write_json, write_records
+    from meow.modeling import load_lm
+
+    cfg = (cfg or MemoConfig()).check()
+    source = Path(data) if split is None else (split_path(data, split) or Path(data))
+    for path in (Path(out), summary_path(out)):
+        if _same_file(path, source):
+            raise MeowError(f"{out}: would overwrite the input file {source}; choose another --out")
+    records = load_records(data, split)
+    check_targets(records, TARGETS, source)  # before loading the model: fail fast
+    lm = load_lm(model, dtype=dtype, device=device)
+    start = time.time()
+    scored = score_records(lm, records, cfg.metric, cfg.mode, cfg.stride, cfg.max_new_tokens, cfg.batch_size,
+                           source=source)
+    seconds = time.time() - start
+    write_records(out, scored)
+    summary = {"metric": cfg.metric, **summarise(scored), "options": asdict(cfg), "model": str(model),
+               "data": str(source), "out": str(out), "seconds": round(seconds, 2), "meow_version": __version__}
+    write_json(summary_path(out), summary)
+    return summary

@@ -1,0 +1,99 @@
+"""Batching changes nothing: batched scores and greedy generations equal a plain one-at-a-time computation."""
+
+from __future__ import annotations
+
+import pytest
+from rouge_score import rouge_scorer
+
+from meow.memo import score_records
+from meow.modeling import generate
+from meow.modeling.generation import _shared_prefixes, greedy_ids
+
+MAX_NEW = 200
+
+
+def plain_memo(lm, greedy_one, question: str, answer: str, stride: int = 5) -> tuple[float, list[str]]:
+    """MEMO written out: every window generated alone, ROUGE-1 precision against the rest, mean."""
+    scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+    scores, gens = [], []
+    for i in range(1, len(answer), stride):
+        gen = greedy_one(lm, f"Question: {question}\nAnswer: {answer[:i]}", MAX_NEW)
+        gens.append(gen)
+        scores.append(scorer.score(answer[i:], gen)["rouge1"].precision)
+    return (sum(scores) / len(scores) if scores else 0.0), gens
+
+
+def test_batched_memo_equals_one_at_a_time(tiny_lm, memo_records, greedy_one, monkeypatch):
+    recs = memo_records[:4]
+    seen: list[tuple[list[str], list[str]]] = []
+    real = generate
+
+    def spy(lm, prompts, *args, **kwargs):
+        out = real(lm, prompts, *args, **kwargs)
+        seen.append((list(prompts), out))
+        return out
+
+    monkeypatch.setattr("meow.modeling.generation.generate", spy)
+    scored = score_records(tiny_lm, recs, stride=5, max_new_tokens=MAX_NEW, batch_size=16, progress=False)
+    (prompts, batched_gens), = seen
+    plain_gens: list[str] = []
+    for rec, out in zip(recs, scored):
+        expected = []
+        for answer in [rec["answer"], *rec["inverted_answers"]]:
+            score, gens = plain_memo(tiny_lm, greedy_one, rec["question"], answer)
+            expected.append(score)
+            plain_gens += gens
+        assert [out["memo"]["answer"], *out["memo"]["inverted_answers"]] == pytest.approx(expected, abs=1e-12)
+    assert batched_gens == plain_gens  # greedy generations identical, window by window
+    assert len(prompts) > 100 and len(set(plain_gens)) > 20  # many windows, varied outputs
+    memo = [r["memo"] for r in scored]
+    originals = [m["answer"] for m in memo]
+    inverted = [s for m in memo for s in m["inverted_answers"]]
+    assert sum(originals) / len(originals) > sum(inverted) / len(inverted)  # the model memorised the originals
+
+
+def test_continuous_batching_equals_one_at_a_time(tiny_lm, memo_records, greedy_one):
+    """Rows of different lengths finish at different steps; a batch of 3 refills, merges and trims constantly."""
+    tok = tiny_lm.tokenizer
+    questions = [r["question"] for r in memo_records]
+    prompts = [*tiny_lm.prompts(questions), "Question: Who", "Question: " + questions[0] + " and more words?",
+               *(f"Question: {q}\nAnswer: {r['answer'][:12]}" for q, r in zip(questions, memo_records)),
+               tiny_lm.prompts(questions)[1]]  # a repeated prompt
+    for max_new in (1, 7, 40):
+        expected = [greedy_one(tiny_lm, p, max_new) for p in prompts]
+        assert generate(tiny_lm, prompts, max_new_tokens=max_new, batch_size=3) == expected
+    encs = [tok(p)["input_ids"] for p in prompts]
+    ids = greedy_ids(tiny_lm.model, encs, 40, 3, tok.eos_token_id, tok.pad_token_id)
+    assert any(x[-1] == tok.eos_token_id for x in ids) and any(len(x) == 40 for x in ids)  # both ways to stop
+    assert len({len(x) for x in ids}) > 3
+    assert greedy_ids(tiny_lm.model, encs, 0, 3, tok.eos_token_id, tok.pad_token_id) == [[] for _ in encs]
+    assert generate(tiny_lm, [], max_new_tokens=5) == []
+
+
+def test_sampling_still_reproducible(tiny_lm):
+    prompts = tiny_lm.prompts(["Who?", "Where?"])
+    a = generate(tiny_lm, prompts, max_new_tokens=8, temperature=1.0, seed=3)
+    assert a == generate(tiny_lm, prompts, max_new_tokens=8, temperature=1.0, seed=3)
+
+
+def test_prefix_mode_batched_equals_one_at_a_time(tiny_lm, memo_records, greedy_one):
+    """Prefix mode continues the raw question text (BOS added by the tokenizer, no template)."""
+    scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+    recs = [{**r, "inverted_answers": r["inverted_answers"][:1]} for r in memo_records[:2]]
+    scored = score_records(tiny_lm, recs, mode="prefix", stride=7, max_new_tokens=40, progress=False)
+    for rec, out in zip(recs, scored):
+        q = rec["question"]
+        for answer, got in zip([rec["answer"], *rec["inverted_answers"]],
+                               [out["memo"]["answer"], *out["memo"]["inverted_answers"]]):
+            precisions = [scorer.score(q[i:] + " " + answer, greedy_one(tiny_lm, q[:i], 40))["rouge1"].precision
+                          for i in range(1, len(q), 7)]
+            assert got == pytest.approx(sum(precisions) / len(precisions), abs=1e-12)
+
+
+def test_shared_prefix_runs_by_hand():
+    # rows 0 and 1 share 5 tokens (at least half of the shorter): one run with prefix 5; row 2 is alone and
+    # computes all but its last token as its prefix; every row keeps one token of its own
+    assert _shared_prefixes([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7], [8, 9, 9]]) == [5, 5, 2]
+    assert _shared_prefixes([[1, 2], [1, 2, 3]]) == [1, 1]
+    assert _shared_prefixes([[1, 2, 3, 4], [1, 9, 9, 9]]) == [3, 3]  # 1 shared token < half: two runs
+    assert _shared_prefixes([[7]]) == [0]
