@@ -56,7 +56,9 @@ class DemoConfig:
     top_k: int = field(default=3, metadata={"help": "MEOW: inverted facts per question"})
     # evaluation
     eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation"})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (tiny models run fastest on one)"})
+    nlg_prefix_tokens: int = field(default=12, metadata={"help": "NLG: tokens given before the continuation (0: skip)"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default; 1 is faster on a busy "
+                                                      "machine)"})
     attacks: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACKS),
                                metadata={"help": "attacks run on each unlearned model (empty: none)"})
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps"})
@@ -208,6 +210,7 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
     _attacks(runner, cfg, run, splits)
+    _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")
     start = time.time()
     report = _report(run)
@@ -237,6 +240,30 @@ def _attacks(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[
                 write_attack(out, result, {"attack": attack, "model": str(run / "models" / method), **opts})
             model_key = runner.manifest["stages"][f"unlearn {method}"]["key"]
             runner(Stage(f"attack {attack} {method}", key(model_key, attack, opts), [out / "summary.json"], go))
+
+
+def _nlg(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[dict]]) -> None:
+    """NLG on background-knowledge text every model should keep: BLEU and Rep-3 of continuations (MAUVE needs a
+    featurizer model, so it is left to `meow eval-nlg --mauve-featurizer`)."""
+    if cfg.nlg_prefix_tokens <= 0:
+        return
+    from meow.evaluate.nlg import NLGConfig, run_nlg, write_nlg
+    from meow.modeling import load_lm
+
+    texts = [f"Question: {r['question']}\nAnswer: {r['answer']}"
+             for split in ("real_authors", "world_facts", "retain") for r in splits.get(split, [])]
+    nlg_cfg = NLGConfig(prefix_tokens=cfg.nlg_prefix_tokens, max_new_tokens=24)
+    for name in ["target", "retain", *cfg.methods]:
+        out = run / "nlg" / name
+        stage = "unlearn " + name if name in cfg.methods else next(k for k in runner.manifest["stages"]
+                                                                     if k.startswith(f"train {name}"))
+
+        def go(name: str = name, out: Path = out) -> None:
+            result = run_nlg(load_lm(run / "models" / name), texts, nlg_cfg, source="background + retain QA",
+                             progress=False)
+            write_nlg(out, result, {"model": str(run / "models" / name), "options": dataclasses.asdict(nlg_cfg)})
+        runner(Stage(f"nlg {name}", key(runner.manifest["stages"][stage]["key"], nlg_cfg, len(texts)),
+                     [out / "nlg.json"], go))
 
 
 def _report(run: Path) -> dict[str, Any]:

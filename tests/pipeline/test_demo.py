@@ -11,7 +11,7 @@ from meow.pipeline import DemoConfig, run_demo
 
 SMALL = {"authors": 10, "qa_per_author": 3, "background": 3, "hidden_size": 32, "layers": 1, "train_epochs": 8.0,
          "methods": ["meow", "ga"], "attacks": ["paraphrase"], "unlearn_epochs": 1.0, "eval_max_new_tokens": 16,
-         "memo_max_new_tokens": 16}
+         "memo_max_new_tokens": 16, "threads": 1}
 
 
 def quiet() -> Console:
@@ -33,7 +33,7 @@ def test_demo_writes_every_stage_output(first_run):
     for path in ["data/forget10.json", "models/target/meow.json", "models/retain/config.json",
                  "evals/target/summary.json", "evals/retain/eval.json", "inverted/forget.json", "memo/forget.json",
                  "models/meow/unlearn_config.yaml", "evals/meow/summary.json", "evals/ga/memo.json",
-                 "attacks/meow/paraphrase/summary.json", "report/report.html", "config.yaml", "manifest.json"]:
+                 "attacks/meow/paraphrase/summary.json", "nlg/ga/nlg.json", "report/report.html", "config.yaml", "manifest.json"]:
         assert (run / path).exists(), path
     assert not any(reused(result).values())
     summary = json.loads((run / "evals/meow/summary.json").read_text())
