@@ -26,6 +26,16 @@ TINY_MODEL = {"hidden_size": 64, "layers": 2, "heads": 2, "intermediate_size": 2
 TINY_TRAIN = {"epochs": 30.0, "lr": 5e-3, "batch_size": 16, "weight_decay": 0.0, "seed": 0}
 
 
+@pytest.fixture(autouse=True)
+def reset_accelerate():
+    """accelerate keeps process-wide state; a later Trainer with other settings in the same process needs it reset."""
+    yield
+    from accelerate.state import AcceleratorState, PartialState
+
+    AcceleratorState._reset_state(True)
+    PartialState._reset_state()
+
+
 @pytest.fixture(scope="session")
 def tiny_bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from meow.benchmark import make_benchmark

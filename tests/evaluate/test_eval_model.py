@@ -72,15 +72,6 @@ def ref_extraction_strength(lm, question: str, answer: str) -> float:
 
 # ---------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """A model this small gains nothing from intra-op threads; on a busy 2-core machine they make it 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def splits(tiny_bench_dir):
     splits, _, absent = load_splits(tiny_bench_dir, "forget10")

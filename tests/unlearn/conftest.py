@@ -11,27 +11,6 @@ from meow.data import load_records
 from meow.io import write_records
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy 2-core machine threads fight (3x slower)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(autouse=True)
-def reset_accelerate():
-    """accelerate keeps process-wide state; a Trainer with other settings in the same process needs it reset."""
-    yield
-    from accelerate.state import AcceleratorState, PartialState
-
-    AcceleratorState._reset_state(True)
-    PartialState._reset_state()
-
-
 @pytest.fixture(scope="session")
 def unlearn_files(tiny_bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """forget.json: the forget split with 4 inverted answers (its perturbed answers) and MEMO scores each;

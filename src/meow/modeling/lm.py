@@ -68,12 +68,17 @@ def _torch_dtype(dtype: str) -> Any:
 def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = None) -> LM:
     """Load a causal LM from a local folder or a hub id; one-line MeowError if it cannot be loaded."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     name = str(path_or_id)
     local = Path(name)
+    looks_local = name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
+    if not local.exists() and looks_local:
+        raise MeowError(f"{name}: model folder not found")
     if local.exists() and not (local / "config.json").is_file() and not (local / "adapter_config.json").is_file():
         raise MeowError(f"{name}: not a model folder (no config.json)")
     meta = read_meta(local) if local.is_dir() else {}
+    hf_logging.disable_progress_bar()  # one bar per shard of a 1 MB model is noise; stages show their own
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
         if (local / "adapter_config.json").is_file() and not (local / "config.json").is_file():
@@ -87,6 +92,8 @@ def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = No
     except Exception as e:  # transformers raises many types (OSError, ValueError, HFValidationError...)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise MeowError(f"{name}: could not load model ({type(e).__name__}: {first})") from None
+    finally:
+        hf_logging.enable_progress_bar()
     if device:
         model.to(device)
     model.eval()
