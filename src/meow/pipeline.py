@@ -48,11 +48,11 @@ class DemoConfig:
     # unlearning (shared by all methods; per-method settings live in the method defaults)
     methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS),
                                metadata={"help": "unlearning methods to run"})
-    unlearn_epochs: float = field(default=10.0, metadata={"help": "unlearning epochs"})
+    unlearn_epochs: float = field(default=15.0, metadata={"help": "unlearning epochs"})
     unlearn_lr: float = field(default=1e-3, metadata={"help": "unlearning learning rate"})
     unlearn_batch_size: int = field(default=8, metadata={"help": "forget rows per step"})
     retain_weight: float = field(default=1.0, metadata={"help": "weight of the retain NLL in every method that has one"})
-    select: str = field(default="largest", metadata={"help": "MEOW selection: smallest | largest | random"})
+    select: str = field(default="smallest", metadata={"help": "MEOW selection: smallest | largest | random"})
     top_k: int = field(default=3, metadata={"help": "MEOW: inverted facts per question"})
     # evaluation
     eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation"})
@@ -213,7 +213,7 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")
     start = time.time()
-    report = _report(run)
+    report = _report(run, console)
     runner.timings.append(("report", round(time.time() - start, 1), False))
     _print_timings(console, runner.timings, run)
     console.print(f"report: {report.get('html', run / 'report' / 'report.html')}")
@@ -266,11 +266,13 @@ def _nlg(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[dict
                      [out / "nlg.json"], go))
 
 
-def _report(run: Path) -> dict[str, Any]:
-    """Always rebuilt: it is cheap and reflects whatever the run folder holds now."""
-    from meow.report import build_report
+def _report(run: Path, console: Any) -> dict[str, Any]:
+    """Always rebuilt: it is cheap and reflects whatever the run folder holds now. Prints the final tables."""
+    from meow.report import build_report, print_report
 
-    return build_report(run)
+    table = build_report(run)
+    print_report(table, console)
+    return table
 
 
 def _print_timings(console: Any, timings: list[tuple[str, float, bool]], run: Path) -> None:
@@ -278,15 +280,18 @@ def _print_timings(console: Any, timings: list[tuple[str, float, bool]], run: Pa
     from rich.table import Table
 
     write_json(run / "timings.json", [{"stage": n, "seconds": s, "reused": r} for n, s, r in timings])
-    groups: dict[str, list[float]] = {}
+    groups: dict[str, list[tuple[float, bool]]] = {}
     for name, seconds, reused in timings:
-        groups.setdefault(name.split()[0], []).append(0.0 if reused else seconds)
-    table = Table(title=f"time per stage (this run; details in {run / 'timings.json'})")
-    for col, justify in (("stage", "left"), ("runs", "right"), ("seconds", "right")):
+        groups.setdefault(name.split()[0], []).append((seconds, reused))
+    table = Table(title="time per stage, this run", caption=f"each stage: {run / 'timings.json'}")
+    for col, justify in (("stage", "left"), ("ran", "right"), ("reused", "right"), ("seconds", "right")):
         table.add_column(col, justify=justify)
-    for kind, secs in groups.items():
-        table.add_row(kind, str(sum(1 for s in secs if s > 0) or "reused"), f"{sum(secs):.1f}")
-    table.add_row("[bold]total", "", f"[bold]{sum(sum(v) for v in groups.values()):.1f}")
+    total = 0.0
+    for kind, runs in groups.items():
+        seconds = sum(s for s, reused in runs if not reused)
+        total += seconds
+        table.add_row(kind, str(sum(not r for _, r in runs)), str(sum(r for _, r in runs)), f"{seconds:.1f}")
+    table.add_row("[bold]total", "", "", f"[bold]{total:.1f}")
     console.print(table)
 
 

@@ -77,7 +77,7 @@ def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     train_cfg = TrainConfig(epochs=1.0, lr=cfg.lr, batch_size=cfg.train_batch_size, weight_decay=cfg.weight_decay,
                             scheduler=cfg.scheduler, max_length=cfg.max_length, seed=cfg.seed)
     with tempfile.TemporaryDirectory(prefix="meow-relearn-") as work:
-        train_qa(twin, rows, train_cfg, work)
+        train_qa(twin, rows, train_cfg, work, quiet=True)
     return twin
 
 
