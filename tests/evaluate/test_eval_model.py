@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from reference import greedy
 
 from meow.cli import main
 from meow.evaluate import EvalConfig, evaluate, forget_quality, load_eval, load_splits, summarize
@@ -37,20 +38,8 @@ def ref_scores(lm, question: str, answer: str) -> tuple[float, list[bool]]:
     return -logp[torch.arange(len(c)), target].mean().item(), (logp.argmax(-1) == target).tolist()
 
 
-@torch.no_grad()
 def ref_generate(lm, question: str, max_new: int = MAX_NEW) -> str:
-    """Greedy decoding by hand (one row, key/value cache): append the argmax token until EOS or max_new tokens."""
-    p, _ = _ids(lm, question)
-    out = lm.model(torch.tensor([p]), use_cache=True)
-    new: list[int] = []
-    while len(new) < max_new:
-        nxt = int(out.logits[0, -1].argmax())
-        if nxt == lm.tokenizer.eos_token_id:
-            break
-        new.append(nxt)
-        out = lm.model(torch.tensor([[nxt]]), past_key_values=out.past_key_values, use_cache=True)
-    return lm.tokenizer.decode(new, skip_special_tokens=True).strip()
-
+    return greedy(lm, lm.prompts([question])[0], max_new)
 
 @torch.no_grad()
 def ref_extraction_strength(lm, question: str, answer: str) -> float:

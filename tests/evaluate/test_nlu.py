@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from reference import greedy
 
 from meow.cli import main
 from meow.evaluate.nlu import NLUConfig, run_nlu
@@ -92,18 +93,7 @@ def ref_loglikelihood(lm, context: str, continuation: str, special: bool = True)
     return float(logp[torch.arange(len(x)), torch.tensor(x)].sum())
 
 
-@torch.no_grad()
-def ref_generate(lm, prompt: str, max_new: int) -> str:
-    """Greedy decoding by hand, one row: BOS + prompt tokens, append the argmax until EOS or max_new tokens."""
-    ids = lm.tokenizer(prompt)["input_ids"]
-    new: list[int] = []
-    while len(new) < max_new:
-        nxt = int(lm.model(torch.tensor([ids + new])).logits[0, -1].argmax())
-        if nxt == lm.tokenizer.eos_token_id:
-            break
-        new.append(nxt)
-    return lm.tokenizer.decode(new, skip_special_tokens=True).strip()
-
+ref_generate = greedy
 
 def test_multiple_choice_matches_reference(tiny_model_dir, tiny_lm, mc_docs, task_dir, tmp_path, capsys):
     out = tmp_path / "nlu"

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+from reference import greedy
 
 from meow.errors import MeowError
 from meow.modeling import IGNORE, LM, PromptFormat, collate, encode, generate, load_lm, save_lm, score
@@ -85,18 +86,7 @@ def test_min_k_plus_plus_stats_match_definition(raw_lm):
     assert float(s.sigma[0]) == pytest.approx(math.sqrt(var), abs=1e-4)
 
 
-def reference_greedy(lm: LM, prompt: str, max_new_tokens: int) -> str:
-    tok = lm.tokenizer
-    ids = tok(prompt)["input_ids"]
-    new: list[int] = []
-    with torch.no_grad():
-        for _ in range(max_new_tokens):
-            nxt = int(lm.model(torch.tensor([ids + new])).logits[0, -1].argmax())
-            if nxt == tok.eos_token_id:
-                break
-            new.append(nxt)
-    return tok.decode(new, skip_special_tokens=True).strip()
-
+reference_greedy = greedy
 
 def test_batched_generation_equals_one_at_a_time(raw_lm):
     prompts = raw_lm.prompts([f"Who wrote book {i}?" + " Really?" * (i % 4) for i in range(6)])
