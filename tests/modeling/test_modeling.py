@@ -116,3 +116,22 @@ def test_load_errors_are_one_line(tmp_path):
     with pytest.raises(MeowError, match="could not load model") as err:
         load_lm(tmp_path / "broken")
     assert "\n" not in str(err.value)
+
+
+def test_memorisation_check_after_training(tiny_lm, tiny_bench_dir, tmp_path):
+    """The check `meow train` prints: key-fact accuracy and ROUGE-L recall over greedy answers, saved as JSON."""
+    import json
+
+    from rich.console import Console
+
+    from meow.data import load_records
+    from meow.modeling.check import memorisation_check
+
+    result = memorisation_check(tiny_lm, str(tiny_bench_dir), "full", 12, str(tmp_path), Console(quiet=True))
+    records = load_records(tiny_bench_dir, "full")[:12]
+    answers = [greedy(tiny_lm, tiny_lm.prompts([r["question"]])[0], 64) for r in records]
+    hits = [r["fact"].lower() in a.lower() for r, a in zip(records, answers)]
+    assert result["records"] == 12
+    assert result["key_fact_accuracy"] == pytest.approx(sum(hits) / len(hits))
+    assert result["key_fact_accuracy"] > 0.9 and result["rouge_l_recall"] > 0.9  # the fixture memorised `full`
+    assert json.loads((tmp_path / "train_check.json").read_text()) == result

@@ -1,4 +1,4 @@
-"""After `meow train`: does the model state what it was trained on? (key-fact accuracy, ROUGE-L recall)."""
+"""After `meow train`: does the model state what it was trained on? (key-fact accuracy, ROUGE-L recall, as in eval)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,13 @@ from meow.modeling.generation import generate_answers
 from meow.modeling.lm import LM
 
 
-def _normalise(text: str) -> str:
-    import re
-
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
 def memorisation_check(lm: LM, data: str, split: str | None, n: int, out: str, console: Any) -> dict[str, Any]:
-    from rouge_score import rouge_scorer
+    from meow.evaluate.tofu import rouge_l_recall, states_fact
 
     records = load_records(data, split)[:n]
     gens = generate_answers(lm, [r["question"] for r in records], max_new_tokens=64)
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    rouge = [scorer.score(r["answer"], g)["rougeL"].recall for r, g in zip(records, gens)]
-    with_fact = [(r, g) for r, g in zip(records, gens) if r.get("fact")]
-    hits = [_normalise(r["fact"]) in _normalise(g) for r, g in with_fact]
+    rouge = [rouge_l_recall(g, r["answer"]) for r, g in zip(records, gens)]
+    hits = [states_fact(g, r["fact"]) for r, g in zip(records, gens) if r.get("fact")]
     result = {
         "records": len(records),
         "rouge_l_recall": sum(rouge) / len(rouge),
