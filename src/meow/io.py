@@ -83,3 +83,31 @@ def stable_hash(obj: Any, n: int = 16) -> str:
     """Short content hash of any JSON-serialisable object (keys sorted)."""
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:n]
+
+
+def refuse_overwrite(out: str | Path, inputs: list[str | None], written: tuple[str, ...]) -> None:
+    """One-line MeowError if the output folder is an input, or one of the files it will write is an input."""
+    from meow.errors import MeowError
+
+    out = Path(out)
+    files = {(out / n).resolve() for n in written}
+    for item in filter(None, inputs):
+        p = Path(item)
+        if p.exists() and (p.resolve() == out.resolve() or p.resolve() in files):
+            raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
+
+
+def package_versions(*packages: str) -> dict[str, str]:
+    """meow, python, torch, transformers and the given packages' versions, recorded next to results."""
+    import platform
+    from importlib import metadata
+
+    from meow import __version__
+
+    out = {"meow": __version__, "python": platform.python_version()}
+    for pkg in ("torch", "transformers", *packages):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out

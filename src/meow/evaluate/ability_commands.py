@@ -9,6 +9,7 @@ from typing import Any
 from meow.config import add_arguments
 from meow.evaluate.nlg import NLGConfig
 from meow.evaluate.nlu import DEFAULT_TASKS, NLUConfig
+from meow.io import package_versions, refuse_overwrite
 
 DTYPES = ["auto", "float32", "bfloat16", "float16"]
 
@@ -30,32 +31,6 @@ def _options(args: argparse.Namespace, cls: type) -> Any:
     from meow.config import overrides_from_args, resolve
 
     return resolve(cls, args.config, overrides_from_args(args, cls))
-
-
-def _versions(*packages: str) -> dict[str, str]:
-    import platform
-    from importlib import metadata
-
-    from meow import __version__
-
-    out = {"meow": __version__, "python": platform.python_version()}
-    for pkg in ("torch", "transformers", *packages):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def _check_out(out: Path, inputs: list[str | None], written: tuple[str, ...]) -> None:
-    """Refuse an output folder that is an input or would overwrite one of its files."""
-    from meow.errors import MeowError
-
-    files = {(out / n).resolve() for n in written}
-    for item in filter(None, inputs):
-        p = Path(item)
-        if p.exists() and (p.resolve() == out.resolve() or p.resolve() in files):
-            raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
 
 
 # ---------------------------------------------------------------- eval-nlu
@@ -86,12 +61,12 @@ def run_nlu_cmd(args: argparse.Namespace) -> int:
     require_lm_eval()
     cfg = _options(args, NLUConfig)
     out = Path(args.out)
-    _check_out(out, [args.model, args.include_path], ("nlu.json", "samples.jsonl", "config.json"))
+    refuse_overwrite(out, [args.model, args.include_path], ("nlu.json", "samples.jsonl", "config.json"))
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     res = run_nlu(lm, args.tasks.split(","), args.include_path, cfg)
     write_nlu(out, res, {"command": "eval-nlu", "model": args.model, "tasks": args.tasks,
                          "include_path": args.include_path, "dtype": args.dtype, "device": args.device,
-                         "options": dataclasses.asdict(cfg), "versions": _versions("lm-eval")})
+                         "options": dataclasses.asdict(cfg), "versions": package_versions("lm-eval")})
     console = Console()
     console.print(nlu_table(res["nlu"]))
     console.print(f"wrote {out / 'nlu.json'}, {out / 'samples.jsonl'}, {out / 'config.json'}")
@@ -128,14 +103,14 @@ def run_nlg_cmd(args: argparse.Namespace) -> int:
     if args.mauve_featurizer:
         require_mauve()  # fail before any long work
     out = Path(args.out)
-    _check_out(out, [args.model, args.texts, args.mauve_featurizer], ("nlg.json", "generations.jsonl", "config.json"))
+    refuse_overwrite(out, [args.model, args.texts, args.mauve_featurizer], ("nlg.json", "generations.jsonl", "config.json"))
     texts = load_texts(args.texts)
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     featurizer = load_lm(args.mauve_featurizer, dtype=args.dtype, device=args.device) if args.mauve_featurizer else None
     res = run_nlg(lm, texts, cfg, featurizer, source=args.texts)
     write_nlg(out, res, {"command": "eval-nlg", "model": args.model, "texts": args.texts,
                          "mauve_featurizer": args.mauve_featurizer, "dtype": args.dtype, "device": args.device,
-                         "options": dataclasses.asdict(cfg), "versions": _versions("sacrebleu", "mauve-text")})
+                         "options": dataclasses.asdict(cfg), "versions": package_versions("sacrebleu", "mauve-text")})
     console = Console()
     console.print(nlg_table(res["nlg"]))
     console.print(f"wrote {out / 'nlg.json'}, {out / 'generations.jsonl'}, {out / 'config.json'}")
@@ -188,7 +163,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     validate(args.attack, records, source, **dataclasses.asdict(cfg))  # before loading any model
     out = Path(args.out)
     retain_eval_dir = getattr(args, "retain_eval", None)
-    _check_out(out, [args.model, args.retain_model, retain_eval_dir, args.data, source],
+    refuse_overwrite(out, [args.model, args.retain_model, retain_eval_dir, args.data, source],
                ("eval.json", "summary.json", "config.json"))
     retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
@@ -198,7 +173,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     config = {"command": f"attack {args.attack}", "model": args.model, "data": args.data,
               "forget_split": args.forget_split, "forget": source, "retain_model": args.retain_model,
               "retain_eval": retain_eval_dir, "dtype": args.dtype, "device": args.device,
-              "options": dataclasses.asdict(cfg), "versions": _versions("rouge-score", "scipy")}
+              "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     write_attack(out, res, config)
     console = Console()
     console.print(attack_table(res["summary"]))

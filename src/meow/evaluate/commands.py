@@ -8,6 +8,7 @@ from typing import Any
 
 from meow.config import add_arguments
 from meow.evaluate.evaluator import EvalConfig
+from meow.io import package_versions, refuse_overwrite
 
 SKIP_FLAGS = {"generation": "greedy generation (and so ROUGE-L, key facts, fluency)",
               "memorisation": "exact memorisation and extraction strength",
@@ -54,34 +55,6 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_eval)
 
 
-def _check_out(out: Path, inputs: list[str | None]) -> None:
-    """Refuse an output folder that would overwrite an input (a model folder's config.json, a data file)."""
-    from meow.errors import MeowError
-
-    written = {(out / n).resolve() for n in ("eval.json", "summary.json", "config.json")}
-    for item in filter(None, inputs):
-        p = Path(item)
-        if not p.exists():
-            continue
-        if p.resolve() == out.resolve() or p.resolve() in written:
-            raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
-
-
-def _versions() -> dict[str, str]:
-    import platform
-    from importlib import metadata
-
-    from meow import __version__
-
-    out = {"meow": __version__, "python": platform.python_version()}
-    for pkg in ("torch", "transformers", "rouge-score", "scipy"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def run_eval(args: argparse.Namespace) -> int:
     import dataclasses
     import gc
@@ -101,7 +74,8 @@ def run_eval(args: argparse.Namespace) -> int:
     splits, sources, absent = load_splits(args.data, args.forget_split, files)
     check_splits(splits, sources)
     out = Path(args.out)
-    _check_out(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()])
+    refuse_overwrite(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()],
+                     ("eval.json", "summary.json", "config.json"))
     retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
     if args.retain_model:
@@ -113,7 +87,7 @@ def run_eval(args: argparse.Namespace) -> int:
                                sources={s: sources[s] for s in sub})
         retain_eval.save(out / "retain_model", {"command": "eval (retain model: forget and holdout only)",
                                                 "model": args.retain_model, "files": {s: sources[s] for s in sub},
-                                                "dtype": args.dtype, "versions": _versions()})
+                                                "dtype": args.dtype, "versions": package_versions("rouge-score", "scipy")})
         del retain_lm
         gc.collect()
     fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
@@ -121,7 +95,7 @@ def run_eval(args: argparse.Namespace) -> int:
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
               "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
-              "device": args.device, "options": dataclasses.asdict(cfg), "versions": _versions()}
+              "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     result.save(out, config)
     print_summary(result.summary, console)
     console.print(f"wrote {out / 'eval.json'}, {out / 'summary.json'}, {out / 'config.json'}")
