@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from meow.errors import MeowError
 from meow.evaluate.base import FORGET, describe
-from meow.io import write_json
 from meow.registry import Registry
 
 if TYPE_CHECKING:
@@ -198,15 +197,12 @@ def check_records(records: list[dict], needs: tuple[str, ...], source: str, atta
 
 def write_attack(out_dir: str | Path, res: dict[str, Any], config: dict[str, Any] | None = None) -> Path:
     """eval.json, summary.json, config.json in `out_dir`; each part (e.g. `before`, `retain_model`) in a sub-folder."""
+    from meow.evaluate.evaluator import EvalResult
+
     out = Path(out_dir)
     for sub, p in res.get("parts", {}).items():
-        write_json(out / sub / "eval.json", p["eval"])
-        write_json(out / sub / "summary.json", p["summary"])
-    write_json(out / "eval.json", res["eval"])
-    write_json(out / "summary.json", res["summary"])
-    if config is not None:
-        write_json(out / "config.json", config)
-    return out
+        EvalResult(p["eval"], p["summary"]).save(out / sub)
+    return EvalResult(res["eval"], res["summary"]).save(out, config)
 
 
 def attack_table(summary: dict[str, Any]) -> Any:
