@@ -207,6 +207,6 @@ def test_registries_hold_every_metric_with_a_description():
                 "fluency_ls"}
     assert expected <= set(METRICS.names())
     assert {"forget_quality", "model_utility", "mia_auc", "privleak"} <= set(SUMMARIES.names())
-    assert set(mia.ATTACKS.names()) == {"loss", "zlib", "min_k", "min_k_pp"}
+    assert set(mia.MIA_ATTACKS.names()) == {"loss", "zlib", "min_k", "min_k_pp"}
     for name in METRICS.names():
         assert METRICS.get(name).description, name

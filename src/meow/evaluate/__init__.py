@@ -6,7 +6,7 @@
     result.summary["forget_quality"]["value"], result.value("model_utility")
 
 The JSON layout of eval.json / summary.json is documented in `meow.evaluate.evaluator`. Metrics live in registries
-(`METRICS`, `SUMMARIES`, `ATTACKS`); see `meow.evaluate.base` for how to add one.
+(`METRICS`, `SUMMARIES`, `MIA_ATTACKS`); see `meow.evaluate.base` for how to add one.
 """
 
 from meow.evaluate.base import METRICS, SPLITS, SUMMARIES, Scored, metric, summary
@@ -21,9 +21,9 @@ from meow.evaluate.evaluator import (
     split_files,
     summarize,
 )
-from meow.evaluate.mia import ATTACKS, attack
+from meow.evaluate.mia import MIA_ATTACKS, mia_attack
 
 __all__ = [
-    "ATTACKS", "METRICS", "SPLITS", "SUMMARIES", "EvalConfig", "EvalResult", "Scored", "attack", "check_splits",
-    "evaluate", "forget_quality", "load_eval", "load_splits", "metric", "split_files", "summarize", "summary",
+    "METRICS", "MIA_ATTACKS", "SPLITS", "SUMMARIES", "EvalConfig", "EvalResult", "Scored", "check_splits",
+    "evaluate", "forget_quality", "load_eval", "load_splits", "metric", "mia_attack", "split_files", "summarize", "summary",
 ]

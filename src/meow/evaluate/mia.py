@@ -3,7 +3,7 @@
 Each attack gives every answer a score from its teacher-forced token log-probs (the split's one `score` call,
 with stats=True for Min-K%++). Records keep the attack's natural value under `mia` (e.g. the loss itself);
 the AUC orients it so that members looking MORE likely than non-members gives AUC > 0.5 (0.5 = chance).
-Adding an attack is one function and one `@attack(name, higher_is_member=...)`.
+Adding an attack is one function and one `@mia_attack(name, higher_is_member=...)`.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ class Attack:
     description: str
 
 
-ATTACKS: Registry[Attack] = Registry("MIA attack")
+MIA_ATTACKS: Registry[Attack] = Registry("MIA attack")
 
 
-def attack(name: str, *, higher_is_member: bool) -> Callable[[Callable], Callable]:
+def mia_attack(name: str, *, higher_is_member: bool) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
-        ATTACKS.register(name)(Attack(name, fn, higher_is_member, describe(fn)))
+        MIA_ATTACKS.register(name)(Attack(name, fn, higher_is_member, describe(fn)))
         return fn
 
     return wrap
@@ -89,25 +89,25 @@ def privleak(auc: float, auc_retain: float) -> float:
 
 # ---------------------------------------------------------------- attacks
 
-@attack("loss", higher_is_member=False)
+@mia_attack("loss", higher_is_member=False)
 def _loss(s: TokenScores, text: str, k: float) -> float:
     """LOSS: mean token NLL of the answer (members lower)."""
     return s.mean_nll
 
 
-@attack("zlib", higher_is_member=False)
+@mia_attack("zlib", higher_is_member=False)
 def _zlib(s: TokenScores, text: str, k: float) -> float:
     """zlib: mean token NLL / zlib-compressed length of the answer (members lower)."""
     return zlib_ratio(s.mean_nll, text)
 
 
-@attack("min_k", higher_is_member=True)
+@mia_attack("min_k", higher_is_member=True)
 def _min_k(s: TokenScores, text: str, k: float) -> float:
     """Min-K%: mean of the lowest k share of token log-probs (members higher)."""
     return min_k(s.logprobs.tolist(), k)
 
 
-@attack("min_k_pp", higher_is_member=True)
+@mia_attack("min_k_pp", higher_is_member=True)
 def _min_k_pp(s: TokenScores, text: str, k: float) -> float:
     """Min-K%++: mean of the lowest k share of (log p - mu) / sigma (members higher)."""
     if s.mu is None or s.sigma is None:
@@ -118,7 +118,7 @@ def _min_k_pp(s: TokenScores, text: str, k: float) -> float:
 @metric("mia", group="mia", splits=MIA_SPLITS, aggregate=lambda records, split: None)
 def _mia(q: Scored) -> dict[str, float]:
     """Membership-inference scores of the answer, one per attack."""
-    return {name: ATTACKS.get(name).fn(q.answer, q.record["answer"], q.min_k) for name in ATTACKS.names()}
+    return {name: MIA_ATTACKS.get(name).fn(q.answer, q.record["answer"], q.min_k) for name in MIA_ATTACKS.names()}
 
 
 # ---------------------------------------------------------------- AUC and PrivLeak
@@ -135,8 +135,8 @@ def attack_aucs(ev: dict[str, Any]) -> dict[str, float] | str:
     if not mem or not non:
         return "membership inference was switched off (--no-mia)"
     out = {}
-    for name in ATTACKS.names():
-        sign = 1.0 if ATTACKS.get(name).higher_is_member else -1.0
+    for name in MIA_ATTACKS.names():
+        sign = 1.0 if MIA_ATTACKS.get(name).higher_is_member else -1.0
         auc = roc_auc([sign * m[name] for m in mem if name in m], [sign * m[name] for m in non if name in m])
         if not math.isnan(auc):
             out[name] = auc
