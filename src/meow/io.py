@@ -97,6 +97,40 @@ def refuse_overwrite(out: str | Path, inputs: list[str | None], written: tuple[s
             raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
 
 
+def prepare_output(path: str | Path, *, kind: str, force: bool = False,
+                   inputs: Iterable[str | Path | None] = (), option: str = "--out") -> Path:
+    """The one output policy (every command calls this before any computation starts).
+
+    - `kind` is "dir" or "file": an existing path of the other kind is refused;
+    - an output may never be (or contain, or lie inside) one of the command's inputs, `--force` or not;
+    - an existing output (a non-empty folder, or a file) is only replaced with `force`.
+    Returns the path; writes stay atomic (callers write through `atomic_write_text` / temp folders).
+    """
+    from meow.errors import MeowError
+
+    out = Path(path)
+    if kind not in ("dir", "file"):
+        raise ValueError(f"kind must be 'dir' or 'file', not {kind!r}")
+    if out.exists():
+        if kind == "dir" and not out.is_dir():
+            raise MeowError(f"{option} {out}: is a file, but a folder is expected here")
+        if kind == "file" and out.is_dir():
+            raise MeowError(f"{option} {out}: is a folder, but a file is expected here")
+    target = out.resolve()
+    for item in inputs:
+        if item is None or str(item) == "":
+            continue
+        src = Path(item)
+        if not src.exists():
+            continue
+        src = src.resolve()
+        if src == target or target in src.parents or src in target.parents:
+            raise MeowError(f"{option} {out}: would overwrite the input {item}; choose another path")
+    if out.exists() and not force and (out.is_file() or any(out.iterdir())):
+        raise MeowError(f"{option} {out}: already exists; pass --force to replace it or choose another path")
+    return out
+
+
 def package_versions(*packages: str) -> dict[str, str]:
     """meow, python, torch, transformers and the given packages' versions, recorded next to results."""
     import platform
