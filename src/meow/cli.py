@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import sys
+import typing
 
 from meow import __version__
 from meow.errors import MeowError
@@ -28,8 +29,15 @@ COMMAND_MODULES = [
 ]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2), like every other meow user error; sub-commands inherit it."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message.strip().replace(chr(10), ' ')} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="meow", description="LLM unlearning with inverted facts (MEOW).")
+    parser = Parser(prog="meow", description="LLM unlearning with inverted facts (MEOW).")
     parser.add_argument("--version", action="version", version=f"meow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -41,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a one-line usage error: return its code (in-process callers)
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -49,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MeowError as e:
         print(f"meow {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a disk or permission problem while writing or reading: the user can act on it
+        if os.environ.get("MEOW_DEBUG"):
+            raise
+        print(f"meow {args.command}: error: {e.strerror or e}"
+              f"{f': {e.filename}' if getattr(e, 'filename', None) else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"meow {args.command}: interrupted; finished work is saved and a re-run resumes it", file=sys.stderr)

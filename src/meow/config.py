@@ -1,12 +1,19 @@
 """Dataclass configs: defaults in code, overridden by a YAML file, then by command-line flags.
 
 The resolved config is saved next to every result (`save_config`), so a run can be repeated.
+
+Allowed values are declared next to each field, in its metadata: `gt`, `ge`, `lt`, `le` (numbers) and `choices`
+(a tuple), e.g. `field(default=1e-5, metadata={"help": "learning rate", "gt": 0})`. `from_dict` / `resolve`
+enforce them (and refuse NaN / infinity for every number) before the dataclass is built, then call the
+dataclass's `validate()` hook, if it has one, for checks across fields. Every refusal is one MeowError line
+naming the option, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -47,7 +54,60 @@ def from_dict(cls: type[C], values: dict[str, Any], source: str = "config") -> C
     if unknown:
         raise MeowError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     types_ = {k: _scalar_type(tp) for k, tp in known.items()}
-    return cls(**{k: _coerce(v, types_[k], f"{source}: option '{k}'") for k, v in values.items()})
+    coerced = {k: _coerce(v, types_[k], f"{source}: option '{k}'") for k, v in values.items()}
+    check_fields(cls, coerced, source)
+    obj = cls(**coerced)
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        validate()
+    return obj
+
+
+RANGE_KEYS = ("gt", "ge", "lt", "le", "choices")
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def allowed(meta: Any) -> str:
+    """What a field's metadata allows, in words: 'at least 1', 'greater than 0 and at most 1', 'one of a, b'."""
+    parts = []
+    if "choices" in meta:
+        parts.append("one of " + ", ".join(map(str, meta["choices"])))
+    words = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
+    parts += [f"{words[k]} {meta[k]}" for k in ("gt", "ge", "lt", "le") if k in meta]
+    return " and ".join(parts)
+
+
+def check_value(name: str, value: Any, meta: Any, source: str = "options") -> None:
+    """One value against its field's declared range; one-line MeowError naming option, value and what is allowed."""
+    if value is None:
+        return
+    who = flag_name(name) if source == "options" else f"{source}: option '{name}' ({flag_name(name)})"
+    numbers = [v for v in (value if isinstance(value, list) else [value])
+               if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    for v in numbers:
+        if not math.isfinite(v):
+            raise MeowError(f"{who} must be a finite number, got {v}")
+    if "choices" in meta:
+        for v in value if isinstance(value, list) else [value]:
+            if v not in meta["choices"]:
+                raise MeowError(f"{who}: {v!r} is not one of {', '.join(map(str, meta['choices']))}")
+    bad = {"gt": lambda v, b: v <= b, "ge": lambda v, b: v < b, "lt": lambda v, b: v >= b, "le": lambda v, b: v > b}
+    for v in numbers:
+        if any(k in meta and bad[k](v, meta[k]) for k in bad):
+            raise MeowError(f"{who} must be {allowed({k: meta[k] for k in bad if k in meta})}, got {v!r}")
+
+
+def check_fields(cls: Any, values: dict[str, Any], source: str = "options") -> None:
+    """Check the given values (a dict of field name -> value, or a dataclass instance: all its fields)."""
+    if dataclasses.is_dataclass(values) and not isinstance(values, type):
+        values = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)}
+    metas = {f.name: f.metadata for f in dataclasses.fields(cls)}
+    for k, v in values.items():
+        if k in metas:
+            check_value(k, v, metas[k], source)
 
 
 def _coerce(value: Any, tp: Any, what: str) -> Any:
@@ -92,7 +152,9 @@ def resolve(cls: type[C], yaml_path: str | Path | None = None, overrides: dict[s
     values: dict[str, Any] = {}
     if yaml_path:
         values.update(load_yaml(yaml_path))
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    check_fields(cls, flags)  # a bad flag is named as a flag, a bad YAML key by the file
+    values.update(flags)
     return from_dict(cls, values, source=str(yaml_path or "options"))
 
 
@@ -118,7 +180,9 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
         tp = _scalar_type(_field_types(cls)[f.name])
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else None
-        help_text = f.metadata.get("help", "") + (f" (default: {default})" if default is not None else "")
+        limits = allowed(f.metadata)
+        help_text = (f.metadata.get("help", "") + (f"; {limits}" if limits else "")
+                     + (f" (default: {default})" if default is not None else ""))
         if tp is bool:
             parser.add_argument(flag, dest=f.name, type=_parse_bool, default=None, metavar="BOOL", help=help_text)
         elif tp is list:
@@ -130,3 +194,48 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
 
 def overrides_from_args(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+
+
+def number(kind: type = int, **limits: Any) -> Any:
+    """argparse `type=` for a plain (non-dataclass) numeric option: `type=number(int, ge=1)`.
+
+    Same rule and wording as the dataclass ranges (finite, within gt/ge/lt/le); argparse prints the one line."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        try:
+            check_value("x", value, limits)
+        except MeowError as e:
+            raise argparse.ArgumentTypeError(str(e).removeprefix("--x ")) from None
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def check_device(device: str | None, option: str = "--device") -> None:
+    """A torch device that exists here (cuda:N below the device count, mps if built), checked before any model
+    is loaded; one-line MeowError otherwise. None / "" = wherever the model loads."""
+    if not device:
+        return
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise MeowError(f"{option} {device!r}: not a device; use e.g. cpu, cuda, cuda:1 or mps") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise MeowError(f"{option} {device}: no CUDA device is available here; use --device cpu")
+        if dev.index is not None and dev.index >= count:
+            raise MeowError(f"{option} {device}: only {count} CUDA device(s) here (cuda:0"
+                            f"{f' to cuda:{count - 1}' if count > 1 else ''})")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise MeowError(f"{option} {device}: MPS is not available here; use --device cpu")
+    elif dev.type not in ("cpu", "cuda", "mps", "meta"):
+        raise MeowError(f"{option} {device}: unsupported device type {dev.type!r}; use cpu, cuda or mps")

@@ -16,3 +16,12 @@ def where(path: object, index: int | None = None, field: str | None = None) -> s
     if field is not None:
         parts.append(f"field '{field}'")
     return ": ".join(parts)
+
+
+def warn(message: str) -> None:
+    """An odd but legal request (`--top-k` above the candidates, an empty answer): one line on stderr, then go on.
+
+    Every command words its warnings through this one function: `meow: warning: <message>`."""
+    import sys
+
+    print(f"meow: warning: {message.strip().replace(chr(10), ' ')}", file=sys.stderr)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,50 +87,168 @@ def stable_hash(obj: Any, n: int = 16) -> str:
     return hashlib.sha256(blob).hexdigest()[:n]
 
 
-def refuse_overwrite(out: str | Path, inputs: list[str | None], written: tuple[str, ...]) -> None:
-    """One-line MeowError if the output folder is an input, or one of the files it will write is an input."""
-    from meow.errors import MeowError
-
-    out = Path(out)
-    files = {(out / n).resolve() for n in written}
-    for item in filter(None, inputs):
-        p = Path(item)
-        if p.exists() and (p.resolve() == out.resolve() or p.resolve() in files):
-            raise MeowError(f"--out {out}: would overwrite the input {item}; choose another folder")
+def _same(a: Path, b: Path) -> bool:
+    """Same path after resolving links, or the same file on disk (hard links)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def prepare_output(path: str | Path, *, kind: str, force: bool = False,
-                   inputs: Iterable[str | Path | None] = (), option: str = "--out") -> Path:
+                   inputs: Iterable[str | Path | None] = (), option: str = "--out",
+                   also: Iterable[str | Path] = (), replace_ok: bool = False) -> Path:
     """The one output policy (every command calls this before any computation starts).
 
-    - `kind` is "dir" or "file": an existing path of the other kind is refused;
-    - an output may never be (or contain, or lie inside) one of the command's inputs, `--force` or not;
-    - an existing output (a non-empty folder, or a file) is only replaced with `force`.
-    Returns the path; writes stay atomic (callers write through `atomic_write_text` / temp folders).
+    - `kind` is "dir" or "file": an existing path of the other kind is refused, `--force` or not;
+    - an output may never be one of the command's inputs, nor a folder holding one, `--force` or not
+      (`also`: side files the command writes next to a file output, e.g. OUT.summary.json, checked the same way);
+    - an existing output (a non-empty folder, or a file) is only replaced with `force` (or `replace_ok`: the
+      caller has its own resume rules, e.g. `meow demo`'s manifest);
+    - writes stay atomic: files through `atomic_write_text`, folders through `staged_dir`.
+    Returns the path. Every refusal is a one-line MeowError naming `option`.
     """
     from meow.errors import MeowError
 
     out = Path(path)
     if kind not in ("dir", "file"):
         raise ValueError(f"kind must be 'dir' or 'file', not {kind!r}")
-    if out.exists():
+    if str(path).strip() == "":
+        raise MeowError(f"{option}: empty path")
+    if out.exists() or out.is_symlink():
         if kind == "dir" and not out.is_dir():
             raise MeowError(f"{option} {out}: is a file, but a folder is expected here")
-        if kind == "file" and out.is_dir():
+        if kind == "file" and not out.is_file():
             raise MeowError(f"{option} {out}: is a folder, but a file is expected here")
-    target = out.resolve()
+    if out.parent.exists() and not out.parent.is_dir():
+        raise MeowError(f"{option} {out}: {out.parent} is a file, not a folder")
+    written = [out, *(Path(a) for a in also)]
+    for extra in written[1:]:
+        if extra.is_dir():
+            raise MeowError(f"{option} {out}: would write {extra}, which is a folder")
     for item in inputs:
         if item is None or str(item) == "":
             continue
         src = Path(item)
         if not src.exists():
             continue
-        src = src.resolve()
-        if src == target or target in src.parents or src in target.parents:
-            raise MeowError(f"{option} {out}: would overwrite the input {item}; choose another path")
-    if out.exists() and not force and (out.is_file() or any(out.iterdir())):
-        raise MeowError(f"{option} {out}: already exists; pass --force to replace it or choose another path")
+        for target in written:
+            if _same(src, target) or (target == out and kind == "dir" and out.exists()
+                                      and out.resolve() in src.resolve().parents):
+                kind_in = "folder" if src.is_dir() else "file"
+                raise MeowError(f"{option} {out}: would overwrite the input {kind_in} {item}; choose another path")
+    if out.exists() and not (force or replace_ok) and (out.is_file() or any(out.iterdir())):
+        what = "" if out.is_file() else " and is not empty"
+        raise MeowError(f"{option} {out}: already exists{what}; pass --force to replace it or choose another path")
     return out
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Move the complete folder `tmp` to `out`; an existing `out` is replaced only now (renames, not copies)."""
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old"))
+        os.replace(out, old / "x")
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+@contextmanager
+def staged_dir(out: str | Path) -> Iterator[Path]:
+    """Write a whole output folder atomically: yields a temporary sibling; on success it replaces `out`, on any
+    error (or Ctrl-C) it is removed and `out` is left as it was."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp"))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)  # mkdtemp makes 0700 folders; results are meant to be shared
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# ---------------------------------------------------------------- run-folder lock
+
+LOCK_FILE = ".meow.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def run_lock(folder: str | Path, what: str = "run folder") -> Iterator[Path]:
+    """Hold `folder/.meow.lock` while a command works in `folder` (`meow demo`, `meow sweep`).
+
+    The lock file is created with O_EXCL and holds {"pid", "host", "started"}. A second process stops at once
+    with a one-line MeowError naming the holder's pid and start time; the lock of a process that no longer runs
+    (same host) is taken over. The file is removed on exit.
+    """
+    import datetime as dt
+    import socket
+
+    from meow.errors import MeowError
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_FILE
+    me = {"pid": os.getpid(), "host": socket.gethostname(),
+          "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text(encoding="utf-8"))
+                pid, host = int(holder["pid"]), str(holder.get("host", ""))
+            except (OSError, ValueError, KeyError, TypeError):
+                holder, pid, host = {}, -1, ""
+            if host and host != me["host"]:
+                raise MeowError(f"{folder}: {what} is in use by pid {pid} on {host} since "
+                                f"{holder.get('started', '?')}; if that process is gone, delete {lock}") from None
+            if pid > 0 and _pid_alive(pid):
+                raise MeowError(f"{folder}: {what} is in use by pid {pid} (started {holder.get('started', '?')}); "
+                                f"wait for it to finish, or use another --out") from None
+            if not holder:  # torn or foreign lock file: only take it over once it is old enough to be stale
+                try:
+                    import time
+
+                    if time.time() - lock.stat().st_mtime < 5:
+                        raise MeowError(f"{folder}: {what} is being locked by another process; try again") from None
+                except FileNotFoundError:
+                    continue
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(me, f)
+            f.flush()
+            os.fsync(f.fileno())
+        break
+    else:
+        raise MeowError(f"{folder}: could not take the lock {lock}")
+    try:
+        yield lock
+    finally:
+        try:
+            if json.loads(lock.read_text(encoding="utf-8")).get("pid") == me["pid"]:
+                lock.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def package_versions(*packages: str) -> dict[str, str]:

@@ -46,12 +46,13 @@ def test_config_file_and_user_errors(tmp_path, capsys):
     assert main(["invert", "--config", str(cfg), "--data", str(data), "--out", str(out), "--no-progress"]) == 0
     assert all(len(r["inverted_answers"]) == 2 for r in json.loads(out.read_text()))
     capsys.readouterr()
+    fresh = tmp_path / "fresh.json"  # `out` exists now: reusing it would be refused first
     for argv, message in [
-        (["--data", str(data), "--out", str(data), "--backend", "rules"], "is the input file"),
-        (["--data", str(data), "--out", str(out)], "--backend is required"),
-        (["--data", str(data), "--out", str(out), "--backend", "rules", "--concurrency", "2"], "does not take option"),
-        (["--data", str(tmp_path / "nope.json"), "--out", str(out), "--backend", "rules"], "file not found"),
-        (["--data", str(data), "--out", str(out), "--backend", "rules", "--n", "0"], "--n must be at least 1"),
+        (["--data", str(data), "--out", str(data), "--backend", "rules"], "would overwrite the input file"),
+        (["--data", str(data), "--out", str(fresh)], "--backend is required"),
+        (["--data", str(data), "--out", str(fresh), "--backend", "rules", "--concurrency", "2"], "does not take option"),
+        (["--data", str(tmp_path / "nope.json"), "--out", str(fresh), "--backend", "rules"], "file not found"),
+        (["--data", str(data), "--out", str(fresh), "--backend", "rules", "--n", "0"], "--n must be at least 1"),
     ]:
         assert main(["invert", *argv]) == 2
         err = capsys.readouterr().err.strip()
@@ -72,4 +73,5 @@ def test_openai_cli_keeps_the_key_out_of_every_file(tmp_path, fake_llm, monkeypa
     assert "sk-never-written" not in capsys.readouterr().out
     config = yaml.safe_load((tmp_path / "inv.config.yaml").read_text())
     assert config["api_key_env"] == "MEOW_CLI_KEY" and config["cache"].endswith("inv.cache.jsonl")
-    assert main(argv) == 0 and fake_llm.count() == len(RECORDS)  # resumed from the cache
+    assert main(argv) == 2 and "--force" in capsys.readouterr().err  # OUT exists: never replaced silently
+    assert main([*argv, "--force"]) == 0 and fake_llm.count() == len(RECORDS)  # resumed from the cache

@@ -9,7 +9,7 @@ from typing import Any
 from meow.config import add_arguments
 from meow.evaluate.nlg import NLGConfig
 from meow.evaluate.nlu import DEFAULT_TASKS, NLUConfig
-from meow.io import package_versions, refuse_overwrite
+from meow.io import package_versions, prepare_output, staged_dir
 
 DTYPES = ["auto", "float32", "bfloat16", "float16"]
 
@@ -25,6 +25,16 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="auto", choices=DTYPES)
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     p.add_argument("--config", default=None, help="YAML file of options")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _prepare(args: argparse.Namespace, *inputs: str | None) -> Path:
+    """The output policy (meow.io.prepare_output) and the device check, before anything is loaded."""
+    from meow.config import check_device
+
+    out = prepare_output(args.out, kind="dir", force=args.force, inputs=[args.model, args.config, *inputs])
+    check_device(args.device)
+    return out
 
 
 def _options(args: argparse.Namespace, cls: type) -> Any:
@@ -58,15 +68,15 @@ def run_nlu_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.nlu import nlu_table, require_lm_eval, run_nlu, write_nlu
     from meow.modeling import load_lm
 
+    out = _prepare(args, args.include_path)
     require_lm_eval()
     cfg = _options(args, NLUConfig)
-    out = Path(args.out)
-    refuse_overwrite(out, [args.model, args.include_path], ("nlu.json", "samples.jsonl", "config.json"))
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     res = run_nlu(lm, args.tasks.split(","), args.include_path, cfg)
-    write_nlu(out, res, {"command": "eval-nlu", "model": args.model, "tasks": args.tasks,
-                         "include_path": args.include_path, "dtype": args.dtype, "device": args.device,
-                         "options": dataclasses.asdict(cfg), "versions": package_versions("lm-eval")})
+    with staged_dir(out) as tmp:
+        write_nlu(tmp, res, {"command": "eval-nlu", "model": args.model, "tasks": args.tasks,
+                             "include_path": args.include_path, "dtype": args.dtype, "device": args.device,
+                             "options": dataclasses.asdict(cfg), "versions": package_versions("lm-eval")})
     console = Console()
     console.print(nlu_table(res["nlu"]))
     console.print(f"wrote {out / 'nlu.json'}, {out / 'samples.jsonl'}, {out / 'config.json'}")
@@ -99,18 +109,19 @@ def run_nlg_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.nlg import load_texts, nlg_table, require_mauve, run_nlg, write_nlg
     from meow.modeling import load_lm
 
+    out = _prepare(args, args.texts, args.mauve_featurizer)
     cfg = _options(args, NLGConfig)
     if args.mauve_featurizer:
         require_mauve()  # fail before any long work
-    out = Path(args.out)
-    refuse_overwrite(out, [args.model, args.texts, args.mauve_featurizer], ("nlg.json", "generations.jsonl", "config.json"))
     texts = load_texts(args.texts)
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     featurizer = load_lm(args.mauve_featurizer, dtype=args.dtype, device=args.device) if args.mauve_featurizer else None
     res = run_nlg(lm, texts, cfg, featurizer, source=args.texts)
-    write_nlg(out, res, {"command": "eval-nlg", "model": args.model, "texts": args.texts,
-                         "mauve_featurizer": args.mauve_featurizer, "dtype": args.dtype, "device": args.device,
-                         "options": dataclasses.asdict(cfg), "versions": package_versions("sacrebleu", "mauve-text")})
+    with staged_dir(out) as tmp:
+        write_nlg(tmp, res, {"command": "eval-nlg", "model": args.model, "texts": args.texts,
+                             "mauve_featurizer": args.mauve_featurizer, "dtype": args.dtype, "device": args.device,
+                             "options": dataclasses.asdict(cfg),
+                             "versions": package_versions("sacrebleu", "mauve-text")})
     console = Console()
     console.print(nlg_table(res["nlg"]))
     console.print(f"wrote {out / 'nlg.json'}, {out / 'generations.jsonl'}, {out / 'config.json'}")
@@ -157,14 +168,13 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.modeling import load_lm
 
     att = ATTACKS.get(args.attack)
+    retain_eval_dir = getattr(args, "retain_eval", None)
+    out = _prepare(args, args.retain_model, retain_eval_dir, args.data, args.forget)
     cfg = _options(args, att.config)
     splits, sources, _ = load_splits(args.data, args.forget_split, {FORGET: args.forget})
     records, source = splits[FORGET], sources[FORGET]
+    prepare_output(out, kind="dir", force=args.force, inputs=[source])
     validate(args.attack, records, source, **dataclasses.asdict(cfg))  # before loading any model
-    out = Path(args.out)
-    retain_eval_dir = getattr(args, "retain_eval", None)
-    refuse_overwrite(out, [args.model, args.retain_model, retain_eval_dir, args.data, source],
-               ("eval.json", "summary.json", "config.json"))
     retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device) if args.retain_model else None
@@ -174,7 +184,8 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
               "forget_split": args.forget_split, "forget": source, "retain_model": args.retain_model,
               "retain_eval": retain_eval_dir, "dtype": args.dtype, "device": args.device,
               "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
-    write_attack(out, res, config)
+    with staged_dir(out) as tmp:
+        write_attack(tmp, res, config)
     console = Console()
     console.print(attack_table(res["summary"]))
     subs = "".join(f", {out / s}/" for s in res["parts"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from meow.config import add_arguments
 from meow.evaluate.evaluator import EvalConfig
-from meow.io import package_versions, refuse_overwrite
+from meow.io import package_versions, prepare_output, staged_dir
 
 SKIP_FLAGS = {"generation": "greedy generation (and so ROUGE-L, key facts, fluency)",
               "memorisation": "exact memorisation and extraction strength",
@@ -47,6 +47,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     p.add_argument("--config", default=None, help="YAML file of evaluation options")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     opts = p.add_argument_group("evaluation options")
     add_arguments(opts, EvalConfig, exclude=tuple(SKIP_FLAGS))
     for name, what in SKIP_FLAGS.items():
@@ -56,27 +57,42 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    import dataclasses
-    import gc
-
     from rich.console import Console
 
-    from meow.config import overrides_from_args, resolve
-    from meow.evaluate.base import FORGET, HOLDOUT
-    from meow.evaluate.evaluator import check_splits, evaluate, load_eval, load_splits
+    from meow.config import check_device, overrides_from_args, resolve
+    from meow.evaluate.evaluator import check_splits, load_eval, load_splits
     from meow.evaluate.table import print_summary
-    from meow.modeling import load_lm
 
     console = Console()
     cfg = resolve(EvalConfig, args.config, overrides_from_args(args, EvalConfig))
     files = {"forget": args.forget, "retain": args.retain, "real_authors": args.real_authors,
              "world_facts": args.world_facts, "holdout": args.holdout}
+    out = prepare_output(args.out, kind="dir", force=args.force, inputs=[
+        args.model, args.retain_model, args.fluency_model, args.data, args.retain_eval, args.config,
+        *files.values()])
+    check_device(args.device)
     splits, sources, absent = load_splits(args.data, args.forget_split, files)
     check_splits(splits, sources)
-    out = Path(args.out)
-    refuse_overwrite(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()],
-                     ("eval.json", "summary.json", "config.json"))
+    prepare_output(out, kind="dir", force=args.force, inputs=sources.values())  # split files found in --data
     retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
+    with staged_dir(out) as tmp:
+        result = _eval(args, cfg, (splits, sources, absent), retain_eval, tmp, console)
+    print_summary(result.summary, console)
+    console.print(f"wrote {out / 'eval.json'}, {out / 'summary.json'}, {out / 'config.json'}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_eval: Any, tmp: Path,
+          console: Any) -> Any:
+    """Load the models, evaluate, write everything into the staging folder `tmp`; returns the EvalResult."""
+    import dataclasses
+    import gc
+
+    from meow.evaluate.base import FORGET, HOLDOUT
+    from meow.evaluate.evaluator import evaluate
+    from meow.modeling import load_lm
+
+    splits, sources, absent = lm_splits
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
     if args.retain_model:
         retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
@@ -85,7 +101,7 @@ def run_eval(args: argparse.Namespace) -> int:
         retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,
                                                                         fluency=False),
                                sources={s: sources[s] for s in sub})
-        retain_eval.save(out / "retain_model", {"command": "eval (retain model: forget and holdout only)",
+        retain_eval.save(tmp / "retain_model", {"command": "eval (retain model: forget and holdout only)",
                                                 "model": args.retain_model, "files": {s: sources[s] for s in sub},
                                                 "dtype": args.dtype, "versions": package_versions("rouge-score", "scipy")})
         del retain_lm
@@ -96,7 +112,5 @@ def run_eval(args: argparse.Namespace) -> int:
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
               "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
               "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
-    result.save(out, config)
-    print_summary(result.summary, console)
-    console.print(f"wrote {out / 'eval.json'}, {out / 'summary.json'}, {out / 'config.json'}")
-    return 0
+    result.save(tmp, config)
+    return result

@@ -30,13 +30,17 @@ DEFAULT_MAX_ASKS = 2
 
 def make_backend(name: str, **options: Any) -> Any:
     """Build a registered backend from its options (unknown options are a user error)."""
+    from meow.config import check_fields
+
     cls = INVERTERS.get(name)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(k for k, v in options.items() if k not in known and v is not None)
     if unknown:
         raise MeowError(f"backend {name!r} does not take option(s) {', '.join(unknown)}; "
                         f"it takes: {', '.join(sorted(known)) or 'none'}")
-    return cls(**{k: v for k, v in options.items() if k in known and v is not None})
+    given = {k: v for k, v in options.items() if k in known and v is not None}
+    check_fields(cls, given)  # declared ranges (field metadata), as for every other option
+    return cls(**given)
 
 
 def invert_records(records: list[dict], backend: str, n: int = 4, seed: int = 0, cache_path: str | Path | None = None,
@@ -61,6 +65,14 @@ def invert_records(records: list[dict], backend: str, n: int = 4, seed: int = 0,
     details: list[dict] = [{} for _ in records]
     asks = [0] * len(records)
     counts = Counter()
+    def save(req: Request, text: str) -> None:
+        if req.key not in cache:
+            cache.put(req.key, text, backend=backend, model=identity.get("model"),
+                      input=stable_hash([req.question, req.answer]), attempt=req.attempt)
+            counts["cached_now"] += 1
+
+    if inverter.cacheable and hasattr(inverter, "on_reply"):
+        inverter.on_reply = save  # cached by the backend's worker the moment it arrives (survives Ctrl-C)
     for attempt in range(max_asks if inverter.cacheable else 1):
         requests = [_request(records, i, n, attempt, identity) for i, s in enumerate(states) if len(s.kept) < n]
         if not requests:
@@ -77,10 +89,8 @@ def invert_records(records: list[dict], backend: str, n: int = 4, seed: int = 0,
             replies = tqdm(replies, total=len(fresh), desc=label, unit="record", leave=False)
         try:
             for req, reply in chain(cached, replies):
-                if inverter.cacheable and reply.text is not None and req.key not in cache:
-                    cache.put(req.key, reply.text, backend=backend, model=identity.get("model"),
-                              input=stable_hash([req.question, req.answer]), attempt=req.attempt)
-                    counts["cached_now"] += 1
+                if inverter.cacheable and reply.text is not None:
+                    save(req, reply.text)
                 _absorb(records[req.index], reply, n, states[req.index])
                 asks[req.index] += 1
                 notes[req.index] = reply.note or notes[req.index]
@@ -155,19 +165,26 @@ def side_path(out: str | Path, suffix: str) -> Path:
 
 def invert_file(data: str | Path, out: str | Path, backend: str, n: int = 4, seed: int = 0, split: str | None = None,
                 cache: str | Path | None = None, max_asks: int = DEFAULT_MAX_ASKS, progress: bool = True,
-                **backend_options: Any) -> dict:
-    """Read records, invert them, write OUT (atomic), OUT's `.summary.json` and `.config.yaml`; return the summary."""
+                force: bool = False, **backend_options: Any) -> dict:
+    """Read records, invert them, write OUT (atomic), OUT's `.summary.json` and `.config.yaml`; return the summary.
+
+    An existing OUT is replaced only with `force` (meow.io.prepare_output); the cache is resumed, never replaced."""
     from meow.config import save_config
     from meow.data import load_records
 
+    from meow.data import split_path
+    from meow.io import prepare_output
+
     out = Path(out)
-    if Path(data).exists() and out.exists() and out.resolve() == Path(data).resolve():
-        raise MeowError(f"{out}: is the input file; write the inverted records to another file")
-    if out.is_dir():
-        raise MeowError(f"{out}: is a folder; --out names a .json or .jsonl file")
-    records = load_records(data, split)
+    source = split_path(data, split) if split and Path(data).is_dir() else None
     cacheable = INVERTERS.get(backend).cacheable
     cache_path = (Path(cache) if cache else side_path(out, ".cache.jsonl")) if cacheable else None
+    inputs = [data, source, backend_options.get("model") if backend == "hf" else None]
+    prepare_output(out, kind="file", force=force, inputs=inputs,
+                   also=[side_path(out, ".summary.json"), side_path(out, ".config.yaml")])
+    if cache_path is not None:  # the cache is read and appended to (a re-run resumes), never an input or OUT
+        prepare_output(cache_path, kind="file", inputs=[*inputs, out], option="--cache", replace_ok=True)
+    records = load_records(data, split)
     options = {k: v for k, v in backend_options.items() if v is not None}
     config = {"data": str(data), "split": split, "out": str(out), "backend": backend, "n": n, "seed": seed,
               **({"max_asks": max_asks, "cache": str(cache_path)} if cacheable else {}), **options}

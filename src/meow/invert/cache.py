@@ -18,6 +18,31 @@ def reply_key(identity: dict[str, Any], prompt: Any, attempt: int) -> str:
     return stable_hash({"identity": identity, "prompt": prompt, "attempt": attempt}, n=32)
 
 
+def repair_torn_tail(path: Path) -> None:
+    """A last line without its newline (a write cut short by a kill) is cut off, so the next append starts a
+    fresh line; if that last line is a whole JSON object it only gets its newline."""
+    import json
+    import os
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        data = f.read()
+        cut = data.rfind(b"\n") + 1
+        try:
+            json.loads(data[cut:].decode("utf-8"))
+            f.seek(0, os.SEEK_END)
+            f.write(b"\n")
+        except (ValueError, UnicodeDecodeError):
+            f.truncate(cut)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 class ReplyCache:
     """Key -> raw reply text, backed by a JSONL file (or memory only when `path` is None)."""
 
@@ -26,6 +51,7 @@ class ReplyCache:
         self._lock = threading.Lock()
         self._rows: dict[str, str] = {}
         if self.path:
+            repair_torn_tail(self.path)
             for row in read_jsonl_tolerant(self.path):
                 if isinstance(row, dict) and isinstance(row.get("key"), str) and isinstance(row.get("text"), str):
                     self._rows[row["key"]] = row["text"]

@@ -28,6 +28,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="LLM backends: asks per record at most, re-asking when fewer than N were valid (default: 2)")
     p.add_argument("--config", default=None, help="YAML file of these options (flags override it)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists (the reply cache is kept)")
     llm = p.add_argument_group("openai and hf backends")
     llm.add_argument("--model", default=None, help="openai: model name served; hf: model folder or hub id")
     llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 0.9)")
@@ -78,9 +79,12 @@ def run_invert(args: argparse.Namespace) -> int:
     from meow.invert import format_summary, invert_file
     from meow.invert.api import side_path
 
+    from meow.io import prepare_output
+
     values = options(args)
+    prepare_output(values["out"], kind="file", force=args.force, inputs=[args.config, values["data"]])
     general = {k: values.pop(k) for k in GENERAL if k in values}
-    summary = invert_file(**general, progress=not args.no_progress, **values)
+    summary = invert_file(**general, progress=not args.no_progress, force=args.force, **values)
     print(format_summary(summary))
     print(f"wrote {general['out']} and {side_path(general['out'], '.summary.json')}")
     return 0

@@ -10,7 +10,7 @@ some request is not already in the cache.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from meow.errors import MeowError
@@ -40,16 +40,19 @@ class HFInverter:
     name: ClassVar[str] = "hf"
     cacheable: ClassVar[bool] = True
     model: str | None = None
-    temperature: float = 0.9
-    max_new_tokens: int = 256
-    batch_size: int = 16
-    dtype: str = "auto"
+    temperature: float = field(default=0.9, metadata={"ge": 0})
+    max_new_tokens: int = field(default=256, metadata={"ge": 1})
+    batch_size: int = field(default=16, metadata={"ge": 1})
+    dtype: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
     device: str | None = None
-    seed: int = 0
+    seed: int = field(default=0, metadata={"ge": 0})
 
     def __post_init__(self) -> None:
         if not self.model:
             raise MeowError("the hf backend needs --model (a model folder or hub id)")
+        from meow.config import check_device
+
+        check_device(self.device)
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise MeowError("--batch-size and --max-new-tokens must be at least 1")
         self._lm: Any = None

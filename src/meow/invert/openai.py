@@ -6,8 +6,15 @@ waiting `backoff * 2**k + uniform(0, backoff)` seconds (capped at `max_backoff`)
 `Retry-After` when it sends one. Other HTTP errors (400, 401, 404 ...) fail at once. After the first
 failure no new request starts; replies already received are still handed back (and so cached).
 
+Deadlines: `timeout` bounds a whole request (connect, headers and every read of the body): the socket timeout is
+set to the time left before each read, and a watchdog shuts the socket at the deadline, so a server that drips
+bytes cannot hold a request longer. Requests run in daemon worker threads; the calling thread waits in short
+intervals, so Ctrl-C ends a run at once (open sockets are shut, nothing is joined), and each reply is handed to
+`on_reply` (the reply cache) by the worker as soon as it is complete, before the calling thread sees it.
+
 The API key is read from the environment variable named by `api_key_env` and only ever sent in the
-Authorization header: it is not part of the options saved, the cache or any message.
+Authorization header: it is not part of the options saved, the cache or any message (server text that
+contains it is redacted before it is shown).
 """
 
 from __future__ import annotations
@@ -16,14 +23,17 @@ import email.utils
 import http.client
 import json
 import os
+import queue
 import random
+import re
+import socket
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+import urllib.parse
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from meow import __version__
@@ -63,10 +73,40 @@ def reply_text(body: bytes) -> str:
         data = json.loads(body.decode("utf-8"))
         content = data["choices"][0]["message"]["content"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
-        raise RequestFailed(f"unreadable reply ({type(e).__name__}: {str(e)[:80]})", retry=True) from None
+        raise RequestFailed(f"unreadable reply ({type(e).__name__})", retry=True) from None
     if not isinstance(content, str):
         raise RequestFailed("reply has no message content", retry=True)
     return content
+
+
+_KEYLIKE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}|\bBearer\s+\S+", re.I)
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def redact(text: str, key: str | None) -> str:
+    """`text` with the API key (and anything shaped like a key or a bearer token) replaced by ***."""
+    if key:
+        text = text.replace(key, "***")
+    return _KEYLIKE.sub("***", text)
+
+
+def looks_like_key(value: str) -> bool:
+    """An --api-key-env value that is a key itself rather than the name of an environment variable."""
+    if not ENV_NAME.fullmatch(value):
+        return True
+    return value.lower().startswith(("sk_", "sk-")) or (len(value) >= 24 and not re.fullmatch(r"[A-Z0-9_]+", value))
+
+
+def check_base_url(url: str) -> str:
+    parts = urllib.parse.urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MeowError(f"--base-url {str(url)[:80]!r}: expected an http:// or https:// URL up to /v1, "
+                        f"e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1")
+    try:
+        parts.port
+    except ValueError:
+        raise MeowError(f"--base-url {str(url)[:80]!r}: the port is not a number") from None
+    return str(url).rstrip("/")
 
 
 def _error_detail(body: bytes) -> str:
@@ -88,22 +128,27 @@ class OpenAIInverter:
     model: str | None = None
     base_url: str = "https://api.openai.com/v1"
     api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = 0.9
-    max_tokens: int = 512
-    concurrency: int = 8
-    timeout: float = 60.0
-    max_retries: int = 5
-    backoff: float = 1.0
-    max_backoff: float = 60.0
-    seed: int = 0
+    temperature: float = field(default=0.9, metadata={"ge": 0})
+    max_tokens: int = field(default=512, metadata={"ge": 1})
+    concurrency: int = field(default=8, metadata={"ge": 1})
+    timeout: float = field(default=60.0, metadata={"gt": 0})
+    max_retries: int = field(default=5, metadata={"ge": 0})
+    backoff: float = field(default=1.0, metadata={"ge": 0})
+    max_backoff: float = field(default=60.0, metadata={"ge": 0})
+    seed: int = field(default=0, metadata={"ge": 0})
 
     def __post_init__(self) -> None:
         if not self.model:
             raise MeowError("the openai backend needs --model (the model name the server serves)")
-        if self.concurrency < 1 or self.max_retries < 0 or self.timeout <= 0:
-            raise MeowError("--concurrency must be >= 1, --max-retries >= 0 and --timeout > 0")
-        self.url = self.base_url.rstrip("/") + "/chat/completions"
+        if looks_like_key(str(self.api_key_env)):  # never echo it: it may be the key
+            raise MeowError("--api-key-env takes the NAME of an environment variable that holds the key, and this "
+                            "value looks like a key itself; run `export OPENAI_API_KEY=...` and pass "
+                            "--api-key-env OPENAI_API_KEY")
+        self.url = check_base_url(self.base_url) + "/chat/completions"
         self._stop = threading.Event()
+        self._open: set[http.client.HTTPConnection] = set()
+        self._open_lock = threading.Lock()
+        self.on_reply: Callable[[Request, str], None] | None = None  # set by invert_records: caches each reply
 
     def identity(self) -> dict[str, Any]:
         return {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
@@ -112,36 +157,68 @@ class OpenAIInverter:
         pass
 
     def run(self, requests: list[Request]) -> Iterator[tuple[Request, Reply]]:
-        """Replies as they complete; after a request fails for good, the others in flight finish, then MeowError."""
+        """Replies as they complete; after a request fails for good, the others in flight finish, then MeowError.
+
+        At most `concurrency` requests are started and not yet handed back, so an interrupted consumer never
+        leaves paid requests behind it that it did not see (they are cached by `on_reply` all the same)."""
         if not requests:
             return
         key = os.environ.get(self.api_key_env) or None
         self._stop.clear()
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="meow-openai")
-        queue = list(reversed(requests))
-        running: dict[Future, Request] = {}
-        failure: str | None = None
-        try:
-            while queue or running:
-                while queue and failure is None and len(running) < self.concurrency:
-                    req = queue.pop()
-                    running[pool.submit(self.ask, req, key)] = req
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    req = running.pop(fut)
+        todo, results = deque(requests), queue.Queue()
+        slots, take = threading.Semaphore(self.concurrency), threading.Lock()
+
+        def worker() -> None:
+            while not self._stop.is_set():
+                if not slots.acquire(timeout=0.1):
+                    continue
+                with take:
+                    if not todo or self._stop.is_set():
+                        slots.release()
+                        return
+                    req = todo.popleft()
+                try:
+                    text = self.ask(req, key)
+                except RequestFailed as e:
+                    results.put((req, None, redact(str(e), key)))
+                    continue
+                except Exception as e:  # a bug or an odd socket state: report it, never hang the caller
+                    results.put((req, None, redact(f"{type(e).__name__}: {e}", key)))
+                    continue
+                if self.on_reply is not None:
                     try:
-                        text = fut.result()
-                    except RequestFailed as e:
-                        if failure is None:
-                            failure = f"record {req.index}: {e}"
-                            self._stop.set()
-                        continue
-                    yield req, Reply(text=text)
+                        self.on_reply(req, text)
+                    except Exception:  # the caller caches it again when it sees the reply
+                        pass
+                results.put((req, text, None))
+
+        threads = [threading.Thread(target=worker, name=f"meow-openai-{i}", daemon=True)
+                   for i in range(min(self.concurrency, len(requests)))]
+        for t in threads:
+            t.start()
+        failure: str | None = None
+        seen = 0
+        try:
+            while seen < len(requests):
+                try:
+                    req, text, error = results.get(timeout=0.1)  # short waits: Ctrl-C is seen at once
+                except queue.Empty:
+                    if not any(t.is_alive() for t in threads) and results.empty():
+                        break
+                    continue
+                seen += 1
+                if error is not None:
+                    if failure is None:
+                        failure = f"record {req.index}: {error}"
+                        self._stop.set()  # no new request starts; those in flight finish
+                    slots.release()
+                    continue
+                yield req, Reply(text=text)
+                slots.release()
         finally:
             self._stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+            if seen < len(requests) and failure is None:  # interrupted: end the requests still in flight now
+                self._abort_open()
         if failure is not None:
             raise MeowError(f"openai backend: {failure}")
 
@@ -167,19 +244,94 @@ class OpenAIInverter:
                     raise RequestFailed(f"{e} (stopped: another request failed)", retry=False) from None
         raise AssertionError("unreachable")
 
+    # ------------------------------------------------------------ one request under one deadline
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme == "https":
+            return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+    def _abort_open(self) -> None:
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            _shut(conn)
+
     def _post(self, body: bytes, headers: dict[str, str]) -> str:
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        """POST once; the whole exchange ends by `timeout` seconds from now (connect, headers, every read)."""
+        deadline = time.monotonic() + self.timeout
+        parts = urllib.parse.urlsplit(self.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn = self._connection(self.timeout)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            _shut(conn)
+
+        watchdog = threading.Timer(self.timeout, expire)
+        watchdog.daemon = True
+        with self._open_lock:
+            self._open.add(conn)
+        watchdog.start()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
-                return reply_text(resp.read())
-        except urllib.error.HTTPError as e:
-            detail = _error_detail(e.read() if e.fp else b"")
-            retry = e.code in RETRY_STATUS or e.code >= 500
-            wait_s = retry_after(e.headers.get("Retry-After")) if e.headers else None
-            raise RequestFailed(f"HTTP {e.code} {e.reason} from {self.url}{detail}", retry, wait_s) from None
-        except urllib.error.URLError as e:
-            raise RequestFailed(f"cannot reach {self.url} ({e.reason})", retry=True) from None
-        except TimeoutError:
-            raise RequestFailed(f"no reply from {self.url} within {self.timeout:g} s", retry=True) from None
-        except (ConnectionError, http.client.HTTPException, OSError) as e:
+            conn.request("POST", path, body=body, headers=headers)
+            _left(conn, deadline)
+            resp = conn.getresponse()
+            data = _read_all(resp, conn, deadline)
+        except (TimeoutError, socket.timeout):
+            raise RequestFailed(f"no complete reply from {self.url} within {self.timeout:g} s", retry=True) from None
+        except (ConnectionError, http.client.HTTPException, OSError, ValueError) as e:
+            if expired.is_set() or time.monotonic() >= deadline:
+                raise RequestFailed(f"no complete reply from {self.url} within {self.timeout:g} s",
+                                    retry=True) from None
+            if isinstance(e, (ConnectionRefusedError, socket.gaierror)):
+                raise RequestFailed(f"cannot reach {self.url} ({e.strerror or type(e).__name__})", retry=True) from None
             raise RequestFailed(f"connection to {self.url} failed ({type(e).__name__})", retry=True) from None
+        finally:
+            watchdog.cancel()
+            with self._open_lock:
+                self._open.discard(conn)
+            conn.close()
+        if resp.status >= 300:
+            retry = resp.status in RETRY_STATUS or resp.status >= 500
+            wait_s = retry_after(resp.getheader("Retry-After"))
+            raise RequestFailed(f"HTTP {resp.status} {resp.reason} from {self.url}{_error_detail(data)}", retry,
+                                wait_s)
+        return reply_text(data)
+
+
+def _shut(conn: http.client.HTTPConnection) -> None:
+    """End a connection from another thread: a blocked connect or read returns at once."""
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _left(conn: http.client.HTTPConnection, deadline: float) -> float:
+    """Seconds left before the deadline, set as the socket timeout of the next read (TimeoutError if none)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    if conn.sock is not None:
+        conn.sock.settimeout(left)
+    return left
+
+
+def _read_all(resp: http.client.HTTPResponse, conn: http.client.HTTPConnection, deadline: float) -> bytes:
+    """The whole body, read in pieces with the deadline checked (and the socket timeout reset) before each."""
+    chunks = []
+    while True:
+        _left(conn, deadline)
+        chunk = resp.read1(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    if resp.length not in (None, 0):  # the server closed before Content-Length bytes came
+        raise http.client.IncompleteRead(b"".join(chunks), resp.length)
+    return b"".join(chunks)

@@ -93,22 +93,20 @@ def summary_path(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}.summary.json")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-
-
 def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: MemoConfig | None = None,
-             dtype: str = "auto", device: str | None = None) -> dict[str, Any]:
-    """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used)."""
+             dtype: str = "auto", device: str | None = None, force: bool = False) -> dict[str, Any]:
+    """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used).
+
+    An existing OUT is replaced only with `force` (meow.io.prepare_output)."""
+    from meow.config import check_device
     from meow.data import load_records, split_path
-    from meow.io import write_json, write_records
+    from meow.io import prepare_output, write_json, write_records
     from meow.modeling import load_lm
 
-    cfg = (cfg or MemoConfig()).check()
     source = Path(data) if split is None else (split_path(data, split) or Path(data))
-    for path in (Path(out), summary_path(out)):
-        if _same_file(path, source):
-            raise MeowError(f"{out}: would overwrite the input file {source}; choose another --out")
+    prepare_output(out, kind="file", force=force, inputs=[model, data, source], also=[summary_path(out)])
+    cfg = (cfg or MemoConfig()).check()
+    check_device(device)
     records = load_records(data, split)
     check_targets(records, TARGETS, source)  # before loading the model: fail fast
     lm = load_lm(model, dtype=dtype, device=device)

@@ -25,7 +25,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default=None, help="split name inside --data")
     p.add_argument("--out", required=True, help="output records file (.jsonl: JSON Lines, else a JSON list); "
                    "never the input file")
-    p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16 or float16")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     add_arguments(p.add_argument_group("scoring"), MemoConfig)
     p.set_defaults(func=run)
@@ -37,8 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from meow.config import resolve
     from meow.memo.api import run_memo, summary_path
 
+    from meow.io import prepare_output
+
+    prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.data],
+                   also=[summary_path(args.out)])
     cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig)).check()
-    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device)
+    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device, force=args.force)
 
     def fmt(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.3f}"

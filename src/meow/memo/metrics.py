@@ -28,10 +28,10 @@ class MemoConfig:
 
     metric: str = field(default="memo", metadata={"help": "memorisation metric: memo, ma or el"})
     mode: str = field(default="suffix", metadata={"help": "suffix: continue the answer after the question; "
-                                                           "prefix: continue the question itself"})
-    stride: int = field(default=5, metadata={"help": "MEMO window step, in characters"})
-    max_new_tokens: int = field(default=200, metadata={"help": "greedy generation length per window"})
-    batch_size: int = field(default=64, metadata={"help": "rows per model call"})
+                                                           "prefix: continue the question itself", "choices": MODES})
+    stride: int = field(default=5, metadata={"help": "MEMO window step, in characters", "ge": 1})
+    max_new_tokens: int = field(default=200, metadata={"help": "greedy generation length per window", "ge": 1})
+    batch_size: int = field(default=64, metadata={"help": "rows per model call", "ge": 1})
 
     def check(self) -> MemoConfig:
         MEMO_METRICS.get(self.metric)  # one-line error naming the known metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from meow.config import add_arguments, overrides_from_args
+from meow.config import add_arguments, number, overrides_from_args
 from meow.modeling.tiny import TinyConfig
 from meow.modeling.training import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 
@@ -21,7 +21,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--init", choices=["tiny"], help="build a small Llama and a BPE tokenizer from scratch (offline)")
     p.add_argument("--tokenizer-from", default=None, help="with --init tiny: reuse this folder's tokenizer")
     p.add_argument("--config", default=None, help="YAML file of training options")
-    p.add_argument("--check", type=int, default=200, metavar="N",
+    p.add_argument("--check", type=number(int, ge=0), default=200, metavar="N",
                    help="after training, answer N training questions greedily and report key-fact accuracy and "
                    "ROUGE-L recall (0 = skip)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -33,11 +33,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from meow.config import load_yaml, resolve
+    from meow.config import check_fields, load_yaml, resolve
+    from meow.io import prepare_output
     from meow.modeling.train import train
 
+    prepare_output(args.out, kind="dir", force=args.force, inputs=[args.data, args.model, args.tokenizer_from,
+                                                                    args.config])
     preset = TINY_DEFAULTS if args.init else HF_DEFAULTS
     yaml_values = load_yaml(args.config) if args.config else {}
+    check_fields(TrainConfig, yaml_values, args.config or "options")
     cfg = resolve(TrainConfig, None, {**preset, **yaml_values, **overrides_from_args(args, TrainConfig)})
     tiny = resolve(TinyConfig, None, overrides_from_args(args, TinyConfig))
     console = Console(stderr=True)

@@ -16,12 +16,20 @@ BOS, EOS, PAD, UNK = "<s>", "</s>", "<pad>", "<unk>"
 class TinyConfig:
     """Shape of the from-scratch model (defaults memorise the default built-in benchmark in about 2 minutes)."""
 
-    hidden_size: int = field(default=128, metadata={"help": "model width"})
-    layers: int = field(default=4, metadata={"help": "transformer blocks"})
-    heads: int = field(default=4, metadata={"help": "attention heads"})
-    intermediate_size: int = field(default=512, metadata={"help": "MLP width"})
-    vocab_size: int = field(default=2000, metadata={"help": "BPE vocabulary size"})
-    max_positions: int = field(default=512, metadata={"help": "longest sequence"})
+    hidden_size: int = field(default=128, metadata={"help": "model width", "ge": 1})
+    layers: int = field(default=4, metadata={"help": "transformer blocks", "ge": 1})
+    heads: int = field(default=4, metadata={"help": "attention heads (must divide --hidden-size)", "ge": 1})
+    intermediate_size: int = field(default=512, metadata={"help": "MLP width", "ge": 1})
+    vocab_size: int = field(default=2000, metadata={"help": "BPE vocabulary size (the byte alphabet and 4 special tokens come first)", "ge": 260})
+    max_positions: int = field(default=512, metadata={"help": "longest sequence", "ge": 1})
+
+    def validate(self) -> None:
+        """Across fields: attention heads split the width evenly, into an even head size (RoPE rotates pairs)."""
+        from meow.errors import MeowError
+
+        if self.hidden_size % self.heads or (self.hidden_size // self.heads) % 2:
+            raise MeowError(f"--hidden-size {self.hidden_size} with --heads {self.heads}: the width must be an even "
+                            f"multiple of the number of heads (head size hidden_size / heads, even for RoPE)")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:

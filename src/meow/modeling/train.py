@@ -9,6 +9,7 @@ from typing import Any
 
 from meow.data import load_records
 from meow.errors import MeowError
+from meow.io import prepare_output
 from meow.modeling.lm import LM, load_lm, prepare_tokenizer, save_lm
 from meow.modeling.prompt import PromptFormat
 from meow.modeling.tiny import TinyConfig, build_tiny_model, record_texts, train_tokenizer
@@ -46,9 +47,7 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
         raise MeowError("give exactly one of --model PATH_OR_ID or --init tiny")
     if init not in (None, "tiny"):
         raise MeowError(f"unknown --init {init!r}; the only from-scratch model is 'tiny'")
-    out_path = Path(out)
-    if out_path.exists() and any(out_path.iterdir()) and not force:
-        raise MeowError(f"{out}: already exists and is not empty; pass --force to replace it")
+    out_path = prepare_output(out, kind="dir", force=force, inputs=[data, model, tokenizer_from])
     records = load_records(data, split)
     cfg = cfg or TrainConfig()
     tiny = tiny or TinyConfig()

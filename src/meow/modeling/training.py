@@ -14,23 +14,27 @@ from typing import Any
 from meow.modeling.lm import LM
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+# transformers SchedulerType values that need no extra arguments (reduce_lr_on_plateau needs evaluation,
+# cosine_with_min_lr / warmup_stable_decay need scheduler kwargs)
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+              "inverse_sqrt")
 
 
 @dataclass
 class TrainConfig:
     """Fine-tuning hyperparameters. `meow train --init tiny` uses TINY_DEFAULTS, pretrained models HF_DEFAULTS."""
 
-    epochs: float = field(default=5.0, metadata={"help": "passes over the data"})
-    lr: float = field(default=1e-5, metadata={"help": "peak learning rate (AdamW)"})
-    batch_size: int = field(default=16, metadata={"help": "rows per device per step"})
-    grad_accum: int = field(default=1, metadata={"help": "gradient accumulation steps"})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
-    warmup_ratio: float = field(default=0.0, metadata={"help": "share of steps spent warming up"})
-    scheduler: str = field(default="linear", metadata={"help": "learning-rate schedule (transformers names)"})
-    max_length: int = field(default=512, metadata={"help": "truncate rows to this many tokens"})
-    precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | fp16"})
+    epochs: float = field(default=5.0, metadata={"help": "passes over the data", "gt": 0})
+    lr: float = field(default=1e-5, metadata={"help": "peak learning rate (AdamW)", "gt": 0})
+    batch_size: int = field(default=16, metadata={"help": "rows per device per step", "ge": 1})
+    grad_accum: int = field(default=1, metadata={"help": "gradient accumulation steps", "ge": 1})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay", "ge": 0})
+    warmup_ratio: float = field(default=0.0, metadata={"help": "share of steps spent warming up", "ge": 0, "le": 1})
+    scheduler: str = field(default="linear", metadata={"help": "learning-rate schedule", "choices": SCHEDULERS})
+    max_length: int = field(default=512, metadata={"help": "truncate rows to this many tokens", "ge": 1})
+    precision: str = field(default="fp32", metadata={"help": "numeric precision", "choices": PRECISIONS})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
-    seed: int = field(default=0, metadata={"help": "random seed"})
+    seed: int = field(default=0, metadata={"help": "random seed", "ge": 0})
 
 
 TINY_DEFAULTS = {"epochs": 25.0, "lr": 3e-3, "batch_size": 16, "weight_decay": 0.0}

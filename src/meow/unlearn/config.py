@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import from_dict, load_yaml
+from meow.config import check_fields, from_dict, load_yaml
 from meow.errors import MeowError
 from meow.modeling.training import TrainConfig
+from meow.unlearn.select import SELECTIONS
 from meow.unlearn.methods import METHODS, Method
 
 REF_MODES = ("cached", "model")
@@ -27,8 +28,9 @@ EVAL_METRICS = {  # name -> True when higher is better
 }
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _opt(default: Any, help: str, **allowed: Any) -> Any:
+    """A field with its help and its allowed values (`ge=1`, `choices=(...)`: enforced by meow.config)."""
+    return field(default=default, metadata={"help": help, **allowed})
 
 
 @dataclass
@@ -36,32 +38,37 @@ class UnlearnConfig(TrainConfig):
     """Everything but the method's own hyperparameters."""
 
     method: str = _opt("meow", "unlearning method (see `meow methods`)")
-    epochs: float = _opt(10.0, "passes over the forget rows")
-    batch_size: int = _opt(4, "rows per device per step")
-    grad_accum: int = _opt(4, "gradient accumulation steps")
-    warmup_epochs: float = _opt(1.0, "linear warm-up length in epochs (0 = use warmup_ratio)")
-    max_steps: int = _opt(0, "stop after this many optimizer steps (0 = run all epochs)")
-    select: str = _opt("smallest", "MEOW: which inverted facts to train on by MEMO: smallest | largest | random")
-    top_k: int = _opt(3, "MEOW: inverted facts per forget question")
+    epochs: float = _opt(10.0, "passes over the forget rows (0: only with --max-steps)", ge=0)
+    batch_size: int = _opt(4, "rows per device per step", ge=1)
+    grad_accum: int = _opt(4, "gradient accumulation steps", ge=1)
+    warmup_epochs: float = _opt(1.0, "linear warm-up length in epochs (0 = use warmup_ratio)", ge=0)
+    max_steps: int = _opt(0, "stop after this many optimizer steps (0 = run all epochs)", ge=0)
+    select: str = _opt("smallest", "MEOW: which inverted facts to train on by MEMO", choices=SELECTIONS)
+    top_k: int = _opt(3, "MEOW: inverted facts per forget question", ge=1)
     auto_memo: bool = _opt(True, "MEOW: compute missing MEMO scores with the model being unlearned")
-    memo_stride: int = _opt(5, "MEMO suffix-window stride in characters (auto-MEMO and evaluation)")
-    memo_max_new_tokens: int = _opt(200, "MEMO generation length (auto-MEMO and evaluation)")
-    ref_mode: str = _opt("cached", "NPO/DPO reference: cached (log-probs computed once, no second model) | model")
+    memo_stride: int = _opt(5, "MEMO suffix-window stride in characters (auto-MEMO and evaluation)", ge=1)
+    memo_max_new_tokens: int = _opt(200, "MEMO generation length (auto-MEMO and evaluation)", ge=1)
+    ref_mode: str = _opt("cached", "NPO/DPO reference: cached (log-probs computed once, no second model) or model", choices=REF_MODES)
     ref_device: str = _opt("same", "where a kept reference model lives (KL methods): same | cpu | a torch device")
-    ref_batch_size: int = _opt(32, "batch size for caching reference log-probs")
-    lora_r: int = _opt(0, "LoRA rank (0 = full fine-tuning)")
-    lora_alpha: float = _opt(16.0, "LoRA scaling alpha")
-    lora_dropout: float = _opt(0.0, "LoRA dropout")
+    ref_batch_size: int = _opt(32, "batch size for caching reference log-probs", ge=1)
+    lora_r: int = _opt(0, "LoRA rank (0 = full fine-tuning)", ge=0)
+    lora_alpha: float = _opt(16.0, "LoRA scaling alpha", gt=0)
+    lora_dropout: float = _opt(0.0, "LoRA dropout", ge=0, lt=1)
     lora_target_modules: list[str] | None = field(default=None, metadata={
         "help": "LoRA target modules (default: all linear layers)"})
     merge: bool = _opt(False, "LoRA: save the merged model instead of the adapter")
     eval_every: str | None = _opt(None, "evaluate while training: 'epoch' or every N optimizer steps")
-    eval_n: int = _opt(0, "evaluate on the first N forget / retain records (0 = all)")
-    eval_max_new_tokens: int = _opt(64, "generation length for ROUGE-L during evaluation")
+    eval_n: int = _opt(0, "evaluate on the first N forget / retain records (0 = all)", ge=0)
+    eval_max_new_tokens: int = _opt(64, "generation length for ROUGE-L during evaluation", ge=1)
     best_metric: str | None = _opt(None, "keep the best model (OUT/best) by: " + ", ".join(EVAL_METRICS)
                                    + " (append :min or :max to choose the direction)")
     retain_eval: str | None = _opt(None, "the retain model's evaluation folder (eval.json), for forget quality")
-    logging_steps: int = _opt(0, "log the loss every N steps (0 = about 20 times a run)")
+    logging_steps: int = _opt(0, "log the loss every N steps (0 = about 20 times a run)", ge=0)
+
+    def validate(self) -> None:
+        """Across fields (meow.config calls it after the ranges): something to train for."""
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise MeowError(f"--epochs must be positive (or give a positive --max-steps), got {self.epochs:g}")
 
 
 def train_keys() -> set[str]:
@@ -93,9 +100,12 @@ def resolve_configs(yaml_path: str | Path | None = None,
     """defaults < YAML < overrides (None = unset); keys split between UnlearnConfig and the method's dataclass."""
     source = str(yaml_path or "options")
     values = dict(load_yaml(yaml_path)) if yaml_path else {}
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values.update(flags)
     name = str(values.get("method", UnlearnConfig.method))
     cls = METHODS.get(name)
+    check_fields(UnlearnConfig, flags)  # a bad flag is named as a flag, a bad YAML key by its file
+    check_fields(cls, flags)
     unknown = sorted(set(values) - train_keys() - method_keys())
     if unknown:
         known = sorted(train_keys() | method_keys())
@@ -112,22 +122,15 @@ def resolve_configs(yaml_path: str | Path | None = None,
 
 def check(cfg: UnlearnConfig) -> None:
     """Reject impossible combinations with one line each."""
-    from meow.modeling.training import PRECISIONS
-    from meow.unlearn.select import SELECTIONS
-
-    choices = {"select": SELECTIONS, "ref_mode": REF_MODES, "precision": PRECISIONS}
-    for key, allowed in choices.items():
-        if getattr(cfg, key) not in allowed:
-            raise MeowError(f"{key}: {getattr(cfg, key)!r} is not one of {', '.join(allowed)}")
+    # single-field ranges and choices are declared on the fields (meow.config enforces them in from_dict)
     if cfg.warmup_epochs and cfg.warmup_ratio:
         raise MeowError("give either warmup_epochs or warmup_ratio, not both (set warmup_epochs: 0 to use the ratio)")
-    for key in ("batch_size", "grad_accum", "top_k", "memo_stride", "ref_batch_size"):
-        if getattr(cfg, key) < 1:
-            raise MeowError(f"{key}: must be at least 1, got {getattr(cfg, key)}")
-    if cfg.lora_r < 0:
-        raise MeowError(f"lora_r: must be 0 (off) or positive, got {cfg.lora_r}")
     if cfg.merge and not cfg.lora_r:
         raise MeowError("merge: only applies with LoRA (--lora-r > 0)")
+    if cfg.ref_device not in ("same", "cpu"):
+        from meow.config import check_device
+
+        check_device(cfg.ref_device, "--ref-device")
     if cfg.eval_every is not None:
         eval_interval(cfg.eval_every)
     if cfg.best_metric is not None:

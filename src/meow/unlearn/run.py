@@ -28,7 +28,7 @@ from typing import Any
 from meow.config import save_config
 from meow.data import Record, load_records
 from meow.errors import MeowError
-from meow.io import write_json, write_jsonl, write_records
+from meow.io import prepare_output, replace_dir, write_json, write_jsonl, write_records
 from meow.modeling import LM, load_lm, save_lm
 from meow.modeling.lm import META_FILE
 from meow.unlearn.config import UnlearnConfig, best_direction, eval_interval, flat_dict
@@ -38,21 +38,6 @@ from meow.unlearn.select import missing_memo, needs_memo, select_inverted
 
 def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
-
-
-def prepare_out(out: Path, inputs: list[str | None], force: bool) -> None:
-    """Refuse to write over inputs or over a non-empty folder (unless forced)."""
-    resolved = out.resolve()
-    for p in filter(None, inputs):
-        q = Path(p).resolve()
-        if q == resolved or resolved in q.parents:
-            raise MeowError(f"{out}: output folder would hold or replace the input {p}; choose another --out")
-    if out.exists() and not out.is_dir():
-        raise MeowError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise MeowError(f"{out}: already exists and is not empty; pass --force to replace it")
-        shutil.rmtree(out)
 
 
 def ensure_memo(lm: LM, records: list[Record], cfg: UnlearnConfig, path: object) -> tuple[list[Record], int]:
@@ -225,10 +210,13 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     from meow.unlearn.data import UnlearnCollator, UnlearnDataset, cache_reference_logprobs, encoder
     from meow.unlearn.trainer import EpochCallback, JsonlLogCallback, UnlearnTrainer
 
-    main, start, out_path = is_main_process(), time.time(), Path(out)
+    main, start, final = is_main_process(), time.time(), Path(out)
     say = console.print if (console is not None and main) else (lambda *a, **k: None)
     if main:  # only the main process looks: the others would race with its first writes
-        prepare_out(out_path, [model, forget, retain, cfg.retain_eval], force)
+        prepare_output(final, kind="dir", force=force, inputs=[model, forget, retain, cfg.retain_eval])
+    out_path = final.parent / f".{final.name}.partial"  # built here, moved to OUT when complete (same on every rank)
+    if main:
+        shutil.rmtree(out_path, ignore_errors=True)  # left by an interrupted run
     forget_records = load_records(forget)
     retain_records = load_records(retain) if retain else None
     check_inputs(cfg, method, retain_records is not None)
@@ -275,18 +263,19 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     to_save = final_model(trainer, cfg.merge)
     steps = trainer.state.global_step
     summary = {
-        "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(out_path),
+        "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
         "rows": len(rows), "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
         "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
         "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
         "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),
         "total_seconds": round(time.time() - start, 3), "lora": bool(cfg.lora_r), "merged": cfg.merge,
-        **(eval_summary(evaluator, cfg, out_path) if evaluator else {}),
+        **(eval_summary(evaluator, cfg, final) if evaluator else {}),
     }
     if main:
         save_into(lm, out_path, {**meta, "train_seconds": summary["train_seconds"]}, to_save)
         save_config(flat_dict(cfg, method), out_path / "unlearn_config.yaml")
         write_json(out_path / "unlearn_summary.json", summary)
+        replace_dir(out_path, final)
         shutil.rmtree(work, ignore_errors=True)
     return summary
 
