@@ -32,37 +32,37 @@ class DemoConfig:
     """Defaults of `meow demo`, chosen so the whole run takes a few minutes on 2 CPU cores (see README)."""
 
     # data
-    authors: int = field(default=40, metadata={"help": "fictitious authors in the benchmark"})
-    qa_per_author: int = field(default=10, metadata={"help": "questions per author"})
-    background: int = field(default=20, metadata={"help": "records in each background-knowledge set"})
-    forget_split: str = field(default="forget10", metadata={"help": "forget01 | forget05 | forget10"})
-    seed: int = field(default=0, metadata={"help": "seed of every stage"})
+    authors: int = field(default=40, metadata={"help": "fictitious authors in the benchmark", "ge": 1})
+    qa_per_author: int = field(default=10, metadata={"help": "questions per author", "ge": 1, "le": 15})
+    background: int = field(default=20, metadata={"help": "records in each background-knowledge set", "ge": 0})
+    forget_split: str = field(default="forget10", metadata={"help": "forget split", "choices": ("forget01", "forget05", "forget10")})
+    seed: int = field(default=0, metadata={"help": "seed of every stage", "ge": 0})
     # base models (tiny Llama from scratch)
-    hidden_size: int = field(default=128, metadata={"help": "tiny model width"})
-    layers: int = field(default=4, metadata={"help": "tiny model depth"})
-    train_epochs: float = field(default=25.0, metadata={"help": "epochs to train target and retain models"})
-    train_lr: float = field(default=3e-3, metadata={"help": "learning rate for the base models"})
+    hidden_size: int = field(default=128, metadata={"help": "tiny model width (a multiple of 8: 4 heads of even size)", "ge": 8})
+    layers: int = field(default=4, metadata={"help": "tiny model depth", "ge": 1})
+    train_epochs: float = field(default=25.0, metadata={"help": "epochs to train target and retain models", "gt": 0})
+    train_lr: float = field(default=3e-3, metadata={"help": "learning rate for the base models", "gt": 0})
     # MEOW
-    n_inverted: int = field(default=4, metadata={"help": "inverted facts per forget question"})
-    memo_max_new_tokens: int = field(default=48, metadata={"help": "MEMO generation length (answers are short)"})
+    n_inverted: int = field(default=4, metadata={"help": "inverted facts per forget question", "ge": 1})
+    memo_max_new_tokens: int = field(default=48, metadata={"help": "MEMO generation length (answers are short)", "ge": 1})
     # unlearning (shared by all methods; per-method settings live in the method defaults)
     methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS),
                                metadata={"help": "unlearning methods to run"})
-    unlearn_epochs: float = field(default=15.0, metadata={"help": "unlearning epochs"})
-    unlearn_lr: float = field(default=1e-3, metadata={"help": "unlearning learning rate"})
-    unlearn_batch_size: int = field(default=8, metadata={"help": "forget rows per step"})
-    retain_weight: float = field(default=1.0, metadata={"help": "weight of the retain NLL in every method that has one"})
-    select: str = field(default="smallest", metadata={"help": "MEOW selection: smallest | largest | random"})
-    top_k: int = field(default=3, metadata={"help": "MEOW: inverted facts per question"})
+    unlearn_epochs: float = field(default=15.0, metadata={"help": "unlearning epochs", "gt": 0})
+    unlearn_lr: float = field(default=1e-3, metadata={"help": "unlearning learning rate", "gt": 0})
+    unlearn_batch_size: int = field(default=8, metadata={"help": "forget rows per step", "ge": 1})
+    retain_weight: float = field(default=1.0, metadata={"help": "weight of the retain NLL in every method that has one", "ge": 0})
+    select: str = field(default="smallest", metadata={"help": "MEOW selection", "choices": ("smallest", "largest", "random")})
+    top_k: int = field(default=3, metadata={"help": "MEOW: inverted facts per question", "ge": 1})
     # evaluation
-    eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation"})
-    nlg_prefix_tokens: int = field(default=12, metadata={"help": "NLG: tokens given before the continuation (0: skip)"})
+    eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation", "ge": 1})
+    nlg_prefix_tokens: int = field(default=12, metadata={"help": "NLG: tokens given before the continuation (0: skip)", "ge": 0})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default; 1 is faster on a busy "
-                                                      "machine)"})
+                                                      "machine)", "ge": 0})
     attacks: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACKS),
                                metadata={"help": "attacks run on each unlearned model (empty: none)"})
-    relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps"})
-    relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate"})
+    relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})
+    relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate", "gt": 0})
 
 
 @dataclass
@@ -115,8 +115,32 @@ def _quiet_transformers() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
+def is_run_folder(folder: Path) -> bool:
+    """A folder `meow demo` made: its manifest.json is an object with a "stages" mapping."""
+    try:
+        manifest = read_json(folder / "manifest.json")
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and isinstance(manifest.get("stages"), dict)
+
+
 def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
-    """Run (or resume) the demo into `out`; returns {"timings": ..., "summaries": ...}."""
+    """Run (or resume) the demo into `out`; returns {"timings": ..., "run": ...}.
+
+    The output policy (meow.io.prepare_output): a run folder made by `meow demo` is resumed; a file, or a
+    non-empty folder that is not a run folder, is refused unless `force`. The folder is locked while the demo
+    runs (meow.io.run_lock): a second process on it stops at once."""
+    from meow.io import prepare_output, run_lock
+
+    run = Path(out)
+    prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run))
+    if (run / "manifest.json").exists() and not is_run_folder(run):  # only reached with --force: start over
+        (run / "manifest.json").unlink()
+    with run_lock(run):
+        return _run_demo(run, cfg, force, console)
+
+
+def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
     from rich.console import Console
 
     from meow.benchmark import make_benchmark
@@ -178,11 +202,12 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     inverted = run / "inverted" / "forget.json"
     k_inv = runner(Stage("invert (rules)", key(k_data, cfg.n_inverted, cfg.seed), [inverted],
                          lambda: invert_file(data / f"{cfg.forget_split}.json", inverted, "rules", n=cfg.n_inverted,
-                                             seed=cfg.seed)))
+                                             seed=cfg.seed, force=True)))
     memo_file = run / "memo" / "forget.json"
     memo_cfg = MemoConfig(max_new_tokens=cfg.memo_max_new_tokens)
     k_memo = runner(Stage("memo (target)", key(k_inv, k_target, memo_cfg), [memo_file],
-                          lambda: run_memo(str(models / "target"), str(inverted), str(memo_file), cfg=memo_cfg)))
+                          lambda: run_memo(str(models / "target"), str(inverted), str(memo_file), cfg=memo_cfg,
+                                           force=True)))
 
     for method in cfg.methods:
         overrides = {"method": method, "epochs": cfg.unlearn_epochs, "lr": cfg.unlearn_lr,
@@ -270,7 +295,7 @@ def _report(run: Path, console: Any) -> dict[str, Any]:
     """Always rebuilt: it is cheap and reflects whatever the run folder holds now. Prints the final tables."""
     from meow.report import build_report, print_report
 
-    table = build_report(run)
+    table = build_report(run, force=True)  # rebuilt on every run (a derived view of the run folder)
     print_report(table, console)
     return table
 

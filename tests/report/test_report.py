@@ -240,7 +240,7 @@ def test_missing_values_are_skipped_in_plots_with_a_note(run, tmp_path):
     # without any MEMO scores the plot is not drawn (and a stale one is removed)
     (run / "memo" / "forget.json").unlink()
     (run / "evals" / "meow" / "memo.json").unlink()
-    table = build_report(run, tmp_path / "rep")
+    table = build_report(run, tmp_path / "rep", force=True)
     assert not (tmp_path / "rep" / "plots" / "memo.png").exists() and "memo" not in table["plots"]
     assert any("no model has MEMO scores" in n for n in table["notes"])
     assert all(r["values"]["forget_memo"] is None for r in table["rows"])
@@ -314,7 +314,7 @@ def test_user_mistakes_are_one_line(run, tmp_path, capsys):
     assert "no evaluated models" in _error(capsys, ["report", str(tmp_path / "empty")])
     assert "run folder not found" in _error(capsys, ["report", str(tmp_path / "nope")])
     assert "--retain x: no such evaluated model" in _error(capsys, ["report", str(run), "--retain", "x"])
-    assert "is the evaluation folder of 'meow'" in _error(capsys, ["report", str(run), "--out",
+    assert "would overwrite the input folder" in _error(capsys, ["report", str(run), "--out",
                                                                    str(run / "evals" / "meow")])
     bad = run / "evals" / "ga" / "summary.json"
     bad.write_text("{not json")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def _make(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from meow.benchmark.generate import make_benchmark
+    from meow.benchmark.generate import MANIFEST, make_benchmark
+    from meow.io import prepare_output
 
+    # a folder holding a benchmark is rewritten in place (same arguments: byte-identical; others: refused by
+    # make_benchmark unless --force); any other non-empty folder is the user's and needs --force
+    ours = (Path(args.out_dir) / MANIFEST).is_file()
+    prepare_output(args.out_dir, kind="dir", force=args.force, replace_ok=ours, option="OUT_DIR")
     manifest = make_benchmark(args.out_dir, authors=args.authors, qa_per_author=args.qa_per_author,
                               seed=args.seed, background=args.background, force=args.force)
     table = Table(title=f"benchmark written to {args.out_dir}")
@@ -39,5 +45,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--background", type=int, default=20,
                       help="records in each background set, real_authors and world_facts (default 20)")
     make.add_argument("--force", action="store_true",
-                      help="replace a benchmark made with other arguments in OUT_DIR")
+                      help="replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
+                      "that holds other files)")
     make.set_defaults(func=_make)

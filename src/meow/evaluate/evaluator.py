@@ -77,9 +77,9 @@ REQUIRED = {FORGET: ("paraphrased_answer", "perturbed_answer"), RETAIN: ("paraph
 class EvalConfig:
     """What `meow eval` computes and how."""
 
-    max_new_tokens: int = field(default=200, metadata={"help": "longest greedy generation"})
-    batch_size: int = field(default=32, metadata={"help": "rows per forward pass (scoring and generation)"})
-    min_k: float = field(default=0.2, metadata={"help": "share of lowest token scores for Min-K%% and Min-K%%++"})
+    max_new_tokens: int = field(default=200, metadata={"help": "longest greedy generation", "ge": 1})
+    batch_size: int = field(default=32, metadata={"help": "rows per forward pass (scoring and generation)", "ge": 1})
+    min_k: float = field(default=0.2, metadata={"help": "share of lowest token scores for Min-K%% and Min-K%%++", "gt": 0, "le": 1})
     generation: bool = field(default=True, metadata={"help": "greedy answers: ROUGE-L, key facts, fluency"})
     memorisation: bool = field(default=True, metadata={"help": "exact memorisation and extraction strength"})
     mia: bool = field(default=True, metadata={"help": "membership inference forget vs holdout"})

@@ -52,12 +52,12 @@ MAUVE_MISSING = "mauve-text is not installed; install the `mauve` extra: pip ins
 class NLGConfig:
     """Options of `meow eval-nlg` (saved next to the results)."""
 
-    prefix_tokens: int = field(default=32, metadata={"help": "tokens of each text given to the model"})
-    max_new_tokens: int = field(default=64, metadata={"help": "continuation length (and reference length)"})
-    batch_size: int = field(default=32, metadata={"help": "rows per forward pass"})
-    mauve_scaling_factor: float = field(default=5.0, metadata={"help": "MAUVE's constant c"})
-    mauve_max_tokens: int = field(default=1024, metadata={"help": "featurizer input length limit"})
-    seed: int = field(default=25, metadata={"help": "MAUVE's k-means seed"})
+    prefix_tokens: int = field(default=32, metadata={"help": "tokens of each text given to the model", "ge": 1})
+    max_new_tokens: int = field(default=64, metadata={"help": "continuation length (and reference length)", "ge": 1})
+    batch_size: int = field(default=32, metadata={"help": "rows per forward pass", "ge": 1})
+    mauve_scaling_factor: float = field(default=5.0, metadata={"help": "MAUVE's constant c", "gt": 0})
+    mauve_max_tokens: int = field(default=1024, metadata={"help": "featurizer input length limit", "ge": 1})
+    seed: int = field(default=25, metadata={"help": "MAUVE's k-means seed", "ge": 0})
 
     def __post_init__(self) -> None:
         for name in ("prefix_tokens", "max_new_tokens", "batch_size", "mauve_max_tokens"):

@@ -63,11 +63,12 @@ MISSING = "lm-eval is not installed; install the `nlu` extra: pip install 'meow[
 class NLUConfig:
     """Options of `meow eval-nlu` (saved next to the results)."""
 
-    limit: float | None = field(default=None, metadata={"help": "questions per task (a share if < 1); all if unset"})
-    num_fewshot: int | None = field(default=None, metadata={"help": "few-shot examples (default: the task's, else 0)"})
-    batch_size: int = field(default=32, metadata={"help": "rows per forward pass"})
-    chat: str = field(default="auto", metadata={"help": "wrap contexts in the chat template: auto (chat models), on, off"})
-    seed: int = field(default=0, metadata={"help": "seed for few-shot sampling and any sampled generation"})
+    limit: float | None = field(default=None, metadata={"help": "questions per task (a share if < 1); all if unset", "gt": 0})
+    num_fewshot: int | None = field(default=None, metadata={"help": "few-shot examples (default: the task's, else 0)", "ge": 0})
+    batch_size: int = field(default=32, metadata={"help": "rows per forward pass", "ge": 1})
+    chat: str = field(default="auto", metadata={"help": "wrap contexts in the chat template: auto (chat models), on, off",
+                                                "choices": ("auto", "on", "off")})
+    seed: int = field(default=0, metadata={"help": "seed for few-shot sampling and any sampled generation", "ge": 0})
 
     def __post_init__(self) -> None:
         if self.chat not in CHAT_MODES:

@@ -170,9 +170,7 @@ def invert_file(data: str | Path, out: str | Path, backend: str, n: int = 4, see
 
     An existing OUT is replaced only with `force` (meow.io.prepare_output); the cache is resumed, never replaced."""
     from meow.config import save_config
-    from meow.data import load_records
-
-    from meow.data import split_path
+    from meow.data import load_records, split_path
     from meow.io import prepare_output
 
     out = Path(out)

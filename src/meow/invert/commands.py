@@ -78,7 +78,6 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
 def run_invert(args: argparse.Namespace) -> int:
     from meow.invert import format_summary, invert_file
     from meow.invert.api import side_path
-
     from meow.io import prepare_output
 
     values = options(args)

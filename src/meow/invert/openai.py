@@ -19,6 +19,7 @@ contains it is redacted before it is shown).
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
@@ -103,7 +104,7 @@ def check_base_url(url: str) -> str:
         raise MeowError(f"--base-url {str(url)[:80]!r}: expected an http:// or https:// URL up to /v1, "
                         f"e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise MeowError(f"--base-url {str(url)[:80]!r}: the port is not a number") from None
     return str(url).rstrip("/")
@@ -186,10 +187,8 @@ class OpenAIInverter:
                     results.put((req, None, redact(f"{type(e).__name__}: {e}", key)))
                     continue
                 if self.on_reply is not None:
-                    try:
+                    with contextlib.suppress(Exception):  # the caller caches it again when it sees the reply
                         self.on_reply(req, text)
-                    except Exception:  # the caller caches it again when it sees the reply
-                        pass
                 results.put((req, text, None))
 
         threads = [threading.Thread(target=worker, name=f"meow-openai-{i}", daemon=True)
@@ -281,7 +280,7 @@ class OpenAIInverter:
             _left(conn, deadline)
             resp = conn.getresponse()
             data = _read_all(resp, conn, deadline)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise RequestFailed(f"no complete reply from {self.url} within {self.timeout:g} s", retry=True) from None
         except (ConnectionError, http.client.HTTPException, OSError, ValueError) as e:
             if expired.is_set() or time.monotonic() >= deadline:
@@ -307,10 +306,8 @@ def _shut(conn: http.client.HTTPConnection) -> None:
     """End a connection from another thread: a blocked connect or read returns at once."""
     sock = conn.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _left(conn: http.client.HTTPConnection, deadline: float) -> float:

@@ -36,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meow.config import resolve
-    from meow.memo.api import run_memo, summary_path
-
     from meow.io import prepare_output
+    from meow.memo.api import run_memo, summary_path
 
     prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.data],
                    also=[summary_path(args.out)])

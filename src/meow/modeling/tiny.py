@@ -28,8 +28,8 @@ class TinyConfig:
         from meow.errors import MeowError
 
         if self.hidden_size % self.heads or (self.hidden_size // self.heads) % 2:
-            raise MeowError(f"--hidden-size {self.hidden_size} with --heads {self.heads}: the width must be an even "
-                            f"multiple of the number of heads (head size hidden_size / heads, even for RoPE)")
+            raise MeowError(f"--hidden-size {self.hidden_size} must split into --heads {self.heads} heads of an even "
+                            f"size (hidden_size / heads: a whole, even number, as RoPE rotates pairs)")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:

@@ -16,6 +16,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default: RUN_DIR/report)")
     p.add_argument("--target", default="target", metavar="NAME", help="row of the target model (default: target)")
     p.add_argument("--retain", default="retain", metavar="NAME", help="row of the retain model (default: retain)")
+    p.add_argument("--force", action="store_true", help="replace --out (RUN_DIR/report by default) if it exists")
     p.set_defaults(func=run_report)
 
 
@@ -25,7 +26,7 @@ def run_report(args: argparse.Namespace) -> int:
     from meow.report.report import build_report, print_report
 
     console = Console()
-    table = build_report(args.run_dir, args.out, target=args.target, retain=args.retain)
+    table = build_report(args.run_dir, args.out, target=args.target, retain=args.retain, force=args.force)
     print_report(table, console)
     console.print("wrote:", *table["files"], sep="\n  ", soft_wrap=True)  # whole paths, never wrapped
     return 0

@@ -21,8 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from meow.errors import MeowError
-from meow.io import atomic_write_text, write_json
+from meow.io import atomic_write_text, prepare_output, staged_dir, write_json
 from meow.report.collect import METHOD, RETAIN, TARGET, Run, load_run
 from meow.report.columns import COLUMNS, best
 from meow.report.plots import forget_quality_vs_utility, memo_before_after, metric_bars
@@ -64,21 +63,28 @@ def build_table(run: Run) -> dict[str, Any]:
             "notes": list(run.notes)}
 
 
-def _check_out(out: Path, run: Run) -> None:
-    """The report folder must not be (or hold) an evaluation folder: its files would sit among the inputs."""
-    for m in run.models:
-        if out.resolve() == m.folder.resolve():
-            raise MeowError(f"--out {out}: is the evaluation folder of {m.name!r}; choose another folder")
-
-
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target: str = TARGET,
-                 retain: str = RETAIN) -> dict[str, Any]:
+                 retain: str = RETAIN, force: bool = False) -> dict[str, Any]:
     """Write the report of `run_dir` into `out_dir` (default RUN/report); returns table.json content plus "out",
-    "html", "markdown" and "files" (every file written). `target` / `retain`: the rows of the reference models."""
-    run = load_run(run_dir, target, retain)
+    "html", "markdown" and "files" (every file written). `target` / `retain`: the rows of the reference models.
+
+    The output policy of every command (meow.io.prepare_output): an existing `out_dir` is replaced only with
+    `force`, and never when it is (or holds) the run folder or an evaluation folder; the folder is written
+    whole into a temporary sibling, then moved into place."""
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "report"
-    _check_out(out, run)
+    prepare_output(out, kind="dir", inputs=[run_dir], replace_ok=True)  # kind and run folder first: cheap
+    run = load_run(run_dir, target, retain)
+    prepare_output(out, kind="dir", force=force, inputs=[run_dir, *(m.folder for m in run.models)])
     table = build_table(run)
+    with staged_dir(out) as tmp:
+        images = _write(table, run, tmp)
+    files = [out / n for n in ("report.html", "report.md", "table.csv", "table.json")]
+    return {**table, "out": str(out), "html": str(files[0]), "markdown": str(files[1]),
+            "files": [str(p) for p in files + [out / rel for rel in images]]}
+
+
+def _write(table: dict[str, Any], run: Run, out: Path) -> list[str]:
+    """Plots, table.json, table.csv, report.md and report.html into `out`; returns the plots' relative paths."""
     plots_dir = out / "plots"
     specs = [("forget_quality_vs_utility", "Forget quality vs. model utility", forget_quality_vs_utility),
              ("memo", "MEMO of original vs. inverted answers, before and after unlearning", memo_before_after),
@@ -90,7 +96,6 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target:
     images: dict[str, tuple[Path, str]] = {}
     for name, title, draw in specs:
         path = plots_dir / f"{name}.png"
-        path.unlink(missing_ok=True)  # a stale plot from an earlier report must not be embedded
         table["notes"] += draw(table, path)
         if path.is_file():
             images[name] = (path, title)
@@ -99,9 +104,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target:
     atomic_write_text(out / "table.csv", to_csv(table))
     atomic_write_text(out / "report.md", to_markdown(table, {k: (_rel(p, out), t) for k, (p, t) in images.items()}))
     atomic_write_text(out / "report.html", to_html(table, images, run.config_text, run.manifest))
-    files = [out / n for n in ("report.html", "report.md", "table.csv", "table.json")]
-    return {**table, "out": str(out), "html": str(files[0]), "markdown": str(files[1]),
-            "files": [str(p) for p in files + [p for p, _ in images.values()]]}
+    return list(table["plots"].values())
 
 
 def print_report(table: dict[str, Any], console: Any = None) -> None:

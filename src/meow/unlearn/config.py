@@ -15,8 +15,8 @@ from typing import Any
 from meow.config import check_fields, from_dict, load_yaml
 from meow.errors import MeowError
 from meow.modeling.training import TrainConfig
-from meow.unlearn.select import SELECTIONS
 from meow.unlearn.methods import METHODS, Method
+from meow.unlearn.select import SELECTIONS
 
 REF_MODES = ("cached", "model")
 EVAL_METRICS = {  # name -> True when higher is better

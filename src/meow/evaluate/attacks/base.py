@@ -22,9 +22,9 @@ FORMAT = 1
 class AttackOptions:
     """Options every attack has (each attack's config adds its own)."""
 
-    max_new_tokens: int = field(default=200, metadata={"help": "longest greedy generation"})
-    batch_size: int = field(default=32, metadata={"help": "rows per forward pass"})
-    seed: int = field(default=0, metadata={"help": "random seed"})
+    max_new_tokens: int = field(default=200, metadata={"help": "longest greedy generation", "ge": 1})
+    batch_size: int = field(default=32, metadata={"help": "rows per forward pass", "ge": 1})
+    seed: int = field(default=0, metadata={"help": "random seed", "ge": 0})
 
     def __post_init__(self) -> None:
         for name in ("max_new_tokens", "batch_size"):

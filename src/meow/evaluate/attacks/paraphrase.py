@@ -119,7 +119,8 @@ class ParaphraseConfig(AttackOptions):
     """Options of the paraphrase attack."""
 
     paraphrases: str = field(default="auto", metadata={
-        "help": "auto: the data's paraphrased_question, else rule-based rewordings; data; rules; all (both)"})
+        "help": "auto: the data's paraphrased_question, else rule-based rewordings; data; rules; all (both)",
+        "choices": MODES})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -29,7 +29,7 @@ METRICS = ("prefix_leak", "memo", "fact_hit")
 class PrefixConfig(AttackOptions):
     """Options of the prefix extraction attack."""
 
-    stride: int = field(default=5, metadata={"help": "MEMO window step, in characters"})
+    stride: int = field(default=5, metadata={"help": "MEMO window step, in characters", "ge": 1})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -21,6 +21,7 @@ from meow.evaluate.attacks.base import (
     part,
     result,
 )
+from meow.modeling.training import SCHEDULERS
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -33,14 +34,14 @@ METRICS = ("rouge_l_recall", "fact_hit", "truth_ratio", "probability", "exact_me
 class RelearnConfig(AttackOptions):
     """Options of the relearning attack."""
 
-    steps: int = field(default=10, metadata={"help": "optimizer steps of relearning"})
-    lr: float = field(default=2e-5, metadata={"help": "relearning learning rate (AdamW)"})
+    steps: int = field(default=10, metadata={"help": "optimizer steps of relearning", "ge": 1})
+    lr: float = field(default=2e-5, metadata={"help": "relearning learning rate (AdamW)", "gt": 0})
     relearn_fraction: float = field(default=0.5, metadata={"help": "share of the forget set relearned (the rest is "
-                                                                   "measured)"})
-    train_batch_size: int = field(default=4, metadata={"help": "rows per relearning step"})
-    scheduler: str = field(default="constant", metadata={"help": "learning-rate schedule (transformers names)"})
-    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    max_length: int = field(default=512, metadata={"help": "truncate training rows to this many tokens"})
+                                                                   "measured)", "gt": 0, "lt": 1})
+    train_batch_size: int = field(default=4, metadata={"help": "rows per relearning step", "ge": 1})
+    scheduler: str = field(default="constant", metadata={"help": "learning-rate schedule", "choices": SCHEDULERS})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay", "ge": 0})
+    max_length: int = field(default=512, metadata={"help": "truncate training rows to this many tokens", "ge": 1})
 
     def __post_init__(self) -> None:
         super().__post_init__()
