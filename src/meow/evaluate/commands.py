@@ -38,10 +38,15 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         data.add_argument(flag, default=None, metavar="FILE", help=f"{what}; overrides --data")
     p.add_argument("--out", required=True, help="output folder for eval.json, summary.json, config.json")
     ref = p.add_mutually_exclusive_group()
-    ref.add_argument("--retain-eval", default=None, metavar="DIR",
-                     help="the retain model's `meow eval` folder (for forget quality and PrivLeak)")
+    ref.add_argument("--retain-eval", default=None, metavar="PATH",
+                     help="the retain model's evaluation, for forget quality and PrivLeak: a `meow eval` folder, TOFU's "
+                     "eval output (folder of eval_log*.json or eval_log_aggregated.json) or open-unlearning's "
+                     "TOFU_EVAL.json")
     ref.add_argument("--retain-model", default=None, metavar="DIR",
                      help="the retain model: its forget/holdout values are computed first (saved in OUT/retain_model)")
+    p.add_argument("--mia-reference-model", default=None, metavar="DIR",
+                   help="reference model of the Reference membership attack (loss minus this model's loss; "
+                   "e.g. the base model before fine-tuning, as open-unlearning's mia_reference)")
     p.add_argument("--fluency-model", default=None, metavar="DIR",
                    help="model that scores the perplexity of generations (default: the evaluated model)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
@@ -63,7 +68,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from meow.config import overrides_from_args, resolve
     from meow.evaluate.base import FORGET, HOLDOUT
-    from meow.evaluate.evaluator import check_splits, evaluate, load_eval, load_splits
+    from meow.evaluate.evaluator import check_splits, evaluate, limit_splits, load_splits
+    from meow.evaluate.logs import read_eval_logs
     from meow.evaluate.table import print_summary
     from meow.modeling import load_lm
 
@@ -72,11 +78,12 @@ def run_eval(args: argparse.Namespace) -> int:
     files = {"forget": args.forget, "retain": args.retain, "real_authors": args.real_authors,
              "world_facts": args.world_facts, "holdout": args.holdout}
     splits, sources, absent = load_splits(args.data, args.forget_split, files)
-    check_splits(splits, sources)
+    check_splits(limit_splits(splits, cfg.limit)[0], sources)
     out = Path(args.out)
-    refuse_overwrite(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()],
+    refuse_overwrite(out, [args.model, args.retain_model, args.fluency_model, args.mia_reference_model, args.data,
+                           args.retain_eval, *sources.values()],
                      ("eval.json", "summary.json", "config.json"))
-    retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
+    retain_eval: Any = read_eval_logs(args.retain_eval) if args.retain_eval else None
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
     if args.retain_model:
         retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
@@ -91,10 +98,14 @@ def run_eval(args: argparse.Namespace) -> int:
         del retain_lm
         gc.collect()
     fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
-    result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent)
+    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
+                    if args.mia_reference_model and cfg.mia else None)
+    result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent,
+                      reference_lm=reference_lm)
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
-              "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
+              "retain_model": args.retain_model, "fluency_model": args.fluency_model,
+              "mia_reference_model": args.mia_reference_model, "dtype": args.dtype,
               "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     result.save(out, config)
     print_summary(result.summary, console)
