@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 HEADLINE_ATTACK = "min_k"  # MUSE and open-unlearning compute PrivLeak with Min-K% Prob
 DEFAULT_K = 0.4  # MUSE's forget_holdout_Min-40%; open-unlearning's mia_min_k / mia_min_k_plus_plus k: 0.4
 REFERENCE_AUC = 0.5  # open-unlearning's privleak ref_value when no retain logs are given
+PRIVLEAK_EPS = 1e-10  # open-unlearning privacy.py privleak: (score - ref) / (ref + 1e-10) * 100
 VARIANCE_EPS = 1e-6  # Min-K%++: open-unlearning clamps the variance of log p at 1e-6 (so sigma >= 1e-3)
 
 
@@ -102,12 +103,11 @@ def privleak(auc: float, auc_retain: float) -> float:
 
     AUC as `roc_auc` (members more likely -> > 0.5; MUSE's own AUC is 1 - this). A model that still leaks is
     strongly negative (about -100 when AUC -> 1 against a retain AUC of 0.5), 0 is ideal, positive means
-    over-unlearned. open-unlearning adds 1e-10 to the denominator; here AUC_retain = 1 has no PrivLeak (ValueError).
+    over-unlearned. The denominator gets open-unlearning's + 1e-10 (MUSE has none: equal to ~1e-10 relative), so a
+    reference AUC of 1 gives 0 for an equal AUC instead of 0/0.
     """
     ref = 1 - auc_retain
-    if ref == 0:
-        raise ValueError("the reference AUC is 1: PrivLeak is undefined")
-    return ((1 - auc) - ref) / ref * 100
+    return ((1 - auc) - ref) / (ref + PRIVLEAK_EPS) * 100
 
 
 # ---------------------------------------------------------------- attacks
@@ -239,16 +239,9 @@ def mia_auc_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, 
     return out
 
 
-def privleak_values(mine: dict[str, float], reference: dict[str, float]) -> dict[str, float | None]:
-    """PrivLeak per attack scored by both; None where the reference AUC is 1."""
-    out: dict[str, float | None] = {}
-    for name in mine:
-        if name in reference:
-            try:
-                out[name] = privleak(mine[name], reference[name])
-            except ValueError:
-                out[name] = None
-    return out
+def privleak_values(mine: dict[str, float], reference: dict[str, float]) -> dict[str, float]:
+    """PrivLeak per attack scored by both."""
+    return {name: privleak(mine[name], reference[name]) for name in mine if name in reference}
 
 
 @summary("privleak", label="PrivLeak (min-k)")
@@ -270,10 +263,7 @@ def privleak_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str,
     if not both:
         return missing("no attack scored by both models", desc)
     value = both.get(HEADLINE_ATTACK)
-    reason = None
-    if value is None:
-        reason = ("the reference Min-K% AUC is 1: PrivLeak is undefined" if HEADLINE_ATTACK in ref
-                  and ref[HEADLINE_ATTACK] == 1 else "no Min-K% AUC from both models")
+    reason = None if value is not None else "no Min-K% AUC from both models"
     return {"value": value, "reason": reason, "description": desc, "attack": HEADLINE_ATTACK, "by_attack": both,
             "reference_auc": ref.get(HEADLINE_ATTACK), "reference": source,
             **({"retain_auc": ref} if retain is not None else {})}

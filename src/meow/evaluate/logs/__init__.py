@@ -47,7 +47,7 @@ def _folder_files(p: Path) -> tuple[str, Any]:
     if len(ou) == 1:
         return "open-unlearning", _read(ou[0])
     have = ", ".join(sorted(q.name for q in p.iterdir() if q.suffix == ".json")) or "no JSON files"
-    raise MeowError(f"{p}: not an evaluation folder: expected eval.json (meow eval), eval_log_aggregated.json or "
+    raise MeowError(f"{p}: not an evaluation folder, no eval.json: expected eval.json (meow eval), eval_log_aggregated.json or "
                     f"eval_log*.json (TOFU), or one *_EVAL.json (open-unlearning); found: {have}")
 
 
@@ -57,7 +57,7 @@ def detect_format(path: str | Path) -> tuple[str, Any]:
     if p.is_dir():
         return _folder_files(p)
     if not p.is_file():
-        raise MeowError(f"{path}: not found (expected a `meow eval` folder, TOFU's eval output or "
+        raise MeowError(f"{path}: not found, so no eval.json (expected a `meow eval` folder, TOFU's eval output or "
                         "open-unlearning's TOFU_EVAL.json)")
     data = _read(p)
     if isinstance(data, dict) and isinstance(data.get("splits"), dict):
