@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "meow.unlearn.commands",     # meow unlearn, meow methods
     "meow.evaluate.commands",    # meow eval, eval-nlu, eval-nlg, attack
     "meow.evaluate.ability_commands",
+    "meow.evaluate.logs.commands",  # meow summarize
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
 ]

@@ -30,12 +30,13 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
+def dumps(obj: Any, strict: bool = False) -> str:
+    """Indented JSON; `strict`: refuse NaN / Infinity (ValueError) so the file is valid JSON for any reader."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=not strict) + "\n"
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, dumps(obj))
+def write_json(path: str | Path, obj: Any, strict: bool = False) -> None:
+    atomic_write_text(path, dumps(obj, strict))
 
 
 def write_jsonl(path: str | Path, rows: Iterable[Any]) -> None:

@@ -25,8 +25,9 @@ def test_truth_ratio_by_hand():
     assert r == pytest.approx(0.0820849986 / 0.3678794412)
     assert r == pytest.approx(math.sqrt(math.exp(-2) * math.exp(-3)) / math.exp(-1))
     # forget: mean(min(R, 1/R)): 0.5, 0.5, 1 -> 2/3; elsewhere mean(max(0, 1 - R)): 0.5, 0, 0.75 -> 5/12
-    assert tofu.truth_ratio_forget([0.5, 2.0, 1.0]) == pytest.approx(2 / 3)
-    assert tofu.truth_ratio_kept([0.5, 2.0, 0.25]) == pytest.approx(5 / 12)
+    # (the aggregates take log R, so they stay finite where R overflows)
+    assert tofu.truth_ratio_forget([math.log(x) for x in (0.5, 2.0, 1.0)]) == pytest.approx(2 / 3)
+    assert tofu.truth_ratio_kept([math.log(x) for x in (0.5, 2.0, 0.25)]) == pytest.approx(5 / 12)
 
 
 def test_truth_ratio_aggregate_depends_on_split():
@@ -135,11 +136,32 @@ def test_min_k_and_min_k_pp_by_hand():
     assert math.isnan(mia.min_k([], 0.2))
 
 
+def _privleak_by_hand(members, nonmembers, members_r, nonmembers_r):
+    """MUSE eval.py: AUC_muse = sklearn auc of roc_curve(y = [0]*forget + [1]*holdout, -score), score NLL-like; then
+    (AUC_muse - AUC_muse_retain) / AUC_muse_retain * 100. Written out with pair counts, no sklearn."""
+    def auc_muse(forget, holdout):  # P(-holdout > -forget) + 0.5 P(tie): forget LESS likely -> high
+        pairs = [(1.0 if -h > -f else 0.5 if h == f else 0.0) for f in forget for h in holdout]
+        return sum(pairs) / len(pairs)
+
+    u, r = auc_muse(members, nonmembers), auc_muse(members_r, nonmembers_r)
+    return (u - r) / r * 100
+
+
 def test_zlib_and_privleak():
     text = "the same words the same words the same words"
     assert mia.zlib_ratio(2.0, text) == pytest.approx(2.0 / len(zlib.compress(text.encode())))
-    assert mia.privleak(0.6, 0.5) == pytest.approx(0.2)
+    # PrivLeak = ((1 - AUC) - (1 - AUC_r)) / (1 - AUC_r) * 100: 0.6 vs 0.5 -> (0.4 - 0.5) / 0.5 * 100 = -20
+    assert mia.privleak(0.6, 0.5) == pytest.approx(-20.0)
     assert mia.privleak(0.5, 0.5) == 0.0
+    assert mia.privleak(1.0, 0.5) == pytest.approx(-100.0)  # a model that leaks everything
+    assert mia.privleak(0.25, 0.5) == pytest.approx(50.0)  # over-unlearned: members look less likely
+    assert mia.privleak(1.0, 1.0) == 0.0  # open-unlearning's + 1e-10 in the denominator: no 0/0
+    # against MUSE's own orientation (AUC of forget looking LESS likely), on loss-like scores
+    forget, holdout = [0.1, 0.2, 0.5, 0.9], [0.3, 0.2, 0.8]
+    forget_r, holdout_r = [0.4, 0.6, 0.2, 0.7], [0.5, 0.3, 0.6]
+    mine = mia.privleak(mia.roc_auc([-x for x in forget], [-x for x in holdout]),
+                        mia.roc_auc([-x for x in forget_r], [-x for x in holdout_r]))
+    assert mine == pytest.approx(_privleak_by_hand(forget, holdout, forget_r, holdout_r), rel=1e-9)
 
 
 def _mia_ev(forget_losses, holdout_losses):
@@ -158,8 +180,12 @@ def test_mia_auc_orientation_and_privleak_entry():
     assert entry["value"] == pytest.approx(0.875)  # min_k = -loss here: higher is member, same ordering
     retain = _mia_ev([0.3, 0.2], [0.1, 0.2])  # AUC 0.125
     pl = mia.privleak_entry(ev, {}, retain)
-    assert pl["value"] == pytest.approx((0.875 - 0.125) / 0.125)
-    assert mia.privleak_entry(ev, {}, None)["value"] is None
+    assert pl["value"] == pytest.approx(((1 - 0.875) - (1 - 0.125)) / (1 - 0.125) * 100)
+    assert pl["reference"] == "retain model" and pl["reference_auc"] == pytest.approx(0.125)
+    # no retain model: MUSE's and open-unlearning's default reference AUC 0.5, and the summary says so
+    default = mia.privleak_entry(ev, {}, None)
+    assert default["value"] == pytest.approx((0.125 - 0.5) / 0.5 * 100)
+    assert default["reference_auc"] == 0.5 and default["reference"].startswith("default 0.5 (no retain model")
     no_holdout = {"splits": {"forget": ev["splits"]["forget"]}}
     assert "holdout" in mia.mia_auc_entry(no_holdout, {}, None)["reason"]
     assert mia.privleak_entry(ev, {}, no_holdout)["reason"].startswith("retain model's evaluation")
@@ -207,6 +233,6 @@ def test_registries_hold_every_metric_with_a_description():
                 "fluency_ls"}
     assert expected <= set(METRICS.names())
     assert {"forget_quality", "model_utility", "mia_auc", "privleak"} <= set(SUMMARIES.names())
-    assert set(mia.MIA_ATTACKS.names()) == {"loss", "zlib", "min_k", "min_k_pp"}
+    assert set(mia.MIA_ATTACKS.names()) == {"loss", "zlib", "min_k", "min_k_pp", "gradnorm", "reference"}
     for name in METRICS.names():
         assert METRICS.get(name).description, name

@@ -285,7 +285,8 @@ def test_forget_quality_and_privleak_recomputed_against_retain_eval(tmp_path):
     # Min-K% AUC: m separates members perfectly (1.0); retain: pairs (member > non-member) counted by hand:
     # 1.0 > {0.2, 0.7}, 2.0 > {1.5, 0.2, 0.7}, 0.0 > {}, 0.5 > {0.2} -> 6 of 16
     auc_retain = 6 / 16
-    assert rows["m"]["values"]["privleak"] == pytest.approx((1.0 - auc_retain) / auc_retain)
+    # PrivLeak (MUSE / open-unlearning) = ((1 - AUC) - (1 - AUC_r)) / (1 - AUC_r) * 100
+    assert rows["m"]["values"]["privleak"] == pytest.approx(((1 - 1.0) - (1 - auc_retain)) / (1 - auc_retain) * 100)
     assert rows["retain"]["values"]["privleak"] == pytest.approx(0.0)
     assert "computed by the report" in rows["m"]["notes"]["forget_quality"]
     assert "1.000†" in (tmp_path / "rep" / "report.md").read_text()

@@ -45,7 +45,9 @@ class Scored:
     perturbed: list[TokenScores] = field(default_factory=list)
     generation: str | None = None
     generation_scores: TokenScores | None = None  # the generation scored by the fluency model
-    min_k: float = 0.2
+    min_k: float = 0.4
+    reference: TokenScores | None = None  # the answer scored by the MIA reference model (Reference attack)
+    grad_norm: float | None = None  # GradNorm attack: mean parameter-gradient norm of the answer's loss
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,13 @@ def describe(fn: Callable[..., Any]) -> str:
 
 
 def finite(values: Sequence[Any]) -> list[float]:
-    """Floats of the values that are present and not NaN (booleans count as 0/1)."""
+    """Floats of the values that are present and finite (not NaN, not +-inf; booleans count as 0/1)."""
     out = []
     for v in values:
-        if v is None:
+        if v is None or isinstance(v, (dict, list, str)):
             continue
         v = float(v)
-        if not math.isnan(v):
+        if math.isfinite(v):
             out.append(v)
     return out
 

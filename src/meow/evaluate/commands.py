@@ -38,10 +38,15 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         data.add_argument(flag, default=None, metavar="FILE", help=f"{what}; overrides --data")
     p.add_argument("--out", required=True, help="output folder for eval.json, summary.json, config.json")
     ref = p.add_mutually_exclusive_group()
-    ref.add_argument("--retain-eval", default=None, metavar="DIR",
-                     help="the retain model's `meow eval` folder (for forget quality and PrivLeak)")
+    ref.add_argument("--retain-eval", default=None, metavar="PATH",
+                     help="the retain model's evaluation, for forget quality and PrivLeak: a `meow eval` folder, TOFU's "
+                     "eval output (folder of eval_log*.json or eval_log_aggregated.json) or open-unlearning's "
+                     "TOFU_EVAL.json")
     ref.add_argument("--retain-model", default=None, metavar="DIR",
                      help="the retain model: its forget/holdout values are computed first (saved in OUT/retain_model)")
+    p.add_argument("--mia-reference-model", default=None, metavar="DIR",
+                   help="reference model of the Reference membership attack (loss minus this model's loss; "
+                   "e.g. the base model before fine-tuning, as open-unlearning's mia_reference)")
     p.add_argument("--fluency-model", default=None, metavar="DIR",
                    help="model that scores the perplexity of generations (default: the evaluated model)")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
@@ -60,7 +65,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meow.config import check_device, overrides_from_args, resolve
-    from meow.evaluate.evaluator import check_splits, load_eval, load_splits
+    from meow.evaluate.evaluator import check_splits, limit_splits, load_splits
+    from meow.evaluate.logs import read_eval_logs
     from meow.evaluate.table import print_summary
 
     console = Console()
@@ -72,9 +78,9 @@ def run_eval(args: argparse.Namespace) -> int:
         *files.values()])
     check_device(args.device)
     splits, sources, absent = load_splits(args.data, args.forget_split, files)
-    check_splits(splits, sources)
-    prepare_output(out, kind="dir", force=args.force, inputs=sources.values())  # split files found in --data
-    retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
+    check_splits(limit_splits(splits, cfg.limit)[0], sources)
+    prepare_output(out, kind="dir", force=args.force, inputs=[*sources.values(), args.mia_reference_model])
+    retain_eval: Any = read_eval_logs(args.retain_eval) if args.retain_eval else None
     with staged_dir(out) as tmp:
         result = _eval(args, cfg, (splits, sources, absent), retain_eval, tmp, console)
     print_summary(result.summary, console)
@@ -107,10 +113,14 @@ def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_ev
         del retain_lm
         gc.collect()
     fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
-    result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent)
+    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
+                    if args.mia_reference_model and cfg.mia else None)
+    result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent,
+                      reference_lm=reference_lm)
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
-              "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
+              "retain_model": args.retain_model, "fluency_model": args.fluency_model,
+              "mia_reference_model": args.mia_reference_model, "dtype": args.dtype,
               "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     result.save(tmp, config)
     return result

@@ -47,7 +47,7 @@ from typing import Any
 from meow.errors import MeowError, where
 
 # registering modules: importing them fills METRICS / SUMMARIES
-from meow.evaluate import extraction, fluency, mia, tofu  # noqa: F401
+from meow.evaluate import extraction, fluency, mia, numerics, tofu  # noqa: F401
 from meow.evaluate.base import (
     FORGET,
     HOLDOUT,
@@ -79,7 +79,12 @@ class EvalConfig:
 
     max_new_tokens: int = field(default=200, metadata={"help": "longest greedy generation", "ge": 1})
     batch_size: int = field(default=32, metadata={"help": "rows per forward pass (scoring and generation)", "ge": 1})
-    min_k: float = field(default=0.2, metadata={"help": "share of lowest token scores for Min-K%% and Min-K%%++", "gt": 0, "le": 1})
+    min_k: float = field(default=0.4, metadata={"help": "share of lowest token scores for Min-K%% and Min-K%%++ "
+                                                        "(0.4: MUSE's Min-40%%, open-unlearning's k)", "gt": 0, "le": 1})
+    limit: int | None = field(default=None, metadata={"help": "evaluate only the first N records of every split "
+                                                              "(TOFU's published logs hold the first 300)", "ge": 1})
+    mia_gradnorm: bool = field(default=True, metadata={"help": "GradNorm membership attack (one backward pass per "
+                                                                "forget/holdout answer)"})
     generation: bool = field(default=True, metadata={"help": "greedy answers: ROUGE-L, key facts, fluency"})
     memorisation: bool = field(default=True, metadata={"help": "exact memorisation and extraction strength"})
     mia: bool = field(default=True, metadata={"help": "membership inference forget vs holdout"})
@@ -92,6 +97,8 @@ class EvalConfig:
             raise MeowError(f"batch_size must be at least 1, got {self.batch_size}")
         if not 0 < self.min_k <= 1:
             raise MeowError(f"min_k must be in (0, 1], got {self.min_k}")
+        if self.limit is not None and self.limit < 1:
+            raise MeowError(f"limit must be at least 1, got {self.limit}")
 
 
 # ---------------------------------------------------------------- data
@@ -200,8 +207,10 @@ def _texts(split: str, rec: dict) -> list[str]:
     return out
 
 
-def _run_split(lm: Any, split: str, records: list[dict], cfg: EvalConfig, bar: Any) -> list[Scored]:
-    """One `score` call (all continuations of the split, flattened) and one `generate` call."""
+def _run_split(lm: Any, split: str, records: list[dict], cfg: EvalConfig, bar: Any,
+               reference_lm: Any = None) -> list[Scored]:
+    """One `score` call (all continuations of the split, flattened) and one `generate` call; on the MIA splits
+    also GradNorm's backward passes and the reference model's `score` call of the answers."""
     from meow.modeling import generate, score
 
     prompts = lm.prompts([r["question"] for r in records])
@@ -225,6 +234,19 @@ def _run_split(lm: Any, split: str, records: list[dict], cfg: EvalConfig, bar: A
         para = next(flat) if split in (FORGET, RETAIN) else answer if split in OPTION_SPLITS else None
         pert = [next(flat) for _ in rec["perturbed_answer"]] if split in TOFU_SPLITS else []
         out.append(Scored(split, rec, answer, para, pert, gen, min_k=cfg.min_k))
+    if cfg.mia and split in MIA_SPLITS:
+        answers = lm.continuations([r["answer"] for r in records])
+        if cfg.mia_gradnorm:
+            bar.set_description(f"{split}: GradNorm backward passes")
+            for q, g in zip(out, mia.grad_norms(lm, prompts, answers)):
+                q.grad_norm = g
+        if reference_lm is not None:
+            bar.set_description(f"{split}: scoring answers with the reference model")
+            ref_prompts = reference_lm.prompts([r["question"] for r in records])
+            refs = score(reference_lm, ref_prompts, reference_lm.continuations([r["answer"] for r in records]),
+                         batch_size=cfg.batch_size)
+            for q, r in zip(out, refs):
+                q.reference = r
     return out
 
 
@@ -257,7 +279,17 @@ def active_metrics(split: str, cfg: EvalConfig) -> list[Metric]:
 
 
 def _nan_to_none(x: float) -> float | None:
-    return None if math.isnan(x) else x
+    return None if not math.isfinite(x) else x
+
+
+def _metric_value(m: Metric, q: Scored) -> tuple[Any, str | None]:
+    """(value with non-finite floats as None, why a value is unavailable or None)."""
+    try:
+        value = m.fn(q)  # type: ignore[misc]
+    except (OverflowError, ZeroDivisionError, ValueError) as e:  # a last guard: the metrics work in log space
+        return None, f"could not be computed ({type(e).__name__}: {e})"
+    clean, bad = numerics.json_safe(value)
+    return clean, numerics.NONFINITE.format(numerics.describe_bad(value)) if bad else None
 
 
 def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
@@ -273,10 +305,15 @@ def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
         out["nll_paraphrased"] = _nan_to_none(q.paraphrased.mean_nll)
     if q.perturbed:
         out["nll_perturbed"] = [_nan_to_none(s.mean_nll) for s in q.perturbed]
+    unavailable = {}
     for m in metrics:
-        value = m.fn(q)  # type: ignore[misc]
+        value, why = _metric_value(m, q)
+        if why:
+            unavailable[m.name] = why
         if value is not None:
             out[m.name] = value
+    if unavailable:
+        out["unavailable"] = unavailable
     return out
 
 
@@ -300,20 +337,23 @@ class EvalResult:
     def save(self, out_dir: str | Path, config: dict[str, Any] | None = None) -> Path:
         """Write eval.json, summary.json and (if given) config.json into `out_dir`, atomically."""
         out = Path(out_dir)
-        write_json(out / "eval.json", self.data)
-        write_json(out / "summary.json", self.summary)
+        write_json(out / "eval.json", numerics.json_safe(self.data)[0], strict=True)
+        write_json(out / "summary.json", numerics.json_safe(self.summary)[0], strict=True)
         if config is not None:
-            write_json(out / "config.json", config)
+            write_json(out / "config.json", numerics.json_safe(config)[0], strict=True)
         return out
 
 
 def as_eval(ev: EvalResult | dict[str, Any] | str | Path) -> dict[str, Any]:
-    """eval.json content from an EvalResult, a dict, an evaluation folder or an eval.json path."""
+    """eval.json content from an EvalResult, a dict, or a path: a `meow eval` folder / eval.json, TOFU's eval output
+    or open-unlearning's TOFU_EVAL.json (`meow.evaluate.logs.read_eval_logs`)."""
     if isinstance(ev, EvalResult):
         return ev.data
     if isinstance(ev, dict):
         return ev
-    return load_eval(ev).data
+    from meow.evaluate.logs import read_eval_logs
+
+    return read_eval_logs(ev)
 
 
 def load_eval(path: str | Path) -> EvalResult:
@@ -345,10 +385,17 @@ def split_summary(records: list[dict[str, Any]], split: str) -> dict[str, Any]:
         if split not in m.splits:
             continue
         value = m.aggregate(records, split)
-        if value is None:
+        lacking = sum(1 for r in records if name in (r.get("unavailable") or {}))
+        if value is not None and not math.isfinite(value):
+            value = None
+        if value is None and not lacking:
             continue
         n = len(finite([r.get(name) for r in records])) if m.fn else sum(1 for r in records if "generation" in r)
         out[name] = {"value": value, "n": n, "label": m.label, "description": m.description}
+        if lacking:
+            out[name]["unavailable"] = lacking
+            if value is None:
+                out[name]["reason"] = f"no finite value on any of {len(records)} questions (see `unavailable`)"
     return out
 
 
@@ -365,6 +412,9 @@ def summarize(ev: EvalResult | dict[str, Any], retain_eval: EvalResult | dict[st
             out[name] = {**s.fn(ev, splits, retain), "label": s.label}
     out["splits"] = splits
     out["missing_splits"] = ev.get("missing_splits", {})
+    out["unavailable"] = numerics.unavailable_counts(ev["splits"])
+    if ev.get("limit"):
+        out["limit"] = ev["limit"]
     return out
 
 
@@ -374,13 +424,25 @@ def forget_quality(ev: EvalResult | dict[str, Any] | str | Path,
     return tofu.forget_quality_entry(as_eval(ev), {}, as_eval(retain_eval) if retain_eval is not None else None)
 
 
+def limit_splits(splits: dict[str, list[dict]], limit: int | None) -> tuple[dict[str, list[dict]], dict[str, Any]]:
+    """The first `limit` records of every split, and {"n": limit, "kept": {split: n}, "of": {split: total}}."""
+    if not limit:
+        return splits, {}
+    kept = {s: recs[:limit] for s, recs in splits.items()}
+    return kept, {"n": limit, "kept": {s: len(r) for s, r in kept.items()}, "of": {s: len(r) for s, r in splits.items()}}
+
+
 def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | dict | str | Path | None = None, *,
              cfg: EvalConfig | None = None, fluency_lm: Any = None, sources: dict[str, str] | None = None,
-             missing_splits: dict[str, str] | None = None, progress: bool = True) -> EvalResult:
-    """Evaluate `lm` (a meow.modeling.LM) on the given splits {name: records}; see the module docstring."""
+             missing_splits: dict[str, str] | None = None, progress: bool = True,
+             reference_lm: Any = None) -> EvalResult:
+    """Evaluate `lm` (a meow.modeling.LM) on the given splits {name: records}; see the module docstring.
+
+    `cfg.limit`: only the first N records of every split. `reference_lm`: the MIA Reference attack's model."""
     from tqdm.auto import tqdm
 
     cfg = cfg or EvalConfig()
+    splits, limited = limit_splits(splits, cfg.limit)
     check_splits(splits, sources)
     order = [s for s in SPLITS if s in splits]
     steps = sum(1 + (cfg.generation and s in TOFU_SPLITS) for s in order) + (cfg.fluency and cfg.generation)
@@ -390,7 +452,7 @@ def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | d
     try:
         with tqdm(total=steps, unit="step", disable=not progress or None, leave=False) as bar:
             for split in order:
-                scored[split] = _run_split(lm, split, splits[split], cfg, bar)
+                scored[split] = _run_split(lm, split, splits[split], cfg, bar, reference_lm)
             if cfg.fluency and cfg.generation:
                 bar.set_description("fluency: scoring generations")
                 _score_generations(fluency_lm or lm, scored, cfg)
@@ -399,6 +461,8 @@ def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | d
         lm.model.train(training)
     data: dict[str, Any] = {"format": FORMAT, "model": getattr(lm, "path", None), "options": dataclasses.asdict(cfg),
                             "missing_splits": dict(missing_splits or {}), "splits": {}}
+    if limited:
+        data["limit"] = limited
     for split in order:
         metrics = active_metrics(split, cfg)
         data["splits"][split] = {"source": (sources or {}).get(split),

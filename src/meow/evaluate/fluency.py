@@ -17,6 +17,7 @@ from meow.evaluate.base import TOFU_SPLITS, Scored, mean, metric
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 EMPTY_BRUNET = 1000.0
+PPL_LOG_CAP = 690.0  # PPL clamped at e^690 ~ 1e300 (a collapsed model): finite, and so are means of many
 
 
 def words(text: str) -> list[str]:
@@ -74,11 +75,11 @@ def _honore(q: Scored) -> float:
 @metric("generation_ppl", group="fluency", splits=TOFU_SPLITS, label="generation PPL",
         needs=("generation", "fluency_scores"))
 def _generation_ppl(q: Scored) -> float | None:
-    """Perplexity exp(mean token NLL) of each generation given its question, under the fluency model; averaged."""
+    """Perplexity exp(mean token NLL) of each generation given its question, under the fluency model (clamped at 1e300); averaged."""
     s = q.generation_scores
     if s is None or not s.logprobs.numel():
         return None
-    return math.exp(s.mean_nll)
+    return math.exp(min(s.mean_nll, PPL_LOG_CAP))
 
 
 @metric("fluency_ls", group="fluency", splits=TOFU_SPLITS, label="fluency LS", per_question=False,

@@ -21,7 +21,6 @@ from meow.evaluate.base import (
     WORLD_FACTS,
     Scored,
     describe,
-    finite,
     metric,
     missing,
     summary,
@@ -33,32 +32,66 @@ UTILITY_METRICS = ("probability", "rouge_l_recall", "truth_ratio")
 
 # ---------------------------------------------------------------- pure functions (numbers in, numbers out)
 
+def logsumexp(values: Sequence[float]) -> float:
+    """log sum_i exp(x_i), stable for any magnitude; -inf for no values or all -inf, NaN if any is NaN."""
+    vals = [float(v) for v in values]
+    if not vals or any(math.isnan(v) for v in vals):
+        return float("nan") if vals else float("-inf")
+    m = max(vals)
+    if math.isinf(m):
+        return m
+    return m + math.log(sum(math.exp(v - m) for v in vals))
+
+
+def safe_exp(x: float) -> float:
+    """exp(x), +inf instead of OverflowError."""
+    return math.exp(x) if x < 709.78 else float("inf")
+
+
 def probability(nll_answer: float) -> float:
-    """P(a|q) = exp(-NLL(a)), NLL the mean token negative log-likelihood."""
-    return math.exp(-nll_answer)
+    """P(a|q) = exp(-NLL(a)), NLL the mean token negative log-likelihood (0.0 for any NLL above ~745, never raises)."""
+    return safe_exp(-nll_answer)
 
 
 def option_probability(nll_answer: float, nll_perturbed: Sequence[float]) -> float:
-    """P(true) / (P(true) + sum_i P(perturbed_i)), each P = exp(-mean token NLL) (TOFU, real authors/world facts)."""
-    p_true = math.exp(-nll_answer)
-    return p_true / (p_true + sum(math.exp(-x) for x in nll_perturbed))
+    """P(true) / (P(true) + sum_i P(perturbed_i)), each P = exp(-mean token NLL) (TOFU, real authors/world facts),
+    computed as exp(-NLL(true) - logsumexp(-NLL(true), -NLL(perturbed_1), ...)): finite for any finite NLLs."""
+    log_z = logsumexp([-nll_answer, *(-x for x in nll_perturbed)])
+    return safe_exp(-nll_answer - log_z) if not math.isinf(log_z) else float("nan")
+
+
+def log_truth_ratio(nll_paraphrased: float, nll_perturbed: Sequence[float]) -> float:
+    """log R = NLL(paraphrased) - mean_i NLL(perturbed_i) (see `truth_ratio`)."""
+    return nll_paraphrased - sum(nll_perturbed) / len(nll_perturbed)
 
 
 def truth_ratio(nll_paraphrased: float, nll_perturbed: Sequence[float]) -> float:
     """R = P_pert / P(paraphrased|q), P_pert = exp(-mean_i NLL(perturbed_i)) the geometric mean of the perturbed
-    answers' per-token probabilities; so R = exp(NLL(paraphrased) - mean_i NLL(perturbed_i)).
+    answers' per-token probabilities; so R = exp(NLL(paraphrased) - mean_i NLL(perturbed_i)) (+inf on overflow).
     """
-    return math.exp(nll_paraphrased - sum(nll_perturbed) / len(nll_perturbed))
+    return safe_exp(log_truth_ratio(nll_paraphrased, nll_perturbed))
 
 
-def truth_ratio_forget(ratios: Sequence[float]) -> float:
-    """Forget set: mean(min(R, 1/R)); 1 when paraphrase and perturbed answers are equally likely."""
-    return sum(min(r, 1 / r) for r in ratios) / len(ratios)
+def truth_ratio_forget(log_ratios: Sequence[float]) -> float:
+    """Forget set: mean(min(R, 1/R)) = mean(exp(-|log R|)) from log R; 1 when paraphrase and perturbed answers are
+    equally likely (TOFU aggregate_eval_stat.py get_model_utility)."""
+    return sum(math.exp(-abs(x)) for x in log_ratios) / len(log_ratios)
 
 
-def truth_ratio_kept(ratios: Sequence[float]) -> float:
-    """Retain / real authors / world facts: mean(max(0, 1 - R)); high when the true answer is preferred."""
-    return sum(max(0.0, 1 - r) for r in ratios) / len(ratios)
+def truth_ratio_kept(log_ratios: Sequence[float]) -> float:
+    """Retain / real authors / world facts: mean(max(0, 1 - R)) from log R; high when the true answer is preferred."""
+    return sum(max(0.0, 1 - safe_exp(x)) for x in log_ratios) / len(log_ratios)
+
+
+def record_log_ratio(rec: dict[str, Any]) -> float | None:
+    """log R of an eval.json record: `log_truth_ratio`, else log(`truth_ratio`) (older folders); None if absent."""
+    x = rec.get("log_truth_ratio")
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+        return float(x)
+    r = rec.get("truth_ratio")
+    if isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r):
+        return math.log(r) if r > 0 else float("-inf")
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,7 +130,10 @@ def states_fact(generation: str, fact: str) -> bool:
 
 
 def harmonic_mean(values: Sequence[float]) -> float:
-    """n / sum(1/x); 0 if any value is 0 (TOFU's model utility collapses when one component does)."""
+    """n / sum(1/x) (scipy.stats.hmean, as TOFU and open-unlearning); 0 if any value is 0 (model utility collapses
+    when one component does); NaN if any value is not finite."""
+    if any(not math.isfinite(v) for v in values):
+        return float("nan")
     if any(v <= 0 for v in values):
         return 0.0
     return len(values) / sum(1 / v for v in values)
@@ -128,10 +164,10 @@ def _rouge(q: Scored) -> float:
 
 
 def _truth_ratio_aggregate(records: list[dict[str, Any]], split: str) -> float | None:
-    ratios = finite([r.get("truth_ratio") for r in records])
-    if not ratios:
+    logs = [x for x in (record_log_ratio(r) for r in records) if x is not None]
+    if not logs:
         return None
-    return truth_ratio_forget(ratios) if split == FORGET else truth_ratio_kept(ratios)
+    return truth_ratio_forget(logs) if split == FORGET else truth_ratio_kept(logs)
 
 
 @metric("truth_ratio", group="tofu", splits=TOFU_SPLITS, aggregate=_truth_ratio_aggregate)
@@ -139,6 +175,14 @@ def _truth_ratio(q: Scored) -> float:
     """Truth ratio R = P_pert / P(paraphrased|q) (geometric mean over perturbed answers), reported as mean(min(R, 1/R)) on forget and mean(max(0, 1 - R)) elsewhere; records hold R."""
     assert q.paraphrased is not None
     return truth_ratio(q.paraphrased.mean_nll, [s.mean_nll for s in q.perturbed])
+
+
+@metric("log_truth_ratio", group="tofu", splits=TOFU_SPLITS, label="log truth ratio",
+        aggregate=lambda records, split: None)
+def _log_truth_ratio(q: Scored) -> float:
+    """log R = NLL(paraphrased) - mean NLL(perturbed): finite where R itself overflows; the aggregates and forget quality use it."""
+    assert q.paraphrased is not None
+    return log_truth_ratio(q.paraphrased.mean_nll, [s.mean_nll for s in q.perturbed])
 
 
 @metric("fact_hit", group="tofu", splits=TOFU_SPLITS, label="key-fact accuracy", needs=("generation",))
@@ -151,8 +195,10 @@ def _fact_hit(q: Scored) -> bool | None:
 # ---------------------------------------------------------------- cross-split summaries
 
 def truth_ratios(ev: dict[str, Any]) -> list[float]:
-    """Per-question forget-set truth ratios R from an eval.json dict."""
-    return finite([r.get("truth_ratio") for r in ev.get("splits", {}).get(FORGET, {}).get("records", [])])
+    """Per-question forget-set log truth ratios log R from an eval.json dict. The KS test depends only on the order
+    of the values, and log is increasing: KS(log R) = KS(R) = KS(1/R), TOFU's get_forget_quality form."""
+    records = ev.get("splits", {}).get(FORGET, {}).get("records", [])
+    return [x for x in (record_log_ratio(r) for r in records) if x is not None]
 
 
 @summary("forget_quality")
@@ -169,11 +215,22 @@ def forget_quality_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dic
     stat, p = ks_test(mine, theirs)
     out = {"value": p, "reason": None, "description": desc, "ks_statistic": stat, "n": len(mine),
            "n_retain": len(theirs)}
-    q_mine = {r["question"] for r in ev["splits"][FORGET]["records"]}
-    q_theirs = {r["question"] for r in retain["splits"][FORGET]["records"]}
-    if q_mine != q_theirs:
-        out["warning"] = "the retain model was evaluated on different forget questions"
+    warning = compare_questions(ev["splits"][FORGET]["records"], retain["splits"][FORGET]["records"])
+    if warning:
+        out["warning"] = warning
     return out
+
+
+def compare_questions(mine: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> str | None:
+    """Why two forget sets differ (count, or question texts where both have them), else None."""
+    if len(mine) != len(theirs):
+        return (f"the retain values cover {len(theirs)} forget questions, this evaluation {len(mine)} (e.g. TOFU's "
+                "published logs hold the first 300: use `meow eval --limit`)")
+    q_mine = [r.get("question") for r in mine]
+    q_theirs = [r.get("question") for r in theirs]
+    if all(isinstance(q, str) for q in q_mine + q_theirs) and set(q_mine) != set(q_theirs):
+        return "the retain model was evaluated on different forget questions"
+    return None
 
 
 
@@ -192,4 +249,7 @@ def model_utility_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict
                 parts[f"{split}/{name}"] = entry["value"]
     if lacking:
         return missing(f"needs all 9 components; missing {', '.join(lacking)}", desc, components=parts)
-    return {"value": harmonic_mean(list(parts.values())), "reason": None, "description": desc, "components": parts}
+    value = harmonic_mean(list(parts.values()))
+    if not math.isfinite(value):
+        return missing("a component is not finite", desc, components=parts)
+    return {"value": value, "reason": None, "description": desc, "components": parts}

@@ -173,6 +173,9 @@ def recompute_against_retain(run: Run) -> None:
 
 
 def _lacks_retain(entry: Any) -> bool:
+    """Null for lack of a retain model, or PrivLeak against the default reference AUC 0.5 (no retain model)."""
+    if isinstance(entry, dict) and str(entry.get("reference", "")).startswith("default"):
+        return True
     return isinstance(entry, dict) and entry.get("value") is None and str(entry.get("reason", "")).startswith(
         NO_RETAIN)
 

@@ -153,8 +153,10 @@ COLUMNS: tuple[Column, ...] = (
            "membership-inference ROC-AUC (Min-K%), forget (members) vs holdout (non-members); 0.5: cannot tell "
            "them apart", f"{EVAL}: mia_auc.value", headline("mia_auc"), short="MIA\nAUC"),
     Column("privleak", "PrivLeak", "0",
-           "(AUC - AUC of the retain model) / AUC of the retain model (MUSE); 0: leaks as much as the retain model",
-           f"{EVAL}: privleak.value; if null for lack of a retain model, computed as forget quality is",
+           "((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100, Min-K% AUC (MUSE, open-unlearning); 0: leaks "
+           "as much as the retain model, negative: still leaks, positive: over-unlearned",
+           f"{EVAL}: privleak.value; if computed against the default reference AUC 0.5 (no retain model), "
+           "recomputed against the retain row as forget quality is",
            headline("privleak"), short="PrivLeak"),
     Column("fluency_ls", "fluency LS", "higher",
            "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "

@@ -26,8 +26,8 @@ HOW_TO_READ = [
              "continuations). After unlearning the original answers should score lower than under the target "
              "model (\"before\"); MEOW fine-tunes on some of the inverted answers, which then score higher."),
     ("MIA AUC / PrivLeak", "membership inference of forget (members) against holdout (non-members) questions: an "
-                           "AUC of 0.5 cannot tell them apart; PrivLeak is the AUC relative to the retain model's, "
-                           "0 is best."),
+                           "AUC of 0.5 cannot tell them apart; PrivLeak (MUSE) = ((1 - AUC) - (1 - AUC_retain)) / "
+                           "(1 - AUC_retain) * 100: 0 is best, strongly negative = still leaks."),
 ]
 
 
