@@ -104,7 +104,7 @@ def _zlib(s: TokenScores, text: str, k: float) -> float:
 @mia_attack("min_k", higher_is_member=True)
 def _min_k(s: TokenScores, text: str, k: float) -> float:
     """Min-K%: mean of the lowest k share of token log-probs (members higher)."""
-    return min_k(s.logprobs.tolist(), k)
+    return min_k(s.answer_only().logprobs.tolist(), k)  # open-unlearning drops the EOS label here
 
 
 @mia_attack("min_k_pp", higher_is_member=True)
@@ -112,6 +112,7 @@ def _min_k_pp(s: TokenScores, text: str, k: float) -> float:
     """Min-K%++: mean of the lowest k share of (log p - mu) / sigma (members higher)."""
     if s.mu is None or s.sigma is None:
         return float("nan")
+    s = s.answer_only()  # open-unlearning's tokenwise_(vocab_)logprobs drop the EOS label
     return min_k_pp(s.logprobs.tolist(), s.mu.tolist(), s.sigma.tolist(), k)
 
 
