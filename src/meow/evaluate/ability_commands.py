@@ -21,10 +21,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
+    from meow.modeling.prompt_cli import add_prompt_arguments
+
     p.add_argument("--model", required=True, help="model folder or hub id")
     p.add_argument("--dtype", default="auto", choices=DTYPES)
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     p.add_argument("--config", default=None, help="YAML file of options")
+    add_prompt_arguments(p)
 
 
 def _options(args: argparse.Namespace, cls: type) -> Any:
@@ -57,12 +60,13 @@ def run_nlu_cmd(args: argparse.Namespace) -> int:
 
     from meow.evaluate.nlu import nlu_table, require_lm_eval, run_nlu, write_nlu
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     require_lm_eval()
     cfg = _options(args, NLUConfig)
     out = Path(args.out)
     refuse_overwrite(out, [args.model, args.include_path], ("nlu.json", "samples.jsonl", "config.json"))
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     res = run_nlu(lm, args.tasks.split(","), args.include_path, cfg)
     write_nlu(out, res, {"command": "eval-nlu", "model": args.model, "tasks": args.tasks,
                          "include_path": args.include_path, "dtype": args.dtype, "device": args.device,
@@ -98,6 +102,7 @@ def run_nlg_cmd(args: argparse.Namespace) -> int:
 
     from meow.evaluate.nlg import load_texts, nlg_table, require_mauve, run_nlg, write_nlg
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     cfg = _options(args, NLGConfig)
     if args.mauve_featurizer:
@@ -105,7 +110,7 @@ def run_nlg_cmd(args: argparse.Namespace) -> int:
     out = Path(args.out)
     refuse_overwrite(out, [args.model, args.texts, args.mauve_featurizer], ("nlg.json", "generations.jsonl", "config.json"))
     texts = load_texts(args.texts)
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     featurizer = load_lm(args.mauve_featurizer, dtype=args.dtype, device=args.device) if args.mauve_featurizer else None
     res = run_nlg(lm, texts, cfg, featurizer, source=args.texts)
     write_nlg(out, res, {"command": "eval-nlg", "model": args.model, "texts": args.texts,
@@ -155,6 +160,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.base import FORGET
     from meow.evaluate.evaluator import load_eval, load_splits
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     att = ATTACKS.get(args.attack)
     cfg = _options(args, att.config)
@@ -166,8 +172,9 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     refuse_overwrite(out, [args.model, args.retain_model, retain_eval_dir, args.data, source],
                ("eval.json", "summary.json", "config.json"))
     retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
-    retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device) if args.retain_model else None
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
+    retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
+                        fmt=prompt_format_from_args(args, args.retain_model)) if args.retain_model else None
     res = run_attack(args.attack, lm, records, retain_lm=retain_lm, retain_eval=retain_eval, source=source,
                      **dataclasses.asdict(cfg))
     config = {"command": f"attack {args.attack}", "model": args.model, "data": args.data,

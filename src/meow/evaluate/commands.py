@@ -20,6 +20,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def add_eval(sub: argparse._SubParsersAction) -> None:
+    from meow.modeling.prompt_cli import add_prompt_arguments
+
     p = sub.add_parser(
         "eval", help="TOFU metrics (forget quality, model utility), memorisation, MIA and fluency of a model",
         description="Per question: NLL of answer / paraphrase / perturbed answers, probability, greedy generation, "
@@ -52,6 +54,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     for name, what in SKIP_FLAGS.items():
         opts.add_argument(f"--no-{name}", dest=name, action="store_const", const=False, default=None,
                           help=f"skip {what}")
+    add_prompt_arguments(p)  # applies to --model and --retain-model
     p.set_defaults(func=run_eval)
 
 
@@ -66,6 +69,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from meow.evaluate.evaluator import check_splits, evaluate, load_eval, load_splits
     from meow.evaluate.table import print_summary
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     console = Console()
     cfg = resolve(EvalConfig, args.config, overrides_from_args(args, EvalConfig))
@@ -77,9 +81,11 @@ def run_eval(args: argparse.Namespace) -> int:
     refuse_overwrite(out, [args.model, args.retain_model, args.fluency_model, args.data, *sources.values()],
                      ("eval.json", "summary.json", "config.json"))
     retain_eval: Any = load_eval(args.retain_eval) if args.retain_eval else None
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device,
+                 fmt=prompt_format_from_args(args, args.model))  # fails fast, before any long work
     if args.retain_model:
-        retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
+        retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
+                            fmt=prompt_format_from_args(args, args.retain_model))
         console.print(f"retain model {args.retain_model}: scoring the forget and holdout sets")
         sub = {s: splits[s] for s in (FORGET, HOLDOUT) if s in splits}
         retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,

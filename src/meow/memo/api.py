@@ -98,8 +98,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: MemoConfig | None = None,
-             dtype: str = "auto", device: str | None = None) -> dict[str, Any]:
-    """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used)."""
+             dtype: str = "auto", device: str | None = None, prompt_format: Any = None) -> dict[str, Any]:
+    """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used).
+
+    `prompt_format`: a `PromptFormat` that overrides the model folder's (None: meow.json, else guessed)."""
     from meow.data import load_records, split_path
     from meow.io import write_json, write_records
     from meow.modeling import load_lm
@@ -111,7 +113,7 @@ def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: Mem
             raise MeowError(f"{out}: would overwrite the input file {source}; choose another --out")
     records = load_records(data, split)
     check_targets(records, TARGETS, source)  # before loading the model: fail fast
-    lm = load_lm(model, dtype=dtype, device=device)
+    lm = load_lm(model, dtype=dtype, device=device, fmt=prompt_format)
     start = time.time()
     scored = score_records(lm, records, cfg.metric, cfg.mode, cfg.stride, cfg.max_new_tokens, cfg.batch_size,
                            source=source)

@@ -10,6 +10,7 @@ from meow.memo.metrics import MEMO_METRICS, MemoConfig
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from meow.memo import el, ma, memo  # noqa: F401  (register the metrics; light imports)
+    from meow.modeling.prompt_cli import add_prompt_arguments
 
     p = sub.add_parser("memo", help="score how memorised each answer and inverted answer is (MEMO, MA, EL)",
                        description="Attach memorisation scores to every record: memo: {metric, mode, stride, "
@@ -28,6 +29,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16 or float16")
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     add_arguments(p.add_argument_group("scoring"), MemoConfig)
+    add_prompt_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -36,9 +38,11 @@ def run(args: argparse.Namespace) -> int:
 
     from meow.config import resolve
     from meow.memo.api import run_memo, summary_path
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig)).check()
-    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device)
+    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device,
+                 prompt_format=prompt_format_from_args(args, args.model))
 
     def fmt(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.3f}"

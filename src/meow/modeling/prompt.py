@@ -95,6 +95,20 @@ class PromptFormat:
         ids = [self.end_of_turn_id(tokenizer), tokenizer.eos_token_id]
         return list(dict.fromkeys(i for i in ids if i is not None))
 
+    def prompt_messages(self, tokenizer: Any, messages: list[dict[str, str]]) -> str:
+        """An instruction conversation (system + user messages) as a generation prompt in this format (the hf
+        inverter). Chat: the template with this format's system prompt, if any, in place of the messages' own."""
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        user = "\n\n".join(m["content"] for m in messages if m["role"] != "system")
+        if self.kind == "chat":
+            system = self.system if self.system is not None else system
+            msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+            return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False, **self.template_vars)
+        if self.kind == "tags":
+            head = self.system if self.system is not None else (system + "\n\n" if system else "")
+            return head + self.user_start + user + self.user_end + self.assistant_start
+        return PLAIN_QUESTION.format(question=(system + "\n\n" if system else "") + user)
+
     @property
     def prompt_has_special_tokens(self) -> bool:
         """Chat templates write their own special tokens (BOS included when the model uses one)."""
