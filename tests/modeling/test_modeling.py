@@ -49,10 +49,10 @@ def test_collate_pads_right_and_left():
 
 
 def reference_logprobs(lm: LM, prompt: str, continuation: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """One pair, no padding: log p of each continuation token, straight from the model."""
+    """One pair, no padding: log p of each continuation token and then EOS (TOFU's labels), straight from the model."""
     tok = lm.tokenizer
     p = tok(prompt)["input_ids"]
-    c = tok(continuation, add_special_tokens=False)["input_ids"]
+    c = tok(continuation, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     ids = torch.tensor([p + c])
     with torch.no_grad():
         logp = torch.log_softmax(lm.model(ids).logits[0].float(), -1)

@@ -21,11 +21,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
+    from meow.modeling.prompt_cli import add_prompt_arguments
+
     p.add_argument("--model", required=True, help="model folder or hub id")
     p.add_argument("--dtype", default="auto", choices=DTYPES)
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     p.add_argument("--config", default=None, help="YAML file of options")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_prompt_arguments(p)
 
 
 def _prepare(args: argparse.Namespace, *inputs: str | None) -> Path:
@@ -67,11 +70,12 @@ def run_nlu_cmd(args: argparse.Namespace) -> int:
 
     from meow.evaluate.nlu import nlu_table, require_lm_eval, run_nlu, write_nlu
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     out = _prepare(args, args.include_path)
     require_lm_eval()
     cfg = _options(args, NLUConfig)
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     res = run_nlu(lm, args.tasks.split(","), args.include_path, cfg)
     with staged_dir(out) as tmp:
         write_nlu(tmp, res, {"command": "eval-nlu", "model": args.model, "tasks": args.tasks,
@@ -108,13 +112,14 @@ def run_nlg_cmd(args: argparse.Namespace) -> int:
 
     from meow.evaluate.nlg import load_texts, nlg_table, require_mauve, run_nlg, write_nlg
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     out = _prepare(args, args.texts, args.mauve_featurizer)
     cfg = _options(args, NLGConfig)
     if args.mauve_featurizer:
         require_mauve()  # fail before any long work
     texts = load_texts(args.texts)
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     featurizer = load_lm(args.mauve_featurizer, dtype=args.dtype, device=args.device) if args.mauve_featurizer else None
     res = run_nlg(lm, texts, cfg, featurizer, source=args.texts)
     with staged_dir(out) as tmp:
@@ -166,6 +171,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.base import FORGET
     from meow.evaluate.evaluator import load_eval, load_splits
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     att = ATTACKS.get(args.attack)
     retain_eval_dir = getattr(args, "retain_eval", None)
@@ -176,8 +182,9 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     prepare_output(out, kind="dir", force=args.force, inputs=[source])
     validate(args.attack, records, source, **dataclasses.asdict(cfg))  # before loading any model
     retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)
-    retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device) if args.retain_model else None
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
+    retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
+                        fmt=prompt_format_from_args(args, args.retain_model)) if args.retain_model else None
     res = run_attack(args.attack, lm, records, retain_lm=retain_lm, retain_eval=retain_eval, source=source,
                      **dataclasses.asdict(cfg))
     config = {"command": f"attack {args.attack}", "model": args.model, "data": args.data,

@@ -20,6 +20,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def add_eval(sub: argparse._SubParsersAction) -> None:
+    from meow.modeling.prompt_cli import add_prompt_arguments
+
     p = sub.add_parser(
         "eval", help="TOFU metrics (forget quality, model utility), memorisation, MIA and fluency of a model",
         description="Per question: NLL of answer / paraphrase / perturbed answers, probability, greedy generation, "
@@ -58,6 +60,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     for name, what in SKIP_FLAGS.items():
         opts.add_argument(f"--no-{name}", dest=name, action="store_const", const=False, default=None,
                           help=f"skip {what}")
+    add_prompt_arguments(p)  # applies to --model and --retain-model
     p.set_defaults(func=run_eval)
 
 
@@ -97,11 +100,14 @@ def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_ev
     from meow.evaluate.base import FORGET, HOLDOUT
     from meow.evaluate.evaluator import evaluate
     from meow.modeling import load_lm
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     splits, sources, absent = lm_splits
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device,
+                 fmt=prompt_format_from_args(args, args.model))  # fails fast, before any long work
     if args.retain_model:
-        retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
+        retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
+                            fmt=prompt_format_from_args(args, args.retain_model))
         console.print(f"retain model {args.retain_model}: scoring the forget and holdout sets")
         sub = {s: splits[s] for s in (FORGET, HOLDOUT) if s in splits}
         retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,

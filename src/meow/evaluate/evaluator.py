@@ -258,7 +258,7 @@ def _score_generations(flu_lm: Any, scored: dict[str, list[Scored]], cfg: EvalCo
     if not items:
         return
     res = score(flu_lm, flu_lm.prompts([q.record["question"] for q in items]),
-                flu_lm.continuations([q.generation for q in items]), batch_size=cfg.batch_size)
+                flu_lm.continuations([q.generation for q in items]), batch_size=cfg.batch_size, eos=False)
     for q, s in zip(items, res):
         q.generation_scores = s
 

@@ -39,10 +39,10 @@ def extraction_strength(hits: Sequence[bool]) -> float:
 @metric("exact_memorisation", group="memorisation", splits=(FORGET, RETAIN), label="exact memorisation")
 def _exact_memorisation(q: Scored) -> float:
     """Exact memorisation: mean share of answer tokens predicted by the teacher-forced argmax."""
-    return exact_memorisation(q.answer.hits.tolist())
+    return exact_memorisation(q.answer.answer_only().hits.tolist())  # without EOS, as open-unlearning
 
 
 @metric("extraction_strength", group="memorisation", splits=(FORGET, RETAIN), label="extraction strength")
 def _extraction_strength(q: Scored) -> float:
     """Extraction strength: mean 1 - k/T, k the earliest answer token from which greedy decoding reproduces the rest."""
-    return extraction_strength(q.answer.hits.tolist())
+    return extraction_strength(q.answer.answer_only().hits.tolist())  # without EOS, as open-unlearning

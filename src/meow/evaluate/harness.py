@@ -61,7 +61,8 @@ class MeowHarnessLM(HarnessBase):
             fed.append((ctx, cont))
         out: list[Any] = [None] * len(pairs)
         for key, idx in groups.items():
-            res = score(views[key], [fed[i][0] for i in idx], [fed[i][1] for i in idx], batch_size=self.batch_size)
+            res = score(views[key], [fed[i][0] for i in idx], [fed[i][1] for i in idx], batch_size=self.batch_size,
+                        eos=False)
             for i, s in zip(idx, res):
                 out[i] = s
         return out

@@ -127,7 +127,7 @@ def _zlib(q: Scored) -> float | None:
 @mia_attack("min_k", higher_is_member=True)
 def _min_k(q: Scored) -> float | None:
     """Min-K%: mean of the lowest k share of token log-probs (members higher)."""
-    return min_k(q.answer.logprobs.tolist(), q.min_k)
+    return min_k(q.answer.answer_only().logprobs.tolist(), q.min_k)  # open-unlearning drops the EOS label here
 
 
 @mia_attack("min_k_pp", higher_is_member=True)
@@ -136,6 +136,7 @@ def _min_k_pp(q: Scored) -> float | None:
     s = q.answer
     if s.mu is None or s.sigma is None:
         return None
+    s = s.answer_only()  # open-unlearning's tokenwise_(vocab_)logprobs drop the EOS label
     return min_k_pp(s.logprobs.tolist(), s.mu.tolist(), s.sigma.tolist(), q.min_k)
 
 

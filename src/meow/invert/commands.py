@@ -10,6 +10,7 @@ GENERAL = ("data", "split", "out", "backend", "n", "seed", "cache", "max_asks")
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from meow.invert import INVERTERS
+    from meow.modeling.prompt_cli import add_prompt_arguments
 
     p = sub.add_parser(
         "invert", help="write N inverted answers (same form, contradicted key fact) per record",
@@ -49,6 +50,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     hf.add_argument("--batch-size", type=int, default=None, help="prompts per generation batch (default: 16)")
     hf.add_argument("--dtype", default=None, help="auto, float32, bfloat16 or float16 (default: auto)")
     hf.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: as loaded)")
+    add_prompt_arguments(p)  # hf backend only
     p.set_defaults(func=run_invert)
 
 
@@ -76,12 +78,19 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_invert(args: argparse.Namespace) -> int:
+    from meow.errors import MeowError
     from meow.invert import format_summary, invert_file
     from meow.invert.api import side_path
     from meow.io import prepare_output
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     values = options(args)
     prepare_output(values["out"], kind="file", force=args.force, inputs=[args.config, values["data"]])
+    fmt = prompt_format_from_args(args, values.get("model"))
+    if fmt is not None:
+        if values["backend"] != "hf":
+            raise MeowError("--prompt-format, --system-prompt and --template-var apply to --backend hf only")
+        values["prompt_format"] = fmt.to_dict()
     general = {k: values.pop(k) for k in GENERAL if k in values}
     summary = invert_file(**general, progress=not args.no_progress, force=args.force, **values)
     print(format_summary(summary))

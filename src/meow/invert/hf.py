@@ -46,6 +46,7 @@ class HFInverter:
     dtype: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
     device: str | None = None
     seed: int = field(default=0, metadata={"ge": 0})
+    prompt_format: dict | None = None  # PromptFormat.to_dict() from --prompt-format (None: build_prompt)
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -59,16 +60,17 @@ class HFInverter:
 
     def identity(self) -> dict[str, Any]:
         return {"model": str(self.model), "temperature": self.temperature, "max_new_tokens": self.max_new_tokens,
-                "seed": self.seed}
+                "seed": self.seed, **({"prompt_format": self.prompt_format} if self.prompt_format else {})}
 
     def prepare(self, records: list[dict]) -> None:
         pass
 
     def lm(self) -> Any:
         if self._lm is None:
-            from meow.modeling import load_lm
+            from meow.modeling import PromptFormat, load_lm
 
-            self._lm = load_lm(self.model, dtype=self.dtype, device=self.device)
+            fmt = PromptFormat.from_dict(self.prompt_format) if self.prompt_format else None
+            self._lm = load_lm(self.model, dtype=self.dtype, device=self.device, fmt=fmt)
         return self._lm
 
     def run(self, requests: list[Request]) -> Iterator[tuple[Request, Reply]]:
@@ -79,7 +81,8 @@ class HFInverter:
         lm = self.lm()
         for start in range(0, len(requests), self.batch_size):
             chunk = requests[start:start + self.batch_size]
-            prompts = [build_prompt(lm.tokenizer, r.messages) for r in chunk]
+            prompts = [lm.fmt.prompt_messages(lm.tokenizer, r.messages) if self.prompt_format
+                       else build_prompt(lm.tokenizer, r.messages) for r in chunk]
             seed = self.seed + 1_000_003 * chunk[0].attempt + start
             texts = generate(lm, prompts, max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
                              temperature=self.temperature, seed=seed)

@@ -94,10 +94,12 @@ def summary_path(out: str | Path) -> Path:
 
 
 def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: MemoConfig | None = None,
-             dtype: str = "auto", device: str | None = None, force: bool = False) -> dict[str, Any]:
+             dtype: str = "auto", device: str | None = None, force: bool = False,
+             prompt_format: Any = None) -> dict[str, Any]:
     """`meow memo`: load, score, write OUT (records) and OUT.summary.json (means and the options used).
 
-    An existing OUT is replaced only with `force` (meow.io.prepare_output)."""
+    An existing OUT is replaced only with `force` (meow.io.prepare_output). `prompt_format`: a `PromptFormat`
+    that overrides the model folder's (None: meow.json, else guessed)."""
     from meow.config import check_device
     from meow.data import load_records, split_path
     from meow.io import prepare_output, write_json, write_records
@@ -109,7 +111,7 @@ def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: Mem
     check_device(device)
     records = load_records(data, split)
     check_targets(records, TARGETS, source)  # before loading the model: fail fast
-    lm = load_lm(model, dtype=dtype, device=device)
+    lm = load_lm(model, dtype=dtype, device=device, fmt=prompt_format)
     start = time.time()
     scored = score_records(lm, records, cfg.metric, cfg.mode, cfg.stride, cfg.max_new_tokens, cfg.batch_size,
                            source=source)

@@ -10,6 +10,7 @@ from meow.memo.metrics import MEMO_METRICS, MemoConfig
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from meow.memo import el, ma, memo  # noqa: F401  (register the metrics; light imports)
+    from meow.modeling.prompt_cli import add_prompt_arguments
 
     p = sub.add_parser("memo", help="score how memorised each answer and inverted answer is (MEMO, MA, EL)",
                        description="Attach memorisation scores to every record: memo: {metric, mode, stride, "
@@ -29,6 +30,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
     add_arguments(p.add_argument_group("scoring"), MemoConfig)
+    add_prompt_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -38,11 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from meow.config import resolve
     from meow.io import prepare_output
     from meow.memo.api import run_memo, summary_path
+    from meow.modeling.prompt_cli import prompt_format_from_args
 
     prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.data],
                    also=[summary_path(args.out)])
     cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig)).check()
-    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device, force=args.force)
+    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device, force=args.force,
+                 prompt_format=prompt_format_from_args(args, args.model))
 
     def fmt(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.3f}"

@@ -43,7 +43,7 @@ def el_windows(lm: LM, question: str, answer: str, mode: str) -> list[tuple[str,
 
     if mode == "suffix":
         head = lm.fmt.prompt(tok, question)
-        return [(head + p, answer) for p in prefixes(lm.fmt.continuation(answer))]
+        return [(head + p, answer) for p in prefixes(lm.fmt.continuation(answer, tok))]
     text = f"{question} {answer}"
     return [(raw_prompt(lm, p), text[len(p):] if text.startswith(p) else text) for p in prefixes(text)]
 

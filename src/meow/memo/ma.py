@@ -27,9 +27,9 @@ def ma(lm: LM, questions: list[str], answers: list[str], cfg: MemoConfig, progre
 
     if cfg.mode == "suffix":
         scores = score(lm, lm.prompts(questions), lm.continuations(answers), cfg.batch_size)
-        return [mean(s.hits.float().tolist()) for s in scores]
+        return [mean(s.answer_only().hits.float().tolist()) for s in scores]
     texts = [f"{q} {a}" for q, a in zip(questions, answers)]
-    scores = score(lm, [raw_prompt(lm, "")] * len(texts), texts, cfg.batch_size)
+    scores = score(lm, [raw_prompt(lm, "")] * len(texts), texts, cfg.batch_size, eos=False)
     out = []
     for text, s in zip(texts, scores):
         predicted = max(len(lm.tokenizer(text, add_special_tokens=False)["input_ids"]) - 1, 0)

@@ -36,7 +36,7 @@ def windows(question: str, answer: str, mode: str = "suffix", stride: int = 5) -
 def window_prompt(lm: LM, question: str, head: str, mode: str) -> str:
     """The text fed to the model for one window (see the module docstring)."""
     if mode == "suffix":
-        return lm.fmt.prompt(lm.tokenizer, question) + lm.fmt.continuation(head)
+        return lm.fmt.prompt(lm.tokenizer, question) + lm.fmt.continuation(head, lm.tokenizer)
     return raw_prompt(lm, head)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from meow.config import add_arguments, number, overrides_from_args
+from meow.modeling.prompt_cli import add_prompt_arguments, prompt_format_from_args
 from meow.modeling.tiny import TinyConfig
 from meow.modeling.training import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 
@@ -27,6 +28,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     add_arguments(p.add_argument_group("training"), TrainConfig)
     add_arguments(p.add_argument_group("tiny model (with --init tiny)"), TinyConfig)
+    add_prompt_arguments(p)
     p.set_defaults(func=run_train)
 
 
@@ -45,7 +47,9 @@ def run_train(args: argparse.Namespace) -> int:
     cfg = resolve(TrainConfig, None, {**preset, **yaml_values, **overrides_from_args(args, TrainConfig)})
     tiny = resolve(TinyConfig, None, overrides_from_args(args, TinyConfig))
     console = Console(stderr=True)
-    lm, meta = train(args.data, args.split, args.out, args.model, args.init, cfg, tiny, args.tokenizer_from, args.force)
+    fmt = prompt_format_from_args(args, args.model or args.tokenizer_from)
+    lm, meta = train(args.data, args.split, args.out, args.model, args.init, cfg, tiny, args.tokenizer_from, args.force,
+                     fmt)
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
     if args.check:

@@ -1,4 +1,20 @@
-"""Token ids for (prompt, continuation) pairs and padding. Loss/score only on continuation tokens."""
+"""Token ids for (prompt, continuation) pairs and padding. Loss/score only on continuation tokens.
+
+The answer's tokens are those of the JOINT tokenisation of `prompt + continuation (+ suffix)`, the text the model
+sees, as TOFU (`convert_raw_data_to_model_format`: one `tokenizer(full_text)`) and open-unlearning
+(`preprocess_chat_instance`) build their training and evaluation rows. Tokenising the answer on its own differs
+(SentencePiece writes "▁The" where "[/INST]The" gives "The").
+
+Boundary rule (offsets of the joint tokenisation, characters [a0, a1) being the continuation):
+- a token is an answer token when its span overlaps the continuation (end > a0 and start < a1); a token that
+  straddles the prompt/answer boundary (GPT-2 style "Answer: The" -> "ĠThe" with the space in the prompt) is an
+  answer token, so every answer character is scored once;
+- after the answer, the suffix's tokens up to and including its first special token are the end of the turn
+  (`<|eot_id|>`, `<|im_end|>`, ...); tokens after it are dropped. Without such a token (plain and tag formats),
+  the end-of-turn id (the tokenizer's EOS) is appended, as both references do;
+- BOS exactly once: the tokenizer's special tokens are added unless the text already starts with the BOS token
+  (chat templates that write it themselves).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +25,69 @@ import torch
 IGNORE = -100
 
 
-def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
-           max_length: int | None = None, prompt_special: bool = True) -> dict[str, list[int]]:
-    """Tokenise prompt and continuation separately so the boundary is exact; labels are -100 on the prompt."""
-    p = tokenizer(prompt, add_special_tokens=prompt_special)["input_ids"]
-    c = tokenizer(continuation, add_special_tokens=False)["input_ids"]
-    if add_eos and tokenizer.eos_token_id is not None:
-        c = [*c, tokenizer.eos_token_id]
-    ids = p + c
-    labels = [IGNORE] * len(p) + c
+def adds_special(tokenizer: Any, text: str) -> bool:
+    """Whether to let the tokenizer add its special tokens (BOS) to `text`: not when the text starts with BOS."""
+    bos = getattr(tokenizer, "bos_token", None)
+    return not (bos and text.startswith(bos))
+
+
+def tokenize(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of `text` with BOS exactly once."""
+    return tokenizer(text, add_special_tokens=adds_special(tokenizer, text))["input_ids"]
+
+
+def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True, max_length: int | None = None,
+           prompt_special: bool | None = None, suffix: str = "", eos_id: int | None = None) -> dict[str, Any]:
+    """Joint tokenisation of prompt + continuation (+ suffix when `add_eos`); labels -100 outside the answer.
+
+    Returns input_ids, labels and `n_end`: how many labelled tokens at the end are the end of the turn (0 or more).
+    `prompt_special`: add the tokenizer's special tokens (default: unless the text starts with BOS).
+    `eos_id`: the end-of-turn id appended when the suffix holds no special token (default: the tokenizer's EOS).
+    """
+    from meow.modeling.prompt import special_ids
+
+    tail = suffix if add_eos else ""
+    text = prompt + continuation + tail
+    special = adds_special(tokenizer, text) if prompt_special is None else prompt_special
+    a0, a1 = len(prompt), len(prompt) + len(continuation)
+    ids, spans = _with_offsets(tokenizer, text, special, prompt, continuation + tail)
+    labels = [IGNORE] * len(ids)
+    answer = [i for i, (s, e) in enumerate(spans) if e > a0 and s < a1]
+    for i in answer:
+        labels[i] = ids[i]
+    stop = answer[-1] + 1 if answer else sum(1 for s, e in spans if e <= a0)
+    n_end = 0
+    if add_eos:
+        specials = special_ids(tokenizer) if tail else set()
+        after = [i for i, (s, e) in enumerate(spans) if i >= stop and s >= a1 and e > s]
+        end = next((i for i in after if ids[i] in specials), None)
+        if end is not None:  # the template's end of turn: label it and what lies between
+            labels[stop: end + 1] = ids[stop: end + 1]
+            ids, labels, n_end = ids[: end + 1], labels[: end + 1], end + 1 - stop
+        else:
+            eid = tokenizer.eos_token_id if eos_id is None else eos_id
+            ids, labels = ids[:stop], labels[:stop]
+            if eid is not None:
+                ids, labels, n_end = [*ids, eid], [*labels, eid], 1
+    else:
+        ids, labels = ids[:stop], labels[:stop]
     if max_length is not None and len(ids) > max_length:
+        n_end = max(0, n_end - (len(ids) - max_length))
         ids, labels = ids[:max_length], labels[:max_length]
-    return {"input_ids": ids, "labels": labels}
+    return {"input_ids": ids, "labels": labels, "n_end": n_end}
+
+
+def _with_offsets(tokenizer: Any, text: str, special: bool, prompt: str, rest: str
+                  ) -> tuple[list[int], list[tuple[int, int]]]:
+    """Ids and character spans; tokenizers without offsets fall back to tokenising the two parts apart."""
+    try:
+        enc = tokenizer(text, add_special_tokens=special, return_offsets_mapping=True)
+        return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    except (NotImplementedError, ValueError, TypeError):
+        p = tokenizer(prompt, add_special_tokens=special)["input_ids"]
+        r = tokenizer(rest, add_special_tokens=False)["input_ids"]
+        n = len(prompt)
+        return p + r, [(0, 0)] * len(p) + [(n, n + len(rest))] * len(r)
 
 
 def collate(features: list[dict[str, list[int]]], pad_id: int, left: bool = False) -> dict[str, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""Batched generation: left padding, each row stops at EOS. The one place evaluation generates text.
+"""Batched generation: left padding, each row stops at the format's end-of-turn token or EOS (`PromptFormat.stop_ids`),
+which decoding drops. The one place evaluation generates text.
 
 Greedy decoding runs a continuous-batching loop with a KV cache: a row leaves the batch once it emits EOS (or
 reaches `max_new_tokens`) and waiting prompts take its place. With static batches one long (degenerate,
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
-from meow.modeling.encoding import collate
+from meow.modeling.encoding import collate, tokenize
 from meow.modeling.lm import LM
 from meow.modeling.scoring import length_sorted_batches
 
@@ -37,16 +38,22 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     if not prompts:
         return []
     tok = lm.tokenizer
-    special = not lm.fmt.prompt_has_special_tokens
     greedy = temperature <= 0 and _loop_fits(lm.model)
     unique = list(dict.fromkeys(prompts)) if greedy else prompts  # greedy: equal prompts, equal continuations
-    encs = tok(list(unique), add_special_tokens=special)["input_ids"]
+    encs = [tokenize(tok, p) for p in unique]  # BOS once: not added when a chat template wrote it
+    stops = lm.fmt.stop_ids(tok)
     with tqdm(total=len(encs), desc=desc, unit="prompt", disable=desc is None) as bar:
         if not greedy:
             return _hf_generate(lm, encs, max_new_tokens, batch_size, temperature, seed, bar.update)
-        ids = greedy_ids(lm.model, encs, max_new_tokens, batch_size, tok.eos_token_id, tok.pad_token_id, bar.update)
-    text = {p: tok.decode(x, skip_special_tokens=True).strip() for p, x in zip(unique, ids)}
+        ids = greedy_ids(lm.model, encs, max_new_tokens, batch_size, stops, tok.pad_token_id, bar.update)
+    text = {p: decode_answer(tok, x, stops) for p, x in zip(unique, ids)}
     return [text[p] for p in prompts]
+
+
+def decode_answer(tokenizer: object, ids: list[int], stops: list[int]) -> str:
+    """Text of generated ids up to the first stop token (dropped), special tokens skipped, stripped."""
+    cut = next((i for i, t in enumerate(ids) if t in stops), len(ids))
+    return tokenizer.decode(ids[:cut], skip_special_tokens=True).strip()  # type: ignore[attr-defined]
 
 
 def generate_answers(lm: LM, questions: list[str], max_new_tokens: int = 200, batch_size: int = 64) -> list[str]:
@@ -66,11 +73,12 @@ def _hf_generate(lm: LM, encs: list[list[int]], max_new_tokens: int, batch_size:
     for idx in length_sorted_batches([len(e) for e in encs], batch_size):
         batch = collate([{"input_ids": encs[i]} for i in idx], tok.pad_token_id, left=True)
         batch = {k: v.to(lm.device) for k, v in batch.items()}
+        stops = lm.fmt.stop_ids(tok)
         gen = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                             eos_token_id=tok.eos_token_id, **sample)
+                             eos_token_id=stops or None, **sample)
         new = gen[:, batch["input_ids"].shape[1]:]
         for row, i in enumerate(idx):
-            out[i] = tok.decode(new[row], skip_special_tokens=True).strip()
+            out[i] = decode_answer(tok, new[row].tolist(), stops)
         done(len(idx))
     return out
 
@@ -200,14 +208,18 @@ def _positions(mask: torch.Tensor, start: torch.Tensor | int = 0) -> torch.Tenso
 
 @torch.no_grad()
 def greedy_ids(model: object, encs: list[list[int]], max_new_tokens: int, batch_size: int,
-               eos_id: int | None, pad_id: int, done: Callable[[int], object] = lambda n: None) -> list[list[int]]:
-    """Greedy new token ids per prompt (ending with EOS if it was produced), by continuous batching.
+               eos_id: int | list[int] | None, pad_id: int, done: Callable[[int], object] = lambda n: None
+               ) -> list[list[int]]:
+    """Greedy new token ids per prompt (ending with a stop token if one was produced), by continuous batching.
+
+    `eos_id`: the stop token id, or a list of them (end of turn and EOS).
 
     Prompts are taken in token order, so that neighbours share prefixes (MEMO's windows share their question).
     Finished rows are dropped from the cache once an eighth of the batch has finished (each drop copies the
     cache), and whenever `batch_size / REFILL_SHARE` slots are free the next prompts are prefilled and merged in.
     """
     out: list[list[int]] = [[] for _ in encs]
+    stops = set(eos_id) if isinstance(eos_id, (list, tuple, set)) else {eos_id} - {None}
     if max_new_tokens <= 0 or not encs:
         return out
     device = next(model.parameters()).device  # type: ignore[attr-defined]
@@ -240,7 +252,7 @@ def greedy_ids(model: object, encs: list[list[int]], max_new_tokens: int, batch_
                 continue
             seq = out[rows.index[r]]
             seq.append(tokens[r])
-            if tokens[r] == eos_id or len(seq) >= max_new_tokens:
+            if tokens[r] in stops or len(seq) >= max_new_tokens:
                 finished.add(r)
         done(len(finished) - before)
     return out

@@ -13,7 +13,7 @@ from typing import Any
 from meow import __version__
 from meow.errors import MeowError
 from meow.io import write_json
-from meow.modeling.prompt import PromptFormat
+from meow.modeling.prompt import PromptFormat, guessed
 
 META_FILE = "meow.json"
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -33,7 +33,7 @@ class LM:
         return [self.fmt.prompt(self.tokenizer, q) for q in questions]
 
     def continuations(self, answers: list[str]) -> list[str]:
-        return [self.fmt.continuation(a) for a in answers]
+        return [self.fmt.continuation(a, self.tokenizer) for a in answers]
 
     @property
     def device(self) -> Any:
@@ -65,8 +65,12 @@ def _torch_dtype(dtype: str) -> Any:
     return "auto" if dtype == "auto" else getattr(torch, dtype)
 
 
-def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = None) -> LM:
-    """Load a causal LM from a local folder or a hub id; one-line MeowError if it cannot be loaded."""
+def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = None,
+            fmt: PromptFormat | None = None) -> LM:
+    """Load a causal LM from a local folder or a hub id; one-line MeowError if it cannot be loaded.
+
+    Prompt format: `fmt` (from --prompt-format) > the folder's meow.json > a guess from the tokenizer (logged).
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -97,7 +101,10 @@ def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = No
     if device:
         model.to(device)
     model.eval()
-    fmt = PromptFormat(**meta["format"]) if "format" in meta else PromptFormat.for_tokenizer(tokenizer)
+    if fmt is None:
+        fmt = PromptFormat.from_dict(meta["format"]) if "format" in meta else guessed(tokenizer, name)
+    if fmt.kind == "chat":
+        fmt.chat_parts(tokenizer)  # a tokenizer without a usable chat template fails here, in one line
     return LM(model, prepare_tokenizer(tokenizer), fmt, meta, name)
 
 

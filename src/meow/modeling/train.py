@@ -41,8 +41,10 @@ def new_tiny_lm(corpus: list[str], tiny: TinyConfig, seed: int, tokenizer_from: 
 
 def train(data: str, split: str | None, out: str, model: str | None = None, init: str | None = None,
           cfg: TrainConfig | None = None, tiny: TinyConfig | None = None, tokenizer_from: str | None = None,
-          force: bool = False) -> tuple[LM, dict[str, Any]]:
-    """Train and save; returns the model and a summary (time, loss, rows)."""
+          force: bool = False, prompt_format: PromptFormat | None = None) -> tuple[LM, dict[str, Any]]:
+    """Train and save; returns the model and a summary (time, loss, rows).
+
+    `prompt_format` overrides the model's (meow.json, else guessed; plain for --init tiny) and is saved."""
     if (model is None) == (init is None):
         raise MeowError("give exactly one of --model PATH_OR_ID or --init tiny")
     if init not in (None, "tiny"):
@@ -52,7 +54,11 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     cfg = cfg or TrainConfig()
     tiny = tiny or TinyConfig()
     start = time.time()
-    lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from) if init else load_lm(model)
+    if init:
+        lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from)
+        lm.fmt = prompt_format or lm.fmt
+    else:
+        lm = load_lm(model, fmt=prompt_format)  # type: ignore[arg-type]
     work = out_path.parent / f".{out_path.name}.trainer"
     metrics = train_qa(lm, records, cfg, work)
     seconds = time.time() - start

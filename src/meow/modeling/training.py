@@ -79,14 +79,11 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
 
 
 def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_key: str = "answer") -> list[dict]:
-    from meow.modeling.encoding import encode
+    """Training rows: the same encoding as scoring (`scoring.encode_pairs`: joint tokens, end of turn labelled)."""
+    from meow.modeling.scoring import encode_pairs
 
-    special = not lm.fmt.prompt_has_special_tokens
-    return [
-        encode(lm.tokenizer, lm.fmt.prompt(lm.tokenizer, r["question"]), lm.fmt.continuation(r[answer_key]),
-               add_eos=True, max_length=max_length, prompt_special=special)
-        for r in records
-    ]
+    return encode_pairs(lm, lm.prompts([r["question"] for r in records]),
+                        lm.continuations([r[answer_key] for r in records]), eos=True, max_length=max_length)
 
 
 def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path, quiet: bool = False

@@ -9,6 +9,7 @@ from meow.config import add_arguments, overrides_from_args
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from meow.modeling.prompt_cli import add_prompt_arguments
     from meow.unlearn.config import UnlearnConfig, method_defaults, method_fields
 
     p = sub.add_parser(
@@ -35,6 +36,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             "help": f"{f.metadata.get('help', '')} (defaults: {method_defaults(name)})"}))
         for name, f in fields.items()])
     add_arguments(group, Options)
+    add_prompt_arguments(p)
     p.set_defaults(func=run_unlearn, method_options=list(fields))
 
     m = sub.add_parser("methods", help="list the unlearning methods", description="List unlearning methods.")
@@ -44,6 +46,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def run_unlearn(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from meow.modeling.prompt_cli import prompt_format_from_args
     from meow.unlearn.config import UnlearnConfig, resolve_configs
     from meow.unlearn.run import is_main_process, unlearn
 
@@ -52,7 +55,7 @@ def run_unlearn(args: argparse.Namespace) -> int:
     cfg, method = resolve_configs(args.config, overrides)
     console = Console(stderr=True)
     s = unlearn(args.model, args.forget, args.out, cfg, method, retain=args.retain, force=args.force,
-                console=console)
+                console=console, prompt_format=prompt_format_from_args(args, args.model))
     if is_main_process():
         loss = "n/a" if s["final_loss"] is None else f"{s['final_loss']:.4f}"
         console.print(f"[bold]saved[/] {s['out']}: {s['method']} on {s['rows']} rows, {s['steps']} steps in "

@@ -12,9 +12,9 @@ from typing import Any
 import torch
 
 from meow.data import Record
-from meow.modeling import collate, encode
+from meow.modeling import collate
 from meow.modeling.lm import LM
-from meow.modeling.scoring import length_sorted_batches
+from meow.modeling.scoring import encode_pairs, length_sorted_batches
 from meow.unlearn.losses import sequence_logprob
 from meow.unlearn.methods import GROUPS, IDK_ANSWERS, Method
 
@@ -22,11 +22,9 @@ Encoded = dict[str, list[int]]
 
 
 def encoder(lm: LM, max_length: int) -> Any:
-    special = not lm.fmt.prompt_has_special_tokens
-
+    """(question, answer) -> encoded row, exactly as scoring encodes it (`scoring.encode_pairs`)."""
     def enc(question: str, answer: str) -> Encoded:
-        return encode(lm.tokenizer, lm.fmt.prompt(lm.tokenizer, question), lm.fmt.continuation(answer),
-                      add_eos=True, max_length=max_length, prompt_special=special)
+        return encode_pairs(lm, lm.prompts([question]), lm.continuations([answer]), True, max_length)[0]
 
     return enc
 

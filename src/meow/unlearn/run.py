@@ -200,8 +200,11 @@ def eval_callback(lm: LM, forget: list[Record], retain: list[Record] | None, cfg
 
 
 def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Method, retain: str | None = None,
-            force: bool = False, console: Any = None, callbacks: list[Any] | None = None) -> dict[str, Any]:
+            force: bool = False, console: Any = None, callbacks: list[Any] | None = None,
+            prompt_format: Any = None) -> dict[str, Any]:
     """Unlearn `forget` from `model` with `method`; save to `out`; return the summary (also unlearn_summary.json).
+
+    `prompt_format`: a `PromptFormat` overriding the model folder's (None: meow.json, else guessed); saved.
 
     `callbacks`: extra transformers TrainerCallbacks (progress hooks, timers).
     """
@@ -222,7 +225,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     check_inputs(cfg, method, retain_records is not None)
 
     set_seed(cfg.seed)
-    lm = load_lm(model, dtype="float32")
+    lm = load_lm(model, dtype="float32", fmt=prompt_format)
     work = out_path.parent / f".{out_path.name}.trainer"
     args = trainer_arguments(cfg, work)
     lm.model.to(args.device)

@@ -1,0 +1,94 @@
+"""Which tokens count in the answer scores, checked against plain re-implementations of the reference formulas.
+
+TOFU (`data_module.py::convert_raw_data_to_model_format` + `utils.py::get_batch_loss`, `evaluate_util.py`):
+labels = the joint ids of question+answer followed by EOS, the first len(tokenize(question)) labels -100; the
+average answer loss is the summed token CE over the labels divided by their count (EOS included).
+open-unlearning (`evals/metrics/utils.py`): `evaluate_probability` is the same average (probability, truth ratio,
+LOSS and zlib MIA); `tokenwise_logprobs` / `tokenwise_vocab_logprobs` drop the last label ("-1 to ignore eos
+prediction") for Min-K%, Min-K%++, exact memorisation and extraction strength.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from meow.evaluate import mia
+from meow.evaluate.extraction import exact_memorisation, extraction_strength
+from meow.modeling import LM, PromptFormat, score
+from meow.modeling.tiny import TinyConfig, build_tiny_model, train_tokenizer
+
+QA = [("Who wrote book 3?", "Book 3 was written by author number 21."), ("Where was she born?", "In Lima."),
+      ("What year?", "1987"), ("Name the prize.", "The Golden Quill Award for fiction, given in 2003.")]
+TAGS = PromptFormat("tags", user_start="[INST] ", user_end=" [/INST]", assistant_start="", assistant_end=" ")
+
+
+@pytest.fixture(scope="module", params=["plain", "tags"])
+def lm(request) -> LM:
+    texts = [f"Question: {q}\nAnswer: {a}" for q, a in QA] * 3
+    tok = train_tokenizer(texts, vocab_size=200)
+    model = build_tiny_model(tok, TinyConfig(hidden_size=32, layers=2, heads=2, intermediate_size=64), seed=3)
+    return LM(model.eval(), tok, PromptFormat("plain") if request.param == "plain" else TAGS)
+
+
+def tofu_rows(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """TOFU's convert_raw_data_to_model_format (no padding): ids, labels."""
+    tok = lm.tokenizer
+    question = lm.fmt.prompt(tok, q)
+    full = question + lm.fmt.continuation(a, tok)
+    n_q = len(tok.tokenize(question, add_special_tokens=True))
+    ids = tok(full, add_special_tokens=True)["input_ids"]
+    labels = ids + [tok.eos_token_id]
+    labels[:n_q] = [-100] * n_q
+    return torch.tensor([ids + [tok.eos_token_id]]), torch.tensor([labels])
+
+
+def reference_token_logprobs(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p and argmax hits of every labelled token (TOFU / open-unlearning shift: logits[:-1] vs labels[1:])."""
+    ids, labels = tofu_rows(lm, q, a)
+    with torch.no_grad():
+        logits = lm.model(input_ids=ids).logits[0, :-1].float()
+    tgt = labels[0, 1:]
+    keep = tgt != -100
+    logp = torch.log_softmax(logits[keep], -1)
+    return logp.gather(-1, tgt[keep][:, None]).squeeze(-1), logp.argmax(-1) == tgt[keep]
+
+
+def test_average_answer_loss_is_tofus_with_eos(lm):
+    got = score(lm, lm.prompts([q for q, _ in QA]), lm.continuations([a for _, a in QA]))
+    for (q, a), s in zip(QA, got):
+        ids, labels = tofu_rows(lm, q, a)
+        with torch.no_grad():
+            logits = lm.model(input_ids=ids).logits
+        ce = torch.nn.functional.cross_entropy(logits[0, :-1].float(), labels[0, 1:], ignore_index=-100,
+                                               reduction="sum")
+        tofu_avg = float(ce / (labels != -100).sum())
+        assert s.mean_nll == pytest.approx(tofu_avg, rel=1e-5)
+        assert s.n_end == 1 and len(s.logprobs) == int((labels != -100).sum())
+        assert math.exp(-s.mean_nll) == pytest.approx(math.exp(-tofu_avg), rel=1e-5)  # TOFU's probability
+
+
+def test_token_metrics_drop_eos_as_open_unlearning(lm):
+    got = score(lm, lm.prompts([q for q, _ in QA]), lm.continuations([a for _, a in QA]), stats=True)
+    for (q, a), s in zip(QA, got):
+        lp, hits = reference_token_logprobs(lm, q, a)
+        lp, hits = lp[:-1], hits[:-1]  # tokenwise_(vocab_)logprobs: actual_indices[:-1]
+        em = float(hits.float().mean())
+        k = next((k for k in range(len(hits)) if bool(hits[k:].all())), len(hits))
+        es = 1 - k / len(hits)
+        n = max(1, int(len(lp) * 0.4))
+        mink = float(torch.sort(lp).values[:n].mean())  # open-unlearning returns its negative
+        assert exact_memorisation(s.answer_only().hits.tolist()) == pytest.approx(em)
+        assert extraction_strength(s.answer_only().hits.tolist()) == pytest.approx(es)
+        assert mia.MIA_ATTACKS.get("min_k").fn(s, a, 0.4) == pytest.approx(mink, rel=1e-5)
+        assert mia.MIA_ATTACKS.get("loss").fn(s, a, 0.4) == pytest.approx(s.mean_nll)  # LOSS keeps EOS
+
+
+def test_eos_false_scores_the_continuation_only(lm):
+    (with_eos,) = score(lm, lm.prompts(["Q?"]), lm.continuations(["A b c."]))
+    (without,) = score(lm, lm.prompts(["Q?"]), lm.continuations(["A b c."]), eos=False)
+    assert without.n_end == 0 and len(with_eos.logprobs) == len(without.logprobs) + 1
+    assert torch.allclose(with_eos.logprobs[:-1], without.logprobs, atol=1e-5)
+    assert with_eos.answer_only().logprobs.shape == without.logprobs.shape
