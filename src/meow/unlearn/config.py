@@ -62,6 +62,16 @@ class UnlearnConfig(TrainConfig):
                                    + " (append :min or :max to choose the direction)")
     retain_eval: str | None = _opt(None, "the retain model's evaluation folder (eval.json), for forget quality")
     logging_steps: int = _opt(0, "log the loss every N steps (0 = about 20 times a run)")
+    loss_reduction: str = field(default="row", metadata={
+        "help": "token-level losses: row (mean per row, then over rows) | token (Hugging Face mean over the "
+                "accumulated batch's tokens, counted over all processes)", "choices": ("row", "token")})
+    schedule: str = field(default="meow", metadata={
+        "help": "meow (one row per (question, selected fact), steps per row) | reference (Carol-gutianle/MEOW: "
+                "each question's facts cycled into --rows-per-question rows, steps per question)",
+        "choices": ("meow", "reference")})
+    rows_per_question: int = field(default=0, metadata={
+        "help": "reference schedule: rows per forget question (0 = as the reference: 4 for meow, 8 otherwise)",
+        "ge": 0})
 
 
 def train_keys() -> set[str]:
@@ -84,7 +94,9 @@ def method_fields() -> dict[str, dataclasses.Field]:
 
 def method_defaults(key: str) -> str:
     """`beta`: 'dpo 0.1, npo 0.1, simnpo 2.5' (the default of each method that has it)."""
-    return ", ".join(f"{n} {f.default}" for n in METHODS.names() for f in dataclasses.fields(METHODS.get(n))
+    from meow.unlearn.methods.base import field_default
+
+    return ", ".join(f"{n} {field_default(f)}" for n in METHODS.names() for f in dataclasses.fields(METHODS.get(n))
                      if f.name == key)
 
 
@@ -115,7 +127,8 @@ def check(cfg: UnlearnConfig) -> None:
     from meow.modeling.training import PRECISIONS
     from meow.unlearn.select import SELECTIONS
 
-    choices = {"select": SELECTIONS, "ref_mode": REF_MODES, "precision": PRECISIONS}
+    choices = {"select": SELECTIONS, "ref_mode": REF_MODES, "precision": PRECISIONS,
+               "loss_reduction": ("row", "token"), "schedule": ("meow", "reference")}
     for key, allowed in choices.items():
         if getattr(cfg, key) not in allowed:
             raise MeowError(f"{key}: {getattr(cfg, key)!r} is not one of {', '.join(allowed)}")
@@ -124,6 +137,8 @@ def check(cfg: UnlearnConfig) -> None:
     for key in ("batch_size", "grad_accum", "top_k", "memo_stride", "ref_batch_size"):
         if getattr(cfg, key) < 1:
             raise MeowError(f"{key}: must be at least 1, got {getattr(cfg, key)}")
+    if cfg.rows_per_question < 0:
+        raise MeowError(f"rows_per_question: must be 0 (the reference's) or positive, got {cfg.rows_per_question}")
     if cfg.lora_r < 0:
         raise MeowError(f"lora_r: must be 0 (off) or positive, got {cfg.lora_r}")
     if cfg.merge and not cfg.lora_r:
