@@ -183,9 +183,10 @@ def set_schedule(args: Any, cfg: UnlearnConfig, rows: int) -> int:
     if cfg.schedule == "reference":
         from meow.unlearn.schedule import reference_steps
 
-        total, args.warmup_steps = reference_steps(rows, cfg.epochs, cfg.batch_size * cfg.grad_accum * args.world_size,
-                                                   cfg.max_steps)
+        total, warm = reference_steps(rows, cfg.epochs, cfg.batch_size * cfg.grad_accum * args.world_size,
+                                      cfg.max_steps)
         args.max_steps = total
+        args.warmup_steps = round(cfg.warmup_epochs * warm) if cfg.warmup_epochs else round(cfg.warmup_ratio * total)
         args.logging_steps = cfg.logging_steps or max(1, total // 20)
         return total
     per_epoch = math.ceil(math.ceil(rows / (cfg.batch_size * args.world_size)) / cfg.grad_accum)
