@@ -7,7 +7,8 @@ from meow.errors import MeowError
 from meow.unlearn.config import resolve_configs
 from meow.unlearn.methods import METHODS
 
-ALL = ["dpo", "ga", "ga_kl", "gd", "idk", "meow", "meow_gd", "meow_kl", "npo", "npo_gd", "npo_kl", "simnpo"]
+ALL = ["altpo", "ceu", "dpo", "ga", "ga_kl", "gd", "idk", "meow", "meow_gd", "meow_kl", "npo", "npo_gd", "npo_kl", "pdu",
+       "rmu", "satimp", "simnpo", "undial", "wga"]
 
 
 def test_reference_defaults():

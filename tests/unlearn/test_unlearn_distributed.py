@@ -47,3 +47,24 @@ def test_two_processes_match_one(tiny_model_dir, unlearn_files, tmp_path):
     start = load_file(tiny_model_dir / "model.safetensors")
     assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
     assert max(float((a[k] - start[k]).abs().max()) for k in a) > 1e-4  # and training did move the weights
+
+
+def test_token_mean_two_processes_match_one(tiny_model_dir, unlearn_files, tmp_path):
+    """--loss-reduction token under the reference schedule: rows of unequal length split over 2 processes and 2
+    accumulation steps still give one token mean over the accumulated batch (global token counts), as one process
+    does. The last step of each epoch has a single micro-batch (6 questions, 4 per step): its count is its own."""
+    args = ["unlearn", "--model", str(tiny_model_dir), "--forget", str(unlearn_files["forget"]),
+            "--retain", str(unlearn_files["retain"]), *COMMON[:6], "--max-steps", "3", "--grad-accum", "2",
+            "--warmup-epochs", "0", "--lr", "1e-3", "--logging-steps", "1", "--seed", "3",
+            "--schedule", "reference", "--loss-reduction", "token"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "meow", *args, "--out", str(tmp_path / "ddp"), "--batch-size", "1"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert main([*args, "--out", str(tmp_path / "single"), "--batch-size", "2"]) == 0
+    ddp = json.loads((tmp_path / "ddp" / "unlearn_summary.json").read_text())
+    assert ddp["world_size"] == 2 and ddp["steps"] == 3 and ddp["items"] == 6
+    assert losses(tmp_path / "ddp") == pytest.approx(losses(tmp_path / "single"), rel=1e-5)
+    a, b = load_file(tmp_path / "ddp" / "model.safetensors"), load_file(tmp_path / "single" / "model.safetensors")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5

@@ -76,7 +76,11 @@ def setup(tiny_lm, unlearn_files):
     return forget, retain, ref_model
 
 
-@pytest.mark.parametrize("name", METHODS.names())
+FAMILIES = ("Meow", "IDK", "GradientAscent", "NPO", "SimNPO", "DPO")
+COMPOSED = [n for n in METHODS.names() if METHODS.get(n).__mro__[-3].__name__ in FAMILIES]  # the rest: *_open.py
+
+
+@pytest.mark.parametrize("name", COMPOSED)
 def test_loss_matches_slow_reference(name, tiny_lm, setup):
     forget, retain, ref_model = setup
     cls = METHODS.get(name)

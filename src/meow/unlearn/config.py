@@ -64,6 +64,16 @@ class UnlearnConfig(TrainConfig):
                                    + " (append :min or :max to choose the direction)")
     retain_eval: str | None = _opt(None, "the retain model's evaluation folder (eval.json), for forget quality")
     logging_steps: int = _opt(0, "log the loss every N steps (0 = about 20 times a run)", ge=0)
+    loss_reduction: str = field(default="row", metadata={
+        "help": "token-level losses: row (mean per row, then over rows) | token (Hugging Face mean over the "
+                "accumulated batch's tokens, counted over all processes)", "choices": ("row", "token")})
+    schedule: str = field(default="meow", metadata={
+        "help": "meow (one row per (question, selected fact), steps per row) | reference (Carol-gutianle/MEOW: "
+                "each question's facts cycled into --rows-per-question rows, steps per question)",
+        "choices": ("meow", "reference")})
+    rows_per_question: int = field(default=0, metadata={
+        "help": "reference schedule: rows per forget question (0 = as the reference: 4 for meow, 8 otherwise)",
+        "ge": 0})
 
     def validate(self) -> None:
         """Across fields (meow.config calls it after the ranges): something to train for."""
@@ -91,7 +101,9 @@ def method_fields() -> dict[str, dataclasses.Field]:
 
 def method_defaults(key: str) -> str:
     """`beta`: 'dpo 0.1, npo 0.1, simnpo 2.5' (the default of each method that has it)."""
-    return ", ".join(f"{n} {f.default}" for n in METHODS.names() for f in dataclasses.fields(METHODS.get(n))
+    from meow.unlearn.methods.base import field_default
+
+    return ", ".join(f"{n} {field_default(f)}" for n in METHODS.names() for f in dataclasses.fields(METHODS.get(n))
                      if f.name == key)
 
 

@@ -161,7 +161,19 @@ def trainer_arguments(cfg: UnlearnConfig, work: Path) -> Any:
 
 
 def set_schedule(args: Any, cfg: UnlearnConfig, rows: int) -> int:
-    """Warm-up in epochs and sparse logging, from the number of optimizer steps; returns the total."""
+    """Warm-up in epochs and sparse logging, from the number of optimizer steps; returns the total.
+
+    `rows` counts data-set items (questions under --schedule reference, whose step count is the reference's).
+    """
+    if cfg.schedule == "reference":
+        from meow.unlearn.schedule import reference_steps
+
+        total, warm = reference_steps(rows, cfg.epochs, cfg.batch_size * cfg.grad_accum * args.world_size,
+                                      cfg.max_steps)
+        args.max_steps = total
+        args.warmup_steps = round(cfg.warmup_epochs * warm) if cfg.warmup_epochs else round(cfg.warmup_ratio * total)
+        args.logging_steps = cfg.logging_steps or max(1, total // 20)
+        return total
     per_epoch = math.ceil(math.ceil(rows / (cfg.batch_size * args.world_size)) / cfg.grad_accum)
     total = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
     args.warmup_steps = round(cfg.warmup_epochs * per_epoch) if cfg.warmup_epochs else round(cfg.warmup_ratio * total)
@@ -241,23 +253,34 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     ref_seconds = time.time() - t_ref
     enc = encoder(lm, cfg.max_length)
     retain_rows = [enc(r["question"], r["answer"]) for r in retain_records] if "retain" in method.groups() else None
-    dataset = UnlearnDataset(rows, retain_rows, cfg.seed)
-    total = set_schedule(args, cfg, len(rows))
+    collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
+    if cfg.schedule == "reference":
+        from meow.unlearn.schedule import FlatCollator, QuestionDataset, rows_per_question
+
+        per_question = rows_per_question(cfg.method, method.alt == "inverted", cfg.rows_per_question)
+        dataset: Any = QuestionDataset(rows, per_question, retain_rows)
+        collator = FlatCollator(collator)
+    else:
+        dataset = UnlearnDataset(rows, retain_rows, cfg.seed)
+    total = set_schedule(args, cfg, len(dataset))
 
     train_model = apply_lora(lm.model, cfg, model) if cfg.lora_r else lm.model
-    ctx = Context()
+    ctx = Context(reduction=cfg.loss_reduction)
     if method.needs_ref_model or (method.ref_logprobs and cfg.ref_mode == "model"):
         ctx.reference = make_reference(train_model, args.device if cfg.ref_device == "same" else cfg.ref_device)
+    method.setup(train_model, ctx, cfg.seed)
 
     meta = provenance(model, lm.meta, forget, retain, cfg, method, len(rows))
     evaluator = eval_callback(lm, forget_records, retain_records, cfg, out_path, meta, forget) if (
         cfg.eval_every is not None) else None
     extra = [evaluator] if evaluator else []
     trainer = UnlearnTrainer(
-        model=train_model, args=args, train_dataset=dataset, data_collator=UnlearnCollator(lm.tokenizer.pad_token_id),
-        callbacks=[EpochCallback(dataset), JsonlLogCallback(out_path / "train_log.jsonl"), *extra, *(callbacks or [])],
+        model=train_model, args=args, train_dataset=dataset, data_collator=collator,
+        callbacks=[EpochCallback(dataset), *method.callbacks(), JsonlLogCallback(out_path / "train_log.jsonl"),
+                   *extra, *(callbacks or [])],
         method=method, ctx=ctx)
-    say(f"unlearning with {cfg.method}: {len(rows)} rows x {cfg.epochs:g} epochs, {total} optimizer steps, "
+    say(f"unlearning with {cfg.method}: {len(rows)} rows ({len(dataset)} items) x {cfg.epochs:g} epochs, {total} "
+        f"optimizer steps, "
         f"world size {args.world_size}")
     t_train = time.time()
     result = trainer.train()
@@ -267,7 +290,8 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     steps = trainer.state.global_step
     summary = {
         "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
-        "rows": len(rows), "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
+        "rows": len(rows), "items": len(dataset), "schedule": cfg.schedule, "loss_reduction": cfg.loss_reduction,
+        "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
         "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
         "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
         "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),

@@ -12,7 +12,7 @@ from typing import Any
 from transformers import Trainer, TrainerCallback
 
 from meow.io import append_jsonl
-from meow.unlearn.methods import Context, Method
+from meow.unlearn.methods import GROUPS, Context, Method
 
 
 class UnlearnTrainer(Trainer):
@@ -24,10 +24,42 @@ class UnlearnTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.method, self.ctx = method, ctx
 
+    def get_batch_samples(self, epoch_iterator: Any, num_batches: int, device: Any) -> tuple[list, Any]:
+        """With `--loss-reduction token`: each micro-batch learns the global token counts of its accumulated batch."""
+        batches, n_items = super().get_batch_samples(epoch_iterator, num_batches, device)
+        if self.ctx.reduction == "token" and batches:
+            set_token_denominators(batches, self.method.token_kinds, self.accelerator.num_processes,
+                                   lambda t: self.accelerator.reduce(t.to(self.accelerator.device), "sum"))
+        return batches, n_items
+
     def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
         loss = self.method.loss(model, inputs, self.ctx)
         return (loss, {}) if return_outputs else loss
+
+
+def set_token_denominators(batches: list[dict[str, Any]], kinds: tuple[str, ...], processes: int,
+                           reduce_sum: Callable[[Any], Any] = lambda t: t) -> None:
+    """batch["tokens"][group][kind] = N / (processes x micro-batches), N = that mask's token count over all the
+    micro-batches of this optimizer step on every process (`reduce_sum` sums over processes).
+
+    The Trainer divides each micro-batch loss by the number of micro-batches and DDP averages gradients over
+    processes, so sum(local tokens) / denominator yields the gradient of sum(all tokens) / N: one token mean
+    over the whole accumulated, distributed batch, exactly as one process with one big batch.
+    """
+    import torch
+
+    from meow.unlearn.losses import token_mask
+
+    groups = [g for g in GROUPS if g in batches[0]]
+    keys = [(g, k) for g in groups for k in kinds]
+    local = torch.tensor([[float(token_mask(b[g], k).sum()) for g, k in keys] for b in batches]).sum(0)
+    total = reduce_sum(local).cpu()
+    per_batch = processes * len(batches)
+    for b in batches:
+        b["tokens"] = {}
+        for (g, k), n in zip(keys, total.tolist()):
+            b["tokens"].setdefault(g, {})[k] = max(n, 1.0) / per_batch
 
 
 class EpochCallback(TrainerCallback):

@@ -27,3 +27,8 @@ def beta(default: float) -> Any:
 
 def delta(default: float = 0.0) -> Any:
     return _param(default, "SimNPO margin")
+
+
+def number(default: float, help: str, **bounds: float) -> Any:
+    """A hyperparameter with its allowed range (gt / ge / lt / le) in the field metadata."""
+    return field(default=default, metadata={"help": help, **bounds})

@@ -1,0 +1,217 @@
+"""The open-unlearning methods (WGA, SatImp, UNDIAL, CE-U, PDU, AltPO, RMU) as meow methods: the loss of a real
+padded batch equals a slow one-row-at-a-time re-implementation of the reference formula, and each trains on the
+tiny model moving what it should."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from meow.data import load_records
+from meow.errors import MeowError
+from meow.modeling import load_lm, mean_nll
+from meow.unlearn.config import resolve_configs
+from meow.unlearn.data import UnlearnCollator, UnlearnDataset, build_rows, encoder
+from meow.unlearn.methods import METHODS, Context
+from meow.unlearn.run import unlearn
+from meow.unlearn.select import select_inverted
+
+PARAMS = {"forget_weight": 0.7, "retain_weight": 0.3, "beta": 0.5, "beta1": 2.0, "beta2": 1.5,
+          "ignore_first_tokens": 1, "retain_loss_eps": 0.2, "dual_warmup_epochs": 0.0}
+
+
+@torch.no_grad()
+def token_terms(model, ref_model, ids: list[int], labels: list[int]) -> list[dict[str, float]]:
+    """Per answer token of one unpadded row (float64): p of the target, the model's and the reference's
+    distributions at the predicting position, the logits at the token's own position (PDU)."""
+    x = torch.tensor([ids])
+    z = model(input_ids=x).logits[0].double()
+    zr = ref_model(input_ids=x).logits[0].double()
+    out = []
+    for t in range(1, len(ids)):
+        if labels[t] == -100:
+            continue
+        out.append({"logp": torch.log_softmax(z[t - 1], -1), "ref": zr[t - 1], "y": ids[t], "own": z[t],
+                    "z": z[t - 1]})
+    return out
+
+
+def slow_forget(name: str, m, toks: list[dict]) -> float:
+    """The row's mean of the reference per-token formula (open-unlearning src/trainer/utils.py, ceu.py, pdu.py)."""
+    vals = []
+    for k, tk in enumerate(toks):
+        lp = float(tk["logp"][tk["y"]])
+        p = math.exp(lp)
+        if name == "wga":
+            vals.append(p ** m.beta * lp)
+        elif name == "satimp":
+            vals.append(p ** m.beta1 * (1 - p) ** m.beta2 * lp)
+        elif name == "undial":
+            teacher = tk["ref"].clone()
+            teacher[tk["y"]] -= m.beta
+            vals.append(-float((torch.softmax(teacher, -1) * tk["logp"]).sum()))
+        elif name == "ceu":
+            if k < m.ignore_first_tokens:
+                continue
+            target = tk["z"].clone()
+            target[tk["y"]] = -math.inf
+            vals.append(-float((torch.softmax(target, -1) * tk["logp"]).sum()))
+    if name == "pdu":  # logits at the labelled positions themselves
+        vals = [float(tk["own"].max() - tk["own"].mean()) ** 2 for tk in toks]
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_lm, unlearn_files):
+    forget = load_records(unlearn_files["forget"])[:3]
+    retain = load_records(unlearn_files["retain"])
+    ref_model = copy.deepcopy(tiny_lm.model)
+    with torch.no_grad():  # a teacher that differs from the model
+        for p in ref_model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    return forget, retain, ref_model
+
+
+@pytest.mark.parametrize("name", ["wga", "satimp", "undial", "ceu", "pdu"])
+def test_loss_matches_slow_reference(name, tiny_lm, setup):
+    forget, retain, ref_model = setup
+    cls = METHODS.get(name)
+    method = cls(**{k: v for k, v in PARAMS.items() if k in cls.__dataclass_fields__})
+    rows = build_rows(method, tiny_lm, forget, None, 512, seed=0)
+    enc = encoder(tiny_lm, 512)
+    dataset = UnlearnDataset(rows, [enc(r["question"], r["answer"]) for r in retain], seed=0)
+    items = [dataset[i] for i in range(len(rows))]
+    batch = UnlearnCollator(tiny_lm.tokenizer.pad_token_id)(items)
+    ctx = Context(reference=lambda g: ref_model(input_ids=g["input_ids"], attention_mask=g["attention_mask"]).logits)
+    with torch.no_grad():
+        got = float(method.loss(tiny_lm.model, batch, ctx))
+
+    def rows_of(group):
+        return [token_terms(tiny_lm.model, ref_model, it[group]["input_ids"], it[group]["labels"]) for it in items]
+
+    forget_term = sum(slow_forget(name, method, t) for t in rows_of("forget")) / len(items)
+    retain_nll = sum(-sum(float(t["logp"][t["y"]]) for t in r) / len(r) for r in rows_of("retain")) / len(items)
+    if name == "pdu":  # lambda (= retain_weight at the start) times the slack below the bound
+        want = method.forget_weight * forget_term + PARAMS["retain_weight"] * (retain_nll - method.retain_loss_eps)
+    else:
+        want = method.forget_weight * forget_term + method.retain_weight * retain_nll
+    assert got == pytest.approx(want, rel=1e-4, abs=1e-6)
+
+
+def test_pdu_dual_ascent_moves_lambda_by_the_slack(tiny_lm, setup):
+    forget, retain, _ = setup
+    m = METHODS.get("pdu")(retain_loss_eps=0.0, dual_step_size=0.5, dual_warmup_epochs=1.0, retain_weight=2.0)
+    enc = encoder(tiny_lm, 512)
+    rows = build_rows(m, tiny_lm, forget, None, 512, seed=0)
+    batch = UnlearnCollator(tiny_lm.tokenizer.pad_token_id)(
+        [UnlearnDataset(rows, [enc(r["question"], r["answer"]) for r in retain])[i] for i in range(len(rows))])
+    model = tiny_lm.model
+    with torch.no_grad():
+        m.loss(model.train(), batch, Context())
+        assert m.dual == 2.0  # still warming up
+        m.can_update = True
+        from meow.unlearn.losses import nll
+
+        slack = float(nll(model(input_ids=batch["retain"]["input_ids"],
+                                attention_mask=batch["retain"]["attention_mask"]).logits, batch["retain"]["labels"]))
+        m.loss(model, batch, Context())
+    model.eval()
+    assert m.dual == pytest.approx(2.0 + 0.5 * slack, rel=1e-5)
+
+
+FAST = {"max_steps": 4, "lr": 1e-3, "grad_accum": 1, "batch_size": 4, "warmup_epochs": 0, "weight_decay": 0.0,
+        "select": "largest", "top_k": 2}
+
+
+def reset_accelerate() -> None:
+    from accelerate.state import AcceleratorState, PartialState
+
+    AcceleratorState._reset_state(True)
+    PartialState._reset_state()
+
+
+def nll_of(model_dir, forget, answers) -> float:
+    lm = load_lm(model_dir)
+    xs = mean_nll(lm, [r["question"] for r in forget], answers)
+    return sum(xs) / len(xs)
+
+
+RUNS = {
+    "wga": {"lr": 3e-3},
+    "satimp": {"lr": 1e-2, "beta1": 1.0, "forget_weight": 1.0},  # p^5 weights vanish on a model this sure of itself
+    "undial": {"lr": 3e-3},
+    "ceu": {"lr": 3e-3},
+    "pdu": {"retain_loss_eps": 1.0, "dual_warmup_epochs": 0, "lr": 3e-3},
+    "altpo": {"lr": 3e-3},
+    "rmu": {"layer": r"model\.layers\.1", "trainable": [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"],
+            "steering_coeff": 20.0, "lr": 1e-2, "max_steps": 6},
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_model_dir, unlearn_files, tmp_path_factory):
+    forget = load_records(unlearn_files["forget"])
+    selected = select_inverted(forget, 2, "largest")
+    inverted = [forget[i]["inverted_answers"][idx[0]] for i, idx in enumerate(selected)]
+    truth = [r["answer"] for r in forget]
+    before = {"forget": nll_of(tiny_model_dir, forget, truth), "inverted": nll_of(tiny_model_dir, forget, inverted)}
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp("open") / name
+            cfg, m = resolve_configs(None, {**FAST, "method": name, **RUNS[name]})
+            try:
+                summary = unlearn(str(tiny_model_dir), str(unlearn_files["forget"]), str(out), cfg, m,
+                                  retain=str(unlearn_files["retain"]))
+            finally:
+                reset_accelerate()
+            after = {"forget": nll_of(out, forget, truth), "inverted": nll_of(out, forget, inverted)}
+            cache[name] = (before, after, out, summary)
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_method_moves_what_it_should(name, runs):
+    before, after, _, summary = runs(name)
+    assert summary["steps"] == RUNS[name].get("max_steps", FAST["max_steps"])
+    up = after["forget"] - before["forget"]
+    if name == "altpo":  # the alternative gains on the true answer
+        assert (after["inverted"] - before["inverted"]) - up < -0.1, (before, after)
+    else:
+        assert up > 0.1, (before, after)
+
+
+def test_rmu_trains_only_the_chosen_parameters(runs, tiny_model_dir):
+    from safetensors.torch import load_file
+
+    _, _, out, _ = runs("rmu")
+    a, b = load_file(out / "model.safetensors"), load_file(Path(tiny_model_dir) / "model.safetensors")
+    moved = sorted(k for k in a if not torch.equal(a[k], b[k]))
+    assert moved == ["model.layers.0.mlp.down_proj.weight", "model.layers.1.mlp.down_proj.weight"]
+
+
+def test_pdu_logs_its_dual_variable(runs):
+    _, _, out, _ = runs("pdu")
+    logs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert any("retain_preference" in row for row in logs)
+
+
+def test_rmu_and_pdu_errors(tiny_model_dir, unlearn_files, tmp_path):
+    for opts, msg in [({"method": "rmu", "layer": r"model\.layers\.9"}, "must match exactly one module"),
+                      ({"method": "rmu", "layer": r"model\.layers\.1", "trainable": ["nothing"]}, "matches no"),
+                      ({"method": "pdu"}, "retain_loss_eps")]:
+        cfg, m = resolve_configs(None, {**FAST, **opts})
+        try:
+            with pytest.raises(MeowError, match=msg):
+                unlearn(str(tiny_model_dir), str(unlearn_files["forget"]), str(tmp_path / "x"), cfg, m,
+                        retain=str(unlearn_files["retain"]), force=True)
+        finally:
+            reset_accelerate()
