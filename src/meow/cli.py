@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "meow.unlearn.commands",     # meow unlearn, meow methods
     "meow.evaluate.commands",    # meow eval, eval-nlu, eval-nlg, attack
     "meow.evaluate.ability_commands",
+    "meow.evaluate.muse.commands",  # meow eval-muse
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
 ]

@@ -11,6 +11,8 @@ def _make(args: argparse.Namespace) -> int:
 
     from meow.benchmark.generate import make_benchmark
 
+    if args.kind == "muse":
+        return _make_muse(args)
     manifest = make_benchmark(args.out_dir, authors=args.authors, qa_per_author=args.qa_per_author,
                               seed=args.seed, background=args.background, force=args.force)
     table = Table(title=f"benchmark written to {args.out_dir}")
@@ -19,6 +21,17 @@ def _make(args: argparse.Namespace) -> int:
     for name, count in manifest["splits"].items():
         table.add_row(name, str(count))
     Console().print(table)
+    return 0
+
+
+def _make_muse(args: argparse.Namespace) -> int:
+    from meow.benchmark.muse import make_muse_benchmark
+
+    manifest = make_muse_benchmark(args.out_dir, articles=args.articles, qa_per_article=args.qa_per_article,
+                                   seed=args.seed, force=args.force)
+    for rel, count in manifest["files"].items():
+        print(f"{rel}: {count}")
+    print(f"MUSE-format benchmark written to {args.out_dir} (evaluate with `meow eval-muse --data {args.out_dir}`)")
     return 0
 
 
@@ -38,6 +51,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--background", type=int, default=20,
                       help="records in each background set, real_authors and world_facts (default 20)")
+    make.add_argument("--kind", default="authors", choices=("authors", "muse"),
+                      help="authors: TOFU-shaped fictitious authors (default); muse: invented news articles in "
+                           "MUSE's layout (raw/, verbmem/, knowmem/, privleak/)")
+    make.add_argument("--articles", type=int, default=10,
+                      help="--kind muse: articles in each raw split (forget, retain1, retain2, holdout; default 10)")
+    make.add_argument("--qa-per-article", type=int, default=4,
+                      help="--kind muse: KnowMem questions per article (default 4, max 8)")
     make.add_argument("--force", action="store_true",
                       help="replace a benchmark made with other arguments in OUT_DIR")
     make.set_defaults(func=_make)

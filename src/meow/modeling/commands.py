@@ -44,7 +44,7 @@ def run_train(args: argparse.Namespace) -> int:
     lm, meta = train(args.data, args.split, args.out, args.model, args.init, cfg, tiny, args.tokenizer_from, args.force)
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
-    if args.check:
+    if args.check and meta.get("data_kind") != "text":  # passages have no questions to check
         from meow.modeling.check import memorisation_check
 
         memorisation_check(lm, args.data, args.split, args.check, args.out, console)

@@ -75,8 +75,11 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
 
 
 def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_key: str = "answer") -> list[dict]:
+    from meow.data.text import encode_passage, is_text
     from meow.modeling.encoding import encode
 
+    if is_text(records):  # passages: chunks of max_length tokens, loss on every token (meow.data.text)
+        return [row for r in records for row in encode_passage(lm.tokenizer, r["text"], max_length)]
     special = not lm.fmt.prompt_has_special_tokens
     return [
         encode(lm.tokenizer, lm.fmt.prompt(lm.tokenizer, r["question"]), lm.fmt.continuation(r[answer_key]),
