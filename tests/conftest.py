@@ -64,6 +64,39 @@ def tiny_lm(tiny_model_dir: Path):
     return load_lm(tiny_model_dir)
 
 
+# ---------------------------------------------------------------- MUSE-format mini benchmark (text)
+
+TINY_MUSE = {"articles": 3, "qa_per_article": 3, "seed": 0}
+TINY_MUSE_TRAIN = {"epochs": 60.0, "lr": 5e-3, "batch_size": 4, "weight_decay": 0.0, "seed": 0, "max_length": 256}
+
+
+@pytest.fixture(scope="session")
+def tiny_muse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from meow.benchmark.muse import make_muse_benchmark
+
+    out = tmp_path_factory.mktemp("muse") / "mini"
+    make_muse_benchmark(out, **TINY_MUSE)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_muse_model_dir(tiny_muse_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama trained on the mini benchmark's forget + retain1 + retain2 articles (loss on every token)."""
+    import json
+
+    from meow.modeling.tiny import TinyConfig
+    from meow.modeling.train import train
+    from meow.modeling.training import TrainConfig
+
+    root = tmp_path_factory.mktemp("muse_models")
+    texts = [t for s in ("forget", "retain1", "retain2")
+             for t in json.loads((tiny_muse_dir / "raw" / f"{s}.json").read_text())]
+    (root / "train.json").write_text(json.dumps(texts))
+    train(str(root / "train.json"), None, str(root / "target"), init="tiny", cfg=TrainConfig(**TINY_MUSE_TRAIN),
+          tiny=TinyConfig(**TINY_MODEL))
+    return root / "target"
+
+
 # ---------------------------------------------------------------- real tokenizers (scripts/fetch_fixtures.py)
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".fixtures" / "tokenizers"

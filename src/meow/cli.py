@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "meow.evaluate.commands",    # meow eval, eval-nlu, eval-nlg, attack
     "meow.evaluate.ability_commands",
     "meow.evaluate.logs.commands",  # meow summarize
+    "meow.evaluate.muse.commands",  # meow eval-muse
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
 ]

@@ -17,6 +17,8 @@ def _make(args: argparse.Namespace) -> int:
     # make_benchmark unless --force); any other non-empty folder is the user's and needs --force
     ours = (Path(args.out_dir) / MANIFEST).is_file()
     prepare_output(args.out_dir, kind="dir", force=args.force, replace_ok=ours, option="OUT_DIR")
+    if args.kind == "muse":
+        return _make_muse(args)
     manifest = make_benchmark(args.out_dir, authors=args.authors, qa_per_author=args.qa_per_author,
                               seed=args.seed, background=args.background, force=args.force)
     table = Table(title=f"benchmark written to {args.out_dir}")
@@ -25,6 +27,17 @@ def _make(args: argparse.Namespace) -> int:
     for name, count in manifest["splits"].items():
         table.add_row(name, str(count))
     Console().print(table)
+    return 0
+
+
+def _make_muse(args: argparse.Namespace) -> int:
+    from meow.benchmark.muse import make_muse_benchmark
+
+    manifest = make_muse_benchmark(args.out_dir, articles=args.articles, qa_per_article=args.qa_per_article,
+                                   seed=args.seed, force=args.force)
+    for rel, count in manifest["files"].items():
+        print(f"{rel}: {count}")
+    print(f"MUSE-format benchmark written to {args.out_dir} (evaluate with `meow eval-muse --data {args.out_dir}`)")
     return 0
 
 
@@ -44,6 +57,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--background", type=int, default=20,
                       help="records in each background set, real_authors and world_facts (default 20)")
+    make.add_argument("--kind", default="authors", choices=("authors", "muse"),
+                      help="authors: TOFU-shaped fictitious authors (default); muse: invented news articles in "
+                           "MUSE's layout (raw/, verbmem/, knowmem/, privleak/)")
+    make.add_argument("--articles", type=int, default=10,
+                      help="--kind muse: articles in each raw split (forget, retain1, retain2, holdout; default 10)")
+    make.add_argument("--qa-per-article", type=int, default=4,
+                      help="--kind muse: KnowMem questions per article (default 4, max 8)")
     make.add_argument("--force", action="store_true",
                       help="replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
                       "that holds other files)")

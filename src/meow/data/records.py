@@ -105,35 +105,59 @@ def validate(rec: Any, path: object, index: int) -> Record:
     return rec
 
 
-def load_file(path: str | Path) -> list[Record]:
-    """Load and validate one JSON / JSON Lines file of records."""
+def load_file(path: str | Path, text: bool = False) -> list[Record]:
+    """Load and validate one JSON / JSON Lines file of records.
+
+    `text`: also accept a text corpus (.txt, or a file of passages: see `meow.data.text`), returned as passage
+    records {"text": ...}; without it a text corpus is refused with one line.
+    """
+    from meow.data import text as passages
+
     path = Path(path)
     if not path.exists():
         raise MeowError(f"{path}: file not found")
     if path.is_dir():
         raise MeowError(f"{path}: is a folder; name a file, or a folder together with a split")
+    if path.suffix in passages.TEXT_SUFFIXES:
+        if not text:
+            raise passages.not_qa_error(path)
+        return passages.read_txt(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise MeowError(f"{path}: not UTF-8 text") from None
-    rows = _parse_text(path, text)
+    rows = _parse_text(path, content)
     if not isinstance(rows, list):
         raise MeowError(f"{path}: expected a list of records at the top level, got {type(rows).__name__}")
     if not rows:
         raise MeowError(f"{path}: holds no records")
-    return [validate(r, path, i) for i, r in enumerate(rows)]
+    return _checked(rows, path, text)
 
 
-def split_path(data: str | Path, split: str) -> Path | None:
-    """`DIR/split.json` or `DIR/split.jsonl`, if one exists."""
-    for suffix in (".json", ".jsonl"):
+def _checked(rows: list[Any], source: object, text: bool) -> list[Record]:
+    """QA records, or (with `text`) passage records; a row that is neither is one clear error."""
+    from meow.data import text as passages
+
+    if passages.looks_like_text(rows):
+        if not text:
+            raise passages.not_qa_error(source)
+        return passages.passage_records(rows, source)
+    for i, r in enumerate(rows):
+        if not (isinstance(r, dict) and ("question" in r or "undesired_answer" in r or "answer" in r)):
+            raise passages.neither_error(source, i, r)
+    return [validate(r, source, i) for i, r in enumerate(rows)]
+
+
+def split_path(data: str | Path, split: str, text: bool = False) -> Path | None:
+    """`DIR/split.json` or `DIR/split.jsonl` (with `text` also `DIR/split.txt`), if one exists."""
+    for suffix in (".json", ".jsonl", *((".txt",) if text else ())):
         p = Path(data) / f"{split}{suffix}"
         if p.is_file():
             return p
     return None
 
 
-def load_hub(dataset_id: str, split: str | None) -> list[Record]:
+def load_hub(dataset_id: str, split: str | None, text: bool = False) -> list[Record]:
     """A `datasets` hub id such as `locuslab/TOFU` with its config name as the split."""
     try:
         import datasets
@@ -144,30 +168,31 @@ def load_hub(dataset_id: str, split: str | None) -> list[Record]:
     except Exception as e:
         raise MeowError(f"{dataset_id}: could not load split {split!r} from the hub ({type(e).__name__}: {e})") from None
     part = ds["train"] if "train" in ds else ds[next(iter(ds))]
-    return [validate(dict(r), f"{dataset_id}:{split}", i) for i, r in enumerate(part)]
+    return _checked([dict(r) for r in part], f"{dataset_id}:{split}", text)
 
 
-def load_records(data: str | Path, split: str | None = None) -> list[Record]:
+def load_records(data: str | Path, split: str | None = None, text: bool = False) -> list[Record]:
     """Load records from a file, from `DIR` + split name, or from a hub id `owner/name` + split.
 
-    `data` may also be written `owner/name:split` for a hub data set.
+    `data` may also be written `owner/name:split` for a hub data set. `text`: also accept a text corpus
+    (passage records, see `meow.data.text`).
     """
     p = Path(data)
     if split is None and p.is_file():
-        return load_file(p)
+        return load_file(p, text)
     if p.is_dir():
         if split is None:
             raise MeowError(f"{p}: is a folder; also give the split name (e.g. forget10)")
-        found = split_path(p, split)
+        found = split_path(p, split, text)
         if found is None:
             have = sorted(q.stem for q in p.iterdir() if q.suffix in (".json", ".jsonl"))
             raise MeowError(f"{p}: no split {split!r} (no {split}.json or {split}.jsonl); found: {', '.join(have) or 'none'}")
-        return load_file(found)
+        return load_file(found, text)
     if p.is_file():
-        return load_file(p)
-    text = str(data)
-    if ":" in text and split is None:
-        text, split = text.rsplit(":", 1)
-    if re.fullmatch(r"[\w.-]+/[\w.-]+", text) and not p.suffix:
-        return load_hub(text, split)
+        return load_file(p, text)
+    name = str(data)
+    if ":" in name and split is None:
+        name, split = name.rsplit(":", 1)
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not p.suffix:
+        return load_hub(name, split, text)
     raise MeowError(f"{data}: file not found")

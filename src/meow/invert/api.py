@@ -46,7 +46,19 @@ def make_backend(name: str, **options: Any) -> Any:
 def invert_records(records: list[dict], backend: str, n: int = 4, seed: int = 0, cache_path: str | Path | None = None,
                    max_asks: int = DEFAULT_MAX_ASKS, progress: bool = True, **backend_options: Any
                    ) -> tuple[list[dict], dict]:
-    """Inverted answers for each record -> (records with `inverted_answers` and `invert`, summary)."""
+    """Inverted answers for each record -> (records with `inverted_answers` and `invert`, summary).
+
+    Passage records (`text`, see meow.data.text) are inverted as a whole: internally they are records with an
+    empty question and the passage as the answer (LLM backends get the passage instruction, `passage_messages`),
+    and come back as they were plus `inverted_answers` (the inverted passages) and `invert`.
+    """
+    from meow.data.text import is_text
+
+    if is_text(records):
+        views = [{"question": "", "answer": r["text"]} for r in records]
+        out, summary = invert_records(views, backend, n, seed, cache_path, max_asks, progress, **backend_options)
+        return [{**r, "inverted_answers": o["inverted_answers"], "invert": o["invert"]}
+                for r, o in zip(records, out)], summary
     if n < 1:
         raise MeowError(f"--n must be at least 1, got {n}")
     if max_asks < 1:
@@ -182,7 +194,7 @@ def invert_file(data: str | Path, out: str | Path, backend: str, n: int = 4, see
                    also=[side_path(out, ".summary.json"), side_path(out, ".config.yaml")])
     if cache_path is not None:  # the cache is read and appended to (a re-run resumes), never an input or OUT
         prepare_output(cache_path, kind="file", inputs=[*inputs, out], option="--cache", replace_ok=True)
-    records = load_records(data, split)
+    records = load_records(data, split, text=True)  # QA records or passages
     options = {k: v for k, v in backend_options.items() if v is not None}
     config = {"data": str(data), "split": split, "out": str(out), "backend": backend, "n": n, "seed": seed,
               **({"max_asks": max_asks, "cache": str(cache_path)} if cacheable else {}), **options}

@@ -19,8 +19,24 @@ SYSTEM_PROMPT = ("Please generate {n} answers based on the Question and Answer t
 USER_PROMPT = "Question: {question} Answer: {answer}"
 
 
+# Passages (an empty question): the same instruction, for a whole text and all of its facts.
+PASSAGE_SYSTEM_PROMPT = ("Please rewrite the Passage {n} times so that its facts (names, places, dates, numbers, "
+                         "events) do not match the original, keeping its style and length. Please respond with each "
+                         "rewritten passage on a single separate line, without adding any numbers or extraneous "
+                         "markers.")
+PASSAGE_USER_PROMPT = "Passage: {passage}"
+
+
+def passage_messages(passage: str, n: int) -> list[dict[str, str]]:
+    """Chat messages asking for n inverted versions of a passage (line breaks folded: one reply line each)."""
+    return [{"role": "system", "content": PASSAGE_SYSTEM_PROMPT.format(n=n)},
+            {"role": "user", "content": PASSAGE_USER_PROMPT.format(passage=" ".join(passage.split()))}]
+
+
 def messages(question: str, answer: str, n: int) -> list[dict[str, str]]:
-    """Chat messages asking for n inverted answers."""
+    """Chat messages asking for n inverted answers (an empty question: a passage, `passage_messages`)."""
+    if not question:
+        return passage_messages(answer, n)
     return [{"role": "system", "content": SYSTEM_PROMPT.format(n=n)},
             {"role": "user", "content": USER_PROMPT.format(question=question, answer=answer)}]
 

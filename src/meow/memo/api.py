@@ -46,13 +46,27 @@ def check_targets(records: list[dict], targets: tuple[str, ...] = TARGETS, sourc
 def score_records(lm: LM, records: list[dict], metric: str = "memo", mode: str = "suffix", stride: int = 5,
                   max_new_tokens: int = 200, batch_size: int = 64, targets: tuple[str, ...] = TARGETS,
                   progress: bool = True, source: object = "records") -> list[dict]:
-    """New records with `memo` attached (the fields in `targets` scored, other fields unchanged)."""
+    """New records with `memo` attached (the fields in `targets` scored, other fields unchanged).
+
+    Passage records (`text`, see meow.data.text) are scored by MEMO in prefix mode over the passage itself:
+    the passage and each inverted passage is continued from its first 1, 1+s, ... characters.
+    """
+    from meow.data.text import is_text
+
     check_targets(records, targets, source)
+    text = is_text(records)
+    if text:
+        if metric != "memo":
+            raise MeowError(f"{source}: passages are scored by MEMO (prefix mode over the passage); metric "
+                            f"{metric!r} needs QA records")
+        mode = "prefix"
     candidates = [_candidates(rec, targets) for rec in records]
-    questions = [rec["question"] for rec, cands in zip(records, candidates) for _ in cands]
-    answers = [a for cands in candidates for a in cands]
+    questions = [a if text else rec["question"] for rec, cands in zip(records, candidates) for a in cands]
+    answers = ["" if text else a for cands in candidates for a in cands]
     scores = iter(memo_scores(lm, questions, answers, metric, mode, stride, max_new_tokens, batch_size, progress))
     options = {"metric": metric, "mode": mode, "stride": stride, "max_new_tokens": max_new_tokens}  # kept per record
+    if text:
+        options["target"] = "passage"
     out = []
     for rec in records:
         memo: dict[str, Any] = dict(options)
@@ -65,7 +79,8 @@ def score_records(lm: LM, records: list[dict], metric: str = "memo", mode: str =
 
 
 def _candidates(rec: dict, targets: tuple[str, ...]) -> list[str]:
-    return ([rec["answer"]] if "answer" in targets else []) + (
+    main = rec["text"] if "question" not in rec and "text" in rec else rec["answer"]  # a passage, or a QA answer
+    return ([main] if "answer" in targets else []) + (
         list(rec["inverted_answers"]) if "inverted_answers" in targets else [])
 
 
@@ -109,8 +124,12 @@ def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: Mem
     prepare_output(out, kind="file", force=force, inputs=[model, data, source], also=[summary_path(out)])
     cfg = (cfg or MemoConfig()).check()
     check_device(device)
-    records = load_records(data, split)
+    records = load_records(data, split, text=True)  # QA records or passages
     check_targets(records, TARGETS, source)  # before loading the model: fail fast
+    from meow.data.text import is_text
+
+    if is_text(records):  # passages: MEMO in prefix mode over the passage (score_records)
+        cfg = MemoConfig(cfg.metric, "prefix", cfg.stride, cfg.max_new_tokens, cfg.batch_size).check()
     lm = load_lm(model, dtype=dtype, device=device, fmt=prompt_format)
     start = time.time()
     scored = score_records(lm, records, cfg.metric, cfg.mode, cfg.stride, cfg.max_new_tokens, cfg.batch_size,

@@ -80,6 +80,10 @@ def record_texts(records: Iterable[dict]) -> list[str]:
     """Every piece of text a tokenizer should know: questions, answers and their variants."""
     out: list[str] = []
     for r in records:
+        if "question" not in r and isinstance(r.get("text"), str):  # a passage (meow.data.text)
+            out.append(r["text"])
+            out.extend(v for v in r.get("inverted_answers", []) if isinstance(v, str))
+            continue
         out.append(f"Question: {r['question']}\nAnswer: {r['answer']}")
         for key in ("paraphrased_answer", "paraphrased_question"):
             if isinstance(r.get(key), str):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.data import load_records
+from meow.data.text import is_text
 from meow.errors import MeowError
 from meow.io import prepare_output
 from meow.modeling.lm import LM, load_lm, prepare_tokenizer, save_lm
@@ -22,10 +23,10 @@ def tokenizer_corpus(data: str | Path, split: str | None) -> list[str]:
     if p.is_dir():
         texts: list[str] = []
         for f in sorted(p.iterdir()):
-            if f.suffix in (".json", ".jsonl") and f.name != "benchmark.json":
-                texts += record_texts(load_records(f))
+            if f.suffix in (".json", ".jsonl", ".txt") and f.name != "benchmark.json":
+                texts += record_texts(load_records(f, text=True))
         return texts
-    return record_texts(load_records(data, split))
+    return record_texts(load_records(data, split, text=True))
 
 
 def new_tiny_lm(corpus: list[str], tiny: TinyConfig, seed: int, tokenizer_from: str | None = None) -> LM:
@@ -50,7 +51,7 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     if init not in (None, "tiny"):
         raise MeowError(f"unknown --init {init!r}; the only from-scratch model is 'tiny'")
     out_path = prepare_output(out, kind="dir", force=force, inputs=[data, model, tokenizer_from])
-    records = load_records(data, split)
+    records = load_records(data, split, text=True)  # QA records, or passages (loss on every token)
     cfg = cfg or TrainConfig()
     tiny = tiny or TinyConfig()
     start = time.time()
@@ -68,6 +69,7 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
         "data": str(data),
         "split": split,
         "records": len(records),
+        "data_kind": "text" if is_text(records) else "qa",
         "train_config": asdict(cfg),
         "tiny_config": asdict(tiny) if init else None,
         "train_seconds": round(seconds, 1),

@@ -79,9 +79,13 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
 
 
 def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_key: str = "answer") -> list[dict]:
-    """Training rows: the same encoding as scoring (`scoring.encode_pairs`: joint tokens, end of turn labelled)."""
+    """Training rows: the same encoding as scoring (`scoring.encode_pairs`: joint tokens, end of turn labelled);
+    passages: chunks of max_length tokens, loss on every token (meow.data.text)."""
+    from meow.data.text import encode_passage, is_text
     from meow.modeling.scoring import encode_pairs
 
+    if is_text(records):
+        return [row for r in records for row in encode_passage(lm.tokenizer, r["text"], max_length)]
     return encode_pairs(lm, lm.prompts([r["question"] for r in records]),
                         lm.continuations([r[answer_key] for r in records]), eos=True, max_length=max_length)
 

@@ -158,6 +158,18 @@ COLUMNS: tuple[Column, ...] = (
            f"{EVAL}: privleak.value; if computed against the default reference AUC 0.5 (no retain model), "
            "recomputed against the retain row as forget quality is",
            headline("privleak"), short="PrivLeak"),
+    Column("verbmem_forget", "VerbMem forget", "lower",
+           "MUSE VerbMem (0-100): mean ROUGE-L F1 of greedy continuations of forget-article prompts against the "
+           "true continuations", f"{EVAL}: verbmem_forget.value (meow eval-muse)", headline("verbmem_forget"),
+           digits=2, short="VerbMem\nforget"),
+    Column("knowmem_forget", "KnowMem forget", "lower",
+           "MUSE KnowMem on the forget set (0-100): mean ROUGE-L F1 of few-shot answers",
+           f"{EVAL}: knowmem_forget.value (meow eval-muse)", headline("knowmem_forget"), digits=2,
+           short="KnowMem\nforget"),
+    Column("knowmem_retain", "KnowMem retain", "higher",
+           "MUSE KnowMem on the retain set (0-100, utility): mean ROUGE-L F1 of few-shot answers",
+           f"{EVAL}: knowmem_retain.value (meow eval-muse)", headline("knowmem_retain"), digits=2,
+           short="KnowMem\nretain"),
     Column("fluency_ls", "fluency LS", "higher",
            "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
            "sigmoid(-ln Brunet), sigmoid(ln Honore)", f"{EVAL}: splits.forget.fluency_ls.value",

@@ -120,3 +120,48 @@ def cache_reference_logprobs(model: Any, rows: list[dict[str, Any]], groups: tup
                 rows[i].setdefault("ref", {})[g] = lp
     bar.close()
     model.train(was_training)
+
+
+# ---------------------------------------------------------------- text corpora (meow.data.text)
+
+
+def build_text_rows(method: Method, lm: LM, forget: list[Record], selected: list[list[int]] | None,
+                    max_length: int) -> list[dict[str, Any]]:
+    """Rows of a passage forget set: each passage cut into `max_length`-token chunks, every token labelled.
+
+    MEOW: the selected inverted versions of the passage fill `alt` (chunked the same way); a passage and its
+    inverted version with different chunk counts are paired chunk by chunk, the shorter one cycled.
+    """
+    from meow.data.text import encode_passage
+    from meow.errors import MeowError
+
+    if method.alt == "idk":
+        raise MeowError(f"method {type(method).__name__.lower()!r} answers questions with 'I don't know': it needs "
+                        "QA records, not a text corpus")
+    groups, rows = method.groups(), []
+    for i, r in enumerate(forget):
+        chunks = encode_passage(lm.tokenizer, r["text"], max_length)
+        alts: list[tuple[int | None, str | None]] = [(None, None)]
+        if method.alt == "inverted":
+            assert selected is not None
+            alts = [(j, r["inverted_answers"][j]) for j in selected[i]]
+        for j, alt in alts:
+            alt_chunks = encode_passage(lm.tokenizer, alt, max_length) if alt is not None else []
+            for k in range(max(len(chunks), len(alt_chunks))):
+                row: dict[str, Any] = {"source": {"record": i, "inverted": j, "chunk": k}}
+                if "forget" in groups:
+                    row["forget"] = chunks[k % len(chunks)]
+                if "alt" in groups:
+                    row["alt"] = alt_chunks[k % len(alt_chunks)]
+                rows.append(row)
+    return rows
+
+
+def retain_rows(lm: LM, records: list[Record], max_length: int) -> list[Encoded]:
+    """Encoded retain rows: QA pairs as in training, or passage chunks (every token labelled)."""
+    from meow.data.text import encode_passage, is_text
+
+    if is_text(records):
+        return [row for r in records for row in encode_passage(lm.tokenizer, r["text"], max_length)]
+    enc = encoder(lm, max_length)
+    return [enc(r["question"], r["answer"]) for r in records]

@@ -44,6 +44,8 @@ def ensure_memo(lm: LM, records: list[Record], cfg: UnlearnConfig, path: object)
     """Compute MEMO scores for records that lack them (with the model being unlearned); (records, computed)."""
     if not needs_memo(cfg.select):
         return records, 0
+    from meow.data.text import is_text
+
     todo = missing_memo(records, path)
     if not todo:
         return records, 0
@@ -52,7 +54,8 @@ def ensure_memo(lm: LM, records: list[Record], cfg: UnlearnConfig, path: object)
                         f"run `meow memo` first, or drop --no-auto-memo to compute them here")
     from meow.memo import score_records
 
-    scored = score_records(lm, [records[i] for i in todo], metric="memo", mode="suffix", stride=cfg.memo_stride,
+    mode = "prefix" if is_text(records) else "suffix"  # passages: MEMO over the passage itself
+    scored = score_records(lm, [records[i] for i in todo], metric="memo", mode=mode, stride=cfg.memo_stride,
                            max_new_tokens=cfg.memo_max_new_tokens, progress=is_main_process(), source=path)
     out = list(records)
     for i, rec in zip(todo, scored):
@@ -131,8 +134,14 @@ def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
     tmp.rmdir()
 
 
-def check_inputs(cfg: UnlearnConfig, method: Method, has_retain: bool) -> None:
+def check_inputs(cfg: UnlearnConfig, method: Method, has_retain: bool, text: bool = False) -> None:
     """Mistakes that only show once the method and the inputs meet; caught before any model is loaded."""
+    if text and cfg.eval_every is not None:
+        raise MeowError("eval_every: evaluation while training needs QA records; with a text corpus evaluate the "
+                        "saved model with `meow eval-muse` instead")
+    if text and method.alt == "idk":
+        raise MeowError(f"method {cfg.method!r} answers questions with 'I don't know': it needs QA records, "
+                        "not a text corpus")
     if "retain" in method.groups() and not has_retain:
         raise MeowError(f"method {cfg.method!r} trains on the retain set: give --retain FILE "
                         f"(or set retain_weight: 0 where the method has one)")
@@ -184,7 +193,8 @@ def set_schedule(args: Any, cfg: UnlearnConfig, rows: int) -> int:
 def forget_rows(lm: LM, method: Method, cfg: UnlearnConfig, records: list[Record], path: str, out: Path,
                 main: bool) -> tuple[list[dict[str, Any]], list[Record], int]:
     """Encoded rows; for MEOW first MEMO (if missing) and the selection, both written to OUT."""
-    from meow.unlearn.data import build_rows
+    from meow.data.text import is_text
+    from meow.unlearn.data import build_rows, build_text_rows
 
     selected, computed = None, 0
     if method.alt == "inverted":
@@ -194,6 +204,8 @@ def forget_rows(lm: LM, method: Method, cfg: UnlearnConfig, records: list[Record
             if computed:
                 write_records(out / "forget_memo.json", records)
             write_jsonl(out / "selected.jsonl", selection_report(records, selected))
+    if is_text(records):
+        return build_text_rows(method, lm, records, selected, cfg.max_length), records, computed
     return build_rows(method, lm, records, selected, cfg.max_length, cfg.seed), records, computed
 
 
@@ -222,7 +234,8 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     """
     from transformers import set_seed
 
-    from meow.unlearn.data import UnlearnCollator, UnlearnDataset, cache_reference_logprobs, encoder
+    from meow.data.text import is_text
+    from meow.unlearn.data import UnlearnCollator, UnlearnDataset, cache_reference_logprobs, retain_rows
     from meow.unlearn.trainer import EpochCallback, JsonlLogCallback, UnlearnTrainer
 
     main, start, final = is_main_process(), time.time(), Path(out)
@@ -232,9 +245,9 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     out_path = final.parent / f".{final.name}.partial"  # built here, moved to OUT when complete (same on every rank)
     if main:
         shutil.rmtree(out_path, ignore_errors=True)  # left by an interrupted run
-    forget_records = load_records(forget)
-    retain_records = load_records(retain) if retain else None
-    check_inputs(cfg, method, retain_records is not None)
+    forget_records = load_records(forget, text=True)  # QA records or passages (meow.data.text)
+    retain_records = load_records(retain, text=True) if retain else None
+    check_inputs(cfg, method, retain_records is not None, is_text(forget_records))
 
     set_seed(cfg.seed)
     lm = load_lm(model, dtype="float32", fmt=prompt_format)
@@ -251,17 +264,16 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
         cache_reference_logprobs(lm.model, rows, method.ref_logprobs, lm.tokenizer.pad_token_id, cfg.ref_batch_size,
                                  progress=main)
     ref_seconds = time.time() - t_ref
-    enc = encoder(lm, cfg.max_length)
-    retain_rows = [enc(r["question"], r["answer"]) for r in retain_records] if "retain" in method.groups() else None
+    retain_enc = retain_rows(lm, retain_records, cfg.max_length) if "retain" in method.groups() else None
     collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
     if cfg.schedule == "reference":
         from meow.unlearn.schedule import FlatCollator, QuestionDataset, rows_per_question
 
         per_question = rows_per_question(cfg.method, method.alt == "inverted", cfg.rows_per_question)
-        dataset: Any = QuestionDataset(rows, per_question, retain_rows)
+        dataset: Any = QuestionDataset(rows, per_question, retain_enc)
         collator = FlatCollator(collator)
     else:
-        dataset = UnlearnDataset(rows, retain_rows, cfg.seed)
+        dataset = UnlearnDataset(rows, retain_enc, cfg.seed)
     total = set_schedule(args, cfg, len(dataset))
 
     train_model = apply_lora(lm.model, cfg, model) if cfg.lora_r else lm.model
@@ -321,7 +333,8 @@ def selection_report(records: list[Record], selected: list[list[int]]) -> list[d
     out = []
     for i, (r, idx) in enumerate(zip(records, selected)):
         scores = (r.get("memo") or {}).get("inverted_answers")
-        out.append({"index": i, "question": r["question"], "answer": r["answer"],
+        head = {"text": r["text"]} if "question" not in r else {"question": r["question"], "answer": r["answer"]}
+        out.append({"index": i, **head,
                     "selected": [{"index": j, "answer": r["inverted_answers"][j],
                                   "memo": scores[j] if scores else None} for j in idx]})
     return out

@@ -1,0 +1,122 @@
+"""Text corpora: plain passages (MUSE's raw/ files, news articles, book chapters) instead of QA records.
+
+A passage record is a dict with a `text` field (and no `question`); other fields are kept, e.g.
+`inverted_answers` (the passage with its facts inverted, written by `meow invert`) and `memo`. Accepted files:
+
+    .txt                      passages separated by blank lines (MUSE writes raw/<split>.txt as "\\n\\n".join(texts))
+    .json / .jsonl            a list of strings (MUSE's raw/ and privleak/ files), or objects with a `text` field
+    owner/name:config/split   a hub data set whose rows have a `text` column (e.g. muse-bench/MUSE-News raw)
+
+Training rows: each passage is tokenised with the tokenizer's leading special tokens (BOS), then cut into
+consecutive chunks of at most `max_length` tokens, each chunk starting with those special tokens (as MUSE's
+`DefaultDataset` does for .txt corpora); the loss covers every token (labels = input_ids).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from meow.errors import MeowError, where
+
+Record = dict[str, Any]
+Encoded = dict[str, list[int]]
+TEXT_SUFFIXES = (".txt",)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def is_passage(row: Any) -> bool:
+    """A string, or an object holding a `text` string and no QA `question`."""
+    return isinstance(row, str) or (isinstance(row, dict) and isinstance(row.get("text"), str) and "question" not in row)
+
+
+def is_text(records: list[Record]) -> bool:
+    """True for a list of passage records (as `load_records(..., text=True)` returns them)."""
+    return bool(records) and all(isinstance(r, dict) and "text" in r and "question" not in r for r in records)
+
+
+def looks_like_text(rows: list[Any]) -> bool:
+    """Rows of a parsed file are passages (every row a string or a `text` object)."""
+    return bool(rows) and all(is_passage(r) for r in rows)
+
+
+def split_passages(text: str) -> list[str]:
+    """Blank-line separated passages of a .txt corpus, stripped; empty ones dropped."""
+    return [p.strip() for p in _BLANK_LINE.split(text.replace("\r\n", "\n")) if p.strip()]
+
+
+def passage_records(rows: list[Any], source: object) -> list[Record]:
+    """Validated passage records from strings / `text` objects; one-line error naming the first bad row."""
+    out = []
+    for i, row in enumerate(rows):
+        rec = {"text": row} if isinstance(row, str) else dict(row) if isinstance(row, dict) else None
+        if rec is None or not isinstance(rec.get("text"), str):
+            raise MeowError(f"{where(source, i, 'text')}: expected a passage (a string, or an object with a "
+                            "'text' string)")
+        if not rec["text"].strip():
+            raise MeowError(f"{where(source, i, 'text')}: empty passage")
+        inv = rec.get("inverted_answers")
+        if inv is not None and (not isinstance(inv, list) or not all(isinstance(v, str) for v in inv)):
+            raise MeowError(f"{where(source, i, 'inverted_answers')}: expected a list of strings (inverted passages)")
+        out.append(rec)
+    return out
+
+
+def read_txt(path: Path) -> list[Record]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MeowError(f"{path}: not UTF-8 text") from None
+    passages = split_passages(text)
+    if not passages:
+        raise MeowError(f"{path}: holds no text")
+    return [{"text": p} for p in passages]
+
+
+def not_qa_error(path: object) -> MeowError:
+    return MeowError(f"{path}: is a text corpus (passages), but this stage needs question/answer records "
+                     "('question' and 'answer' fields)")
+
+
+def neither_error(path: object, index: int, row: Any) -> MeowError:
+    got = type(row).__name__ if not isinstance(row, dict) else "an object with fields " + ", ".join(
+        sorted(map(str, row))[:6])
+    return MeowError(f"{where(path, index)}: expected an object with 'question' and 'answer' (a QA record) or a "
+                     f"passage (a string, or an object with 'text'); got {got}")
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def special_prefix(tokenizer: Any) -> list[int]:
+    """The ids the tokenizer puts before any text (BOS for Llama-style tokenizers, nothing for others)."""
+    ids = list(tokenizer("", add_special_tokens=True)["input_ids"])
+    while ids and ids[-1] == tokenizer.eos_token_id != tokenizer.bos_token_id:  # a trailing EOS is no prefix
+        ids.pop()
+    return ids
+
+
+def chunk_ids(tokenizer: Any, text: str, max_length: int) -> list[list[int]]:
+    """[prefix + text tokens [k*s, (k+1)*s)) for k = 0, 1, ...], s = max_length - len(prefix)."""
+    prefix = special_prefix(tokenizer)
+    size = max_length - len(prefix)
+    if size < 1:
+        raise MeowError(f"--max-length {max_length}: too short for a passage chunk (the tokenizer adds "
+                        f"{len(prefix)} special token(s) before every chunk)")
+    body = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return [prefix + body[i:i + size] for i in range(0, len(body), size)] or [prefix]
+
+
+def encode_passage(tokenizer: Any, text: str, max_length: int) -> list[Encoded]:
+    """Training rows of one passage: its chunks, every token labelled (see the module docstring)."""
+    return [{"input_ids": ids, "labels": list(ids)} for ids in chunk_ids(tokenizer, text, max_length)]
+
+
+def passage_texts(records: list[Record]) -> list[str]:
+    """Every text a tokenizer should know: the passages and their inverted versions."""
+    out: list[str] = []
+    for r in records:
+        out.append(r["text"])
+        out.extend(v for v in r.get("inverted_answers", []) if isinstance(v, str))
+    return out

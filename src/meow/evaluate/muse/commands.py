@@ -1,0 +1,103 @@
+"""`meow eval-muse`: MUSE's VerbMem, KnowMem (forget, retain) and PrivLeak of a model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from meow.config import add_arguments
+from meow.evaluate.muse.evaluator import MuseConfig
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval-muse", help="MUSE's VerbMem, KnowMem (forget / retain) and PrivLeak of a model",
+        description="MUSE (swj0419/muse_bench) as its metrics/ and eval.py compute it: VerbMem (greedy 128-token "
+        "continuations, ROUGE-L F1), KnowMem forget / retain (few-shot QA, 32 tokens, ROUGE-L F1) and PrivLeak "
+        "(Min-40%% AUC forget vs holdout against the retain model's; 0.5 without one). Writes eval.json, "
+        "summary.json and config.json into --out.")
+    p.add_argument("--model", required=True, help="model folder or hub id")
+    p.add_argument("--data", required=True, help="folder in MUSE's layout (verbmem/, knowmem/, privleak/) or a hub "
+                   "id such as muse-bench/MUSE-News")
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--retain-model", default=None, metavar="DIR",
+                     help="the retain model: its PrivLeak AUC is computed first (saved in OUT/retain_model)")
+    ref.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval-muse` folder")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    p.add_argument("--device", default=None, help="e.g. cuda, cpu (default: where the model loads)")
+    p.add_argument("--config", default=None, help="YAML file of options")
+    add_arguments(p.add_argument_group("options"), MuseConfig)
+    p.set_defaults(func=run_eval_muse)
+
+
+def load_muse_eval(path: str | Path) -> dict[str, Any]:
+    """eval.json content of a `meow eval-muse` folder."""
+    from meow.errors import MeowError
+
+    file = Path(path) / "eval.json" if Path(path).is_dir() else Path(path)
+    if not file.is_file():
+        raise MeowError(f"{path}: no eval.json (write one with `meow eval-muse --out {path}`)")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise MeowError(f"{file}: not valid JSON ({e})") from None
+    if not isinstance(data, dict) or data.get("kind") != "muse":
+        raise MeowError(f"{file}: not an eval.json written by `meow eval-muse`")
+    return data
+
+
+def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_model: str | None = None,
+                       retain_eval: str | None = None, force: bool = False, dtype: str = "auto",
+                       device: str | None = None) -> dict[str, Any]:
+    """The command's work as a function (used by `meow demo --benchmark muse`); returns summary.json content."""
+    import gc
+
+    from meow.evaluate.muse.data import load_muse
+    from meow.evaluate.muse.evaluator import run_sets, summarize_muse
+    from meow.io import package_versions, prepare_output, write_json
+    from meow.modeling import load_lm
+
+    cfg.check()
+    outp = prepare_output(out, kind="dir", force=force, inputs=[model, data, retain_model, retain_eval])
+    muse = load_muse(data)
+    retain = load_muse_eval(retain_eval) if retain_eval else None
+    versions = package_versions("rouge-score", "transformers", "torch")
+    if retain_model:
+        rlm = load_lm(retain_model, dtype=dtype, device=device)
+        retain = run_sets(rlm, muse, cfg, privleak_only=True)
+        rdir = outp / "retain_model"
+        write_json(rdir / "eval.json", retain)
+        write_json(rdir / "summary.json", summarize_muse(retain))
+        write_json(rdir / "config.json", {"command": "eval-muse (retain model: PrivLeak only)", "model": retain_model,
+                                          "data": str(data), "files": muse.sources, "versions": versions})
+        del rlm
+        gc.collect()
+    lm = load_lm(model, dtype=dtype, device=device)
+    ev = run_sets(lm, muse, cfg)
+    summary = summarize_muse(ev, retain)
+    write_json(outp / "eval.json", ev)
+    write_json(outp / "summary.json", summary)
+    write_json(outp / "config.json", {"command": "eval-muse", "model": model, "data": str(data), "files": muse.sources,
+                                      "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval,
+                                      "dtype": dtype, "device": device, "options": cfg.__dict__, "versions": versions})
+    return summary
+
+
+def run_eval_muse(args: argparse.Namespace) -> int:
+    from meow.config import overrides_from_args, resolve
+
+    cfg = resolve(MuseConfig, args.config, overrides_from_args(args, MuseConfig))
+    s = evaluate_muse_dirs(args.model, args.data, args.out, cfg, args.retain_model, args.retain_eval, args.force,
+                           args.dtype, args.device)
+    for name in ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak"):
+        e = s[name]
+        print(f"{name:15s} {'n/a' if e['value'] is None else format(e['value'], '.2f'):>8s}"
+              + (f"  ({e['reason']})" if e["value"] is None else ""))
+    if s["privleak"].get("reference", "").startswith("no retain"):
+        print(f"privleak: {s['privleak']['reference']}")
+    print(f"wrote {Path(args.out) / 'eval.json'}, summary.json, config.json")
+    return 0

@@ -1,0 +1,239 @@
+"""`eval_muse(lm, data, cfg)`: MUSE's four headline numbers on meow's batched primitives.
+
+Prompts are raw text tokenised with the tokenizer's special tokens (BOS), as muse_bench does (no chat template,
+whatever the model's meow.json says). Per set the model runs once: one batched greedy decoding (meow's
+continuous-batching loop, `greedy_ids`) for VerbMem / KnowMem, one batched `score` call for PrivLeak.
+Outputs and the VerbMem ground truth are decoded as muse_bench decodes them (`skip_special_tokens=True`,
+no stripping); the ground truth is cut to its first `max_new_tokens` tokens
+(counting the special tokens the tokenizer adds, as `metrics/verbmem.py` does).
+
+eval.json:
+
+    {"format": 1, "kind": "muse", "model": ..., "options": {MuseConfig}, "missing": {set: why},
+     "sets": {"verbmem_forget": {"source": ..., "records": [{"index", "prompt", "gt", "generation",
+                                                            "rouge_l_f1", "rouge_l_recall"}]},
+              "knowmem_forget" / "knowmem_retain": {... [{"index", "question", "answer", "generation", ...}]},
+              "privleak_forget" / "privleak_holdout" / "privleak_retain": {... [{"index", "n_tokens", "min_k"}]}},
+     "privleak": {"auc": P(forget looks more likely than holdout), "auc_muse": 1 - auc}}
+
+summary.json: {"kind": "muse", "model", "retain_model", "verbmem_forget", "knowmem_forget", "knowmem_retain",
+"privleak": each {"value" (MUSE's 0-100 scale) or null, "reason", "description", "n", ...}, "splits": {}}.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from meow.errors import MeowError
+from meow.evaluate.muse import metrics as M
+from meow.evaluate.muse.data import MuseData
+
+HEADLINES = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak")
+REFERENCE_AUC = 0.5  # MUSE / open-unlearning's reference AUC when no retain model is given
+
+
+@dataclass
+class MuseConfig:
+    """MUSE's evaluation options (defaults: muse_bench `eval.py: eval_model`)."""
+
+    metrics: list[str] = field(default_factory=lambda: list(HEADLINES), metadata={
+        "help": "which numbers to compute", "choices": HEADLINES})
+    verbmem_max_new_tokens: int = field(default=128, metadata={"help": "VerbMem continuation length", "ge": 1})
+    knowmem_max_new_tokens: int = field(default=32, metadata={"help": "KnowMem answer length", "ge": 1})
+    min_k: float = field(default=0.4, metadata={"help": "PrivLeak: Min-K% share (MUSE: forget_holdout_Min-40%)",
+                                                "gt": 0, "le": 1})
+    batch_size: int = field(default=32, metadata={"help": "prompts per batch", "ge": 1})
+
+    def check(self) -> MuseConfig:
+        bad = [m for m in self.metrics if m not in HEADLINES]
+        if bad or not self.metrics:
+            raise MeowError(f"--metrics {','.join(self.metrics)}: choose from {', '.join(HEADLINES)}")
+        for name in ("verbmem_max_new_tokens", "knowmem_max_new_tokens", "batch_size"):
+            if getattr(self, name) < 1:
+                raise MeowError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.min_k <= 1:
+            raise MeowError(f"--min-k: expected a share in (0, 1], got {self.min_k}")
+        return self
+
+
+# ---------------------------------------------------------------- model calls
+
+
+def raw_ids(lm: Any, texts: list[str]) -> list[list[int]]:
+    return lm.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+
+
+def decode(tok: Any, ids: list[int]) -> str:
+    """muse_bench decodes with clean_up_tokenization_spaces=True, which transformers 5 ignores for BPE tokenizers
+    (every causal LM's); it only moves spaces before punctuation, which ROUGE's tokenizer drops anyway."""
+    return tok.decode(ids, skip_special_tokens=True)
+
+
+def continuations(lm: Any, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
+    """Greedy continuations of raw-text prompts, decoded as muse_bench does (not stripped)."""
+    from meow.modeling import generation
+
+    if not generation._loop_fits(lm.model):  # caches the loop cannot edit: model.generate, one prompt at a time
+        return [_hf_continuation(lm, ids, max_new_tokens) for ids in raw_ids(lm, prompts)]
+    tok = lm.tokenizer
+    ids = generation.greedy_ids(lm.model, raw_ids(lm, prompts), max_new_tokens, batch_size, tok.eos_token_id,
+                                tok.pad_token_id)
+    return [decode(tok, x) for x in ids]
+
+
+def _hf_continuation(lm: Any, ids: list[int], max_new_tokens: int) -> str:
+    import torch
+
+    x = torch.tensor([ids], device=lm.device)
+    out = lm.model.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=max_new_tokens, do_sample=False,
+                            pad_token_id=lm.tokenizer.pad_token_id)
+    return decode(lm.tokenizer, out[0, len(ids):].tolist())
+
+
+def text_logprobs(lm: Any, texts: list[str], batch_size: int) -> list[list[float]]:
+    """log p of every token of each text after the first (the first given BOS when the tokenizer adds one)."""
+    import dataclasses as dc
+
+    from meow.modeling import PromptFormat, score
+
+    plain = dc.replace(lm, fmt=PromptFormat())  # plain: the empty prompt gets the tokenizer's special tokens
+    return [s.logprobs.tolist() for s in score(plain, [""] * len(texts), texts, batch_size)]
+
+
+# ---------------------------------------------------------------- sets
+
+
+def _rouge_records(rows: list[dict[str, Any]], gts: list[str], outputs: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for i, (row, gt, gen) in enumerate(zip(rows, gts, outputs)):
+        f1, recall = M.rouge_l(gt, gen)
+        out.append({"index": i, **row, "generation": gen, "rouge_l_f1": f1, "rouge_l_recall": recall})
+    return out
+
+
+def verbmem(lm: Any, rows: list[dict[str, str]], cfg: MuseConfig) -> list[dict[str, Any]]:
+    """muse_bench metrics/verbmem.py: continue each prompt; ROUGE-L F1 against the first tokens of gt."""
+    tok, n = lm.tokenizer, cfg.verbmem_max_new_tokens
+    gts = [decode(tok, ids[:n]) for ids in raw_ids(lm, [r["gt"] for r in rows])]
+    outputs = continuations(lm, [r["prompt"] for r in rows], n, cfg.batch_size)
+    return _rouge_records(rows, gts, outputs)
+
+
+def knowmem(lm: Any, rows: list[dict[str, str]], icl: list[dict[str, str]], cfg: MuseConfig) -> list[dict[str, Any]]:
+    """muse_bench metrics/knowmem.py: few-shot prompt, answer cut at the first blank line / next question."""
+    prefix = M.icl_prefix(icl)
+    outputs = continuations(lm, [M.knowmem_prompt(prefix, r["question"]) for r in rows], cfg.knowmem_max_new_tokens,
+                            cfg.batch_size)
+    return _rouge_records(rows, [r["answer"] for r in rows], [M.cut_answer(o) for o in outputs])
+
+
+def privleak_scores(lm: Any, rows: list[dict[str, str]], cfg: MuseConfig) -> list[dict[str, Any]]:
+    lps = text_logprobs(lm, [r["text"] for r in rows], cfg.batch_size)
+    return [{"index": i, "n_tokens": len(lp), "min_k": M.min_k_score(lp, cfg.min_k)} for i, lp in enumerate(lps)]
+
+
+def _mean(records: list[dict[str, Any]], key: str) -> float:
+    vals = [r[key] for r in records]
+    return sum(vals) / len(vals)
+
+
+def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = False) -> dict[str, Any]:
+    """eval.json content for `lm` (see the module docstring)."""
+    cfg.check()
+    want = ("privleak",) if privleak_only else tuple(cfg.metrics)
+    sets: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+
+    def put(name: str, source_key: str, records: list[dict[str, Any]]) -> None:
+        sets[name] = {"source": data.sources.get(source_key), "records": records}
+
+    def need(*names: str) -> bool:
+        absent = [n for n in names if n not in data.sets]
+        for n in absent:
+            missing[n] = data.missing.get(n, f"{n} not loaded")
+        return not absent
+
+    training = lm.model.training
+    lm.model.eval()
+    try:
+        if "verbmem_forget" in want and need("verbmem_forget"):
+            put("verbmem_forget", "verbmem_forget", verbmem(lm, data.sets["verbmem_forget"], cfg))
+        for side in ("forget", "retain"):
+            qa, icl = f"knowmem_{side}_qa", f"knowmem_{side}_qa_icl"
+            if f"knowmem_{side}" in want and need(qa, icl):
+                put(f"knowmem_{side}", qa, knowmem(lm, data.sets[qa], data.sets[icl], cfg))
+        if "privleak" in want and need("privleak_forget", "privleak_holdout"):
+            for name in ("privleak_forget", "privleak_holdout"):
+                put(name, name, privleak_scores(lm, data.sets[name], cfg))
+    finally:
+        lm.model.train(training)
+    ev: dict[str, Any] = {"format": 1, "kind": "muse", "model": getattr(lm, "path", None),
+                          "options": dataclasses.asdict(cfg), "missing": missing, "sets": sets}
+    if "privleak_forget" in sets:
+        a_muse = M.auc_muse([r["min_k"] for r in sets["privleak_forget"]["records"]],
+                            [r["min_k"] for r in sets["privleak_holdout"]["records"]])
+        ev["privleak"] = {"auc": 1 - a_muse, "auc_muse": a_muse}
+    return ev
+
+
+# ---------------------------------------------------------------- summary
+
+
+def _entry(value: float | None, reason: str | None, description: str, **extra: Any) -> dict[str, Any]:
+    if value is not None and math.isnan(value):
+        value, reason = None, reason or "not a number (e.g. texts too short for Min-K%)"
+    return {"value": value, "reason": None if value is not None else reason, "description": description, **extra}
+
+
+def retain_auc(retain: dict[str, Any] | None) -> tuple[float, str]:
+    """(reference AUC, where it came from): the retain model's eval.json, else MUSE's default 0.5."""
+    if retain is None:
+        return REFERENCE_AUC, f"no retain model: reference AUC {REFERENCE_AUC} (MUSE's and open-unlearning's default)"
+    auc = (retain.get("privleak") or {}).get("auc")
+    if auc is None:
+        raise MeowError("retain model's evaluation has no PrivLeak AUC (evaluate it with `meow eval-muse`, "
+                        "privleak included)")
+    return float(auc), f"retain model {retain.get('model')}"
+
+
+def summarize_muse(ev: dict[str, Any], retain: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json content from eval.json content (and the retain model's, for PrivLeak)."""
+    sets, missing = ev.get("sets", {}), ev.get("missing", {})
+    out: dict[str, Any] = {"kind": "muse", "model": ev.get("model"),
+                           "retain_model": retain.get("model") if retain else None}
+    texts = {"verbmem_forget": ("verbmem_forget", "VerbMem on the forget set: mean ROUGE-L F1 x 100 of the greedy "
+                                "continuation of each prompt against its true continuation (MUSE metrics/verbmem.py)"),
+             "knowmem_forget": ("knowmem_forget", "KnowMem on the forget set: mean ROUGE-L F1 x 100 of few-shot "
+                                "answers (MUSE metrics/knowmem.py)"),
+             "knowmem_retain": ("knowmem_retain", "KnowMem on the retain set (utility): mean ROUGE-L F1 x 100")}
+    for name, (key, desc) in texts.items():
+        if key in sets:
+            records = sets[key]["records"]
+            out[name] = _entry(100 * _mean(records, "rouge_l_f1"), None, desc, n=len(records))
+        else:
+            why = "; ".join(v for k, v in missing.items() if k.startswith(key)) or "not evaluated (--metrics)"
+            out[name] = _entry(None, why, desc)
+    desc = ("PrivLeak = ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) x 100, AUC the Min-K% ROC-AUC with the "
+            "forget texts as members and holdout as non-members (MUSE forget_holdout_Min-40%); 0 is ideal, "
+            "strongly negative = still leaks, positive = over-unlearned")
+    if "privleak" in ev:
+        ref, whence = retain_auc(retain)
+        auc = ev["privleak"]["auc"]
+        out["privleak"] = _entry(M.privleak_percent(auc, ref), None, desc, auc=auc, retain_auc=ref, reference=whence,
+                                 min_k=ev.get("options", {}).get("min_k"))
+    else:
+        why = "; ".join(v for k, v in missing.items() if k.startswith("privleak")) or "not evaluated (--metrics)"
+        out["privleak"] = _entry(None, why, desc)
+    out["splits"] = {}
+    out["missing_splits"] = dict(missing)
+    return out
+
+
+def eval_muse(lm: Any, data: MuseData, cfg: MuseConfig | None = None, retain: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(eval.json content, summary.json content) of `lm`; `retain`: the retain model's eval.json content."""
+    ev = run_sets(lm, data, cfg or MuseConfig())
+    return ev, summarize_muse(ev, retain)

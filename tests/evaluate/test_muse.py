@@ -1,0 +1,168 @@
+"""`meow eval-muse` against a plain re-implementation of swj0419/muse_bench's metrics/ (one prompt at a time,
+model.generate, rouge_score, sklearn's roc_curve + auc as in metrics/privleak.py: sweep)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from meow.cli import main
+from meow.errors import MeowError
+
+
+def _read(path: Path):
+    return json.loads(path.read_text())
+
+
+def _muse_generate(model, tok, prompt: str, n: int) -> str:
+    ids = tok(prompt, return_tensors="pt", add_special_tokens=True).input_ids
+    out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, do_sample=False,
+                         pad_token_id=tok.pad_token_id)
+    return tok.batch_decode(out[:, len(ids[0]):], skip_special_tokens=True)[0]
+
+
+def _muse_rouge_l(gt: str, output: str) -> float:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=False).score(
+        gt, output)["rougeL"].fmeasure
+
+
+def muse_verbmem(model, tok, data: list[dict], n: int = 128) -> float:
+    scores = []
+    for d in data:
+        gt_ids = tok(d["gt"], return_tensors="pt", add_special_tokens=True).input_ids[:, :n]
+        gt_short = tok.batch_decode(gt_ids, skip_special_tokens=True)[0]
+        scores.append(_muse_rouge_l(gt_short, _muse_generate(model, tok, d["prompt"], n)))
+    return sum(scores) / len(scores) * 100
+
+
+def muse_knowmem(model, tok, qa: list[dict], icl: list[dict], n: int = 32) -> float:
+    general = "".join(f"Question: {d['question']}\nAnswer: {d['answer']}\n\n" for d in icl)
+    scores = []
+    for d in qa:
+        out = _muse_generate(model, tok, general + f"Question: {d['question']}\nAnswer: ", n)
+        for word in ["\n\n", "\nQuestion", "Question:"]:
+            out = out.split(word)[0]
+        scores.append(_muse_rouge_l(d["answer"], out))
+    return sum(scores) / len(scores) * 100
+
+
+def muse_min40(model, tok, text: str) -> float:
+    ids = torch.tensor(tok.encode(text)).unsqueeze(0)
+    with torch.no_grad():
+        logits = model(ids).logits
+    logp = torch.log_softmax(logits, dim=-1)
+    all_prob = [logp[0, i, t].item() for i, t in enumerate(ids[0][1:])]
+    k = int(len(all_prob) * 0.4)
+    return float(-np.mean(np.sort(all_prob)[:k]))
+
+
+def muse_auc(model, tok, forget: list[str], holdout: list[str]) -> float:
+    from sklearn.metrics import auc, roc_curve
+
+    ppl = np.array([muse_min40(model, tok, t) for t in forget] + [muse_min40(model, tok, t) for t in holdout])
+    y = np.array([0] * len(forget) + [1] * len(holdout))
+    fpr, tpr, _ = roc_curve(y, -ppl)
+    return auc(fpr, tpr)
+
+
+@pytest.fixture(scope="module")
+def retain_dir(tiny_muse_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in retain model: the target's architecture and tokenizer, untrained."""
+    from meow.modeling import load_lm, save_lm
+    from meow.modeling.tiny import TinyConfig, build_tiny_model
+    from tests.conftest import TINY_MODEL
+
+    lm = load_lm(tiny_muse_model_dir)
+    lm.model = build_tiny_model(lm.tokenizer, TinyConfig(**TINY_MODEL), seed=1)
+    out = tmp_path_factory.mktemp("muse_retain") / "retain"
+    save_lm(lm, out)
+    return out
+
+
+def test_eval_muse_matches_muse_bench(tiny_muse_dir: Path, tiny_muse_model_dir: Path, retain_dir: Path,
+                                      tmp_path: Path) -> None:
+    from meow.modeling import load_lm
+
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir),
+                 "--retain-model", str(retain_dir), "--out", str(out)]) == 0
+    s = _read(out / "summary.json")
+    lm, ref = load_lm(tiny_muse_model_dir), load_lm(retain_dir)
+    d = tiny_muse_dir
+    assert s["verbmem_forget"]["value"] == pytest.approx(
+        muse_verbmem(lm.model, lm.tokenizer, _read(d / "verbmem/forget.json")), abs=1e-9)
+    for side in ("forget", "retain"):
+        assert s[f"knowmem_{side}"]["value"] == pytest.approx(muse_knowmem(
+            lm.model, lm.tokenizer, _read(d / f"knowmem/{side}_qa.json"), _read(d / f"knowmem/{side}_qa_icl.json")),
+            abs=1e-9)
+    forget, holdout = _read(d / "privleak/forget.json"), _read(d / "privleak/holdout.json")
+    auc_u = muse_auc(lm.model, lm.tokenizer, forget, holdout)
+    auc_r = muse_auc(ref.model, ref.tokenizer, forget, holdout)
+    assert s["privleak"]["value"] == pytest.approx((auc_u - auc_r) / auc_r * 100, abs=1e-9)  # muse_bench eval.py
+    assert s["privleak"]["auc"] == pytest.approx(1 - auc_u) and s["privleak"]["retain_auc"] == pytest.approx(1 - auc_r)
+    assert s["verbmem_forget"]["value"] > 30  # the target memorised its articles
+    assert s["privleak"]["value"] < -50  # and leaks: forget texts look far more likely than holdout ones
+    ev = _read(out / "eval.json")
+    rec = ev["sets"]["privleak_forget"]["records"][0]
+    assert rec["min_k"] == pytest.approx(muse_min40(lm.model, lm.tokenizer, forget[0]), abs=1e-4)
+    assert (out / "retain_model" / "eval.json").is_file()
+
+
+def test_eval_muse_without_retain_uses_half(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
+                 "--metrics", "privleak"]) == 0
+    s = _read(out / "summary.json")
+    auc = s["privleak"]["auc"]
+    assert s["privleak"]["retain_auc"] == 0.5 and "no retain model" in s["privleak"]["reference"]
+    assert s["privleak"]["value"] == pytest.approx(((1 - auc) - 0.5) / 0.5 * 100)
+    assert s["verbmem_forget"]["value"] is None and "not evaluated" in s["verbmem_forget"]["reason"]
+
+
+def test_muse_metric_pieces() -> None:
+    from meow.evaluate.muse import metrics as M
+
+    assert M.cut_answer(" Paris\n\nQuestion: x") == " Paris"
+    assert M.cut_answer("\n\nParis") == ""  # muse_bench does not strip before cutting
+    assert M.cut_answer("Rome Question: y") == "Rome "
+    assert M.min_k_score([-1.0, -5.0, -3.0, -2.0, -4.0], 0.4) == pytest.approx(4.5)  # int(5 * 0.4) = 2 lowest
+    assert np.isnan(M.min_k_score([-1.0, -2.0], 0.4))  # int(0.8) = 0 tokens, as np.mean([]) is NaN
+    # forget scores (MUSE's -mean, lower = member) below every holdout score: AUC_muse = 0, AUC = 1
+    assert M.auc_muse([1.0, 2.0], [3.0, 4.0]) == 0.0
+    assert M.privleak_percent(1.0, 0.5) == pytest.approx(-100.0)
+    assert M.privleak_percent(0.5, 0.5) == 0.0
+    assert M.privleak_percent(0.3, 0.5) == pytest.approx(40.0)
+
+
+def test_eval_muse_errors(tiny_muse_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from meow.evaluate.muse import load_muse
+
+    with pytest.raises(MeowError, match="not a folder"):
+        load_muse(tmp_path / "nothing.json")
+    bad = tmp_path / "bad"
+    (bad / "verbmem").mkdir(parents=True)
+    (bad / "verbmem" / "forget.json").write_text(json.dumps([{"prompt": "a"}]))
+    with pytest.raises(MeowError, match=r"record 0: field 'gt'"):
+        load_muse(bad)
+    data = load_muse(tiny_muse_dir)
+    assert set(data.sets) == {"verbmem_forget", "knowmem_forget_qa", "knowmem_forget_qa_icl", "knowmem_retain_qa",
+                              "knowmem_retain_qa_icl", "privleak_forget", "privleak_retain", "privleak_holdout"}
+    assert main(["eval-muse", "--model", "x", "--data", str(tiny_muse_dir), "--out", str(tmp_path / "o"),
+                 "--metrics", "nope"]) == 2
+    assert "--metrics nope" in capsys.readouterr().err
+
+
+def test_hub_offline_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from meow.evaluate.muse import load_muse
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(MeowError, match="could not load verbmem/forget from the hub") as e:
+        load_muse("muse-bench/MUSE-News-not-cached")
+    assert "\n" not in str(e.value)
