@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "meow.evaluate.ability_commands",
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
+    "meow.sweep.commands",       # meow sweep
 ]
 
 
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
+        os.environ["MEOW_VERBOSE"] = "1"
     try:
         return int(args.func(args) or 0)
     except MeowError as e:

@@ -55,7 +55,9 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     start = time.time()
     lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from) if init else load_lm(model)
     work = out_path.parent / f".{out_path.name}.trainer"
-    metrics = train_qa(lm, records, cfg, work)
+    log = work / "train_log.jsonl"
+    log.unlink(missing_ok=True)
+    metrics = train_qa(lm, records, cfg, work, log_path=log, desc=f"train {out_path.name}")
     seconds = time.time() - start
     meta = {
         "made_by": "meow train",
@@ -70,6 +72,9 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     }
     save_lm(lm, out_path, meta)
     import shutil
+
+    if log.is_file():
+        shutil.copyfile(log, out_path / "train_log.jsonl")
 
     shutil.rmtree(work, ignore_errors=True)
     return lm, meta

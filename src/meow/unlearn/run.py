@@ -222,6 +222,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     """
     from transformers import set_seed
 
+    from meow.progress import quiet_trainer, verbose
     from meow.unlearn.data import UnlearnCollator, UnlearnDataset, cache_reference_logprobs, encoder
     from meow.unlearn.trainer import EpochCallback, JsonlLogCallback, UnlearnTrainer
 
@@ -246,7 +247,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     if method.ref_logprobs and cfg.ref_mode == "cached":
         say(f"caching reference log-probs of {len(rows)} rows ({', '.join(method.ref_logprobs)})")
         cache_reference_logprobs(lm.model, rows, method.ref_logprobs, lm.tokenizer.pad_token_id, cfg.ref_batch_size,
-                                 progress=main)
+                                 progress=main and verbose())
     ref_seconds = time.time() - t_ref
     enc = encoder(lm, cfg.max_length)
     retain_rows = [enc(r["question"], r["answer"]) for r in retain_records] if "retain" in method.groups() else None
@@ -266,6 +267,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
         model=train_model, args=args, train_dataset=dataset, data_collator=UnlearnCollator(lm.tokenizer.pad_token_id),
         callbacks=[EpochCallback(dataset), JsonlLogCallback(out_path / "train_log.jsonl"), *extra, *(callbacks or [])],
         method=method, ctx=ctx)
+    quiet_trainer(trainer, f"unlearn {cfg.method}")  # one bar; the log dicts are in train_log.jsonl
     say(f"unlearning with {cfg.method}: {len(rows)} rows x {cfg.epochs:g} epochs, {total} optimizer steps, "
         f"world size {args.world_size}")
     t_train = time.time()
