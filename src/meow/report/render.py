@@ -175,12 +175,14 @@ def to_html(table: dict[str, Any], images: dict[str, tuple[Path, str]], config_t
                  "ranked). ↑ higher is better, ↓ lower is better, →x closest to x is best. n/a: not available "
                  "(hover for why). † computed by the report (hover). Hover a column header for its definition and "
                  "source.</div>")
-    for path, title in images.values():
-        raw = path.read_bytes()
-        width = int.from_bytes(raw[16:20], "big") * 100 // DPI  # PNG IHDR width, shown at 100 pixels per inch
-        data = base64.b64encode(raw).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(title)}" style="width: {width}px" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{_e(title)}</figcaption></figure>")
+    side = [k for k in ("forget_quality_vs_utility", "frontier") if k in images]
+    for name, (path, title) in images.items():
+        if len(side) == 2 and name in side:  # the single points and the sweep's frontier side by side
+            if name == side[0]:
+                parts.append('<div style="display: flex; gap: 1em; flex-wrap: wrap">'
+                             + "".join(_figure(*images[k], max_width="49%") for k in side) + "</div>")
+            continue
+        parts.append(_figure(path, title))
     parts.append('<h2>How to read this</h2><dl class="howto">'
                  + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in HOW_TO_READ) + "</dl>")
     if table["notes"]:
@@ -189,6 +191,16 @@ def to_html(table: dict[str, Any], images: dict[str, tuple[Path, str]], config_t
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>meow report: {_e(table["run"])}'
             f'</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style>'
             f"</head><body>{''.join(parts)}</body></html>\n")
+
+
+def _figure(path: Path, title: str, max_width: str | None = None) -> str:
+    raw = path.read_bytes()
+    width = int.from_bytes(raw[16:20], "big") * 100 // DPI  # PNG IHDR width, shown at 100 pixels per inch
+    data = base64.b64encode(raw).decode("ascii")
+    box = f' style="flex: 1 1 0; max-width: {max_width}"' if max_width else ""
+    size = "width: 100%" if max_width else f"width: {width}px"
+    return (f'<figure{box}><img alt="{_e(title)}" style="{size}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
 # ---------------------------------------------------------------- terminal
