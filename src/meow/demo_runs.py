@@ -95,10 +95,18 @@ def sweep_stage_run(run: Path, method: str, overrides: dict[str, Any], folder: P
     from meow.sweep.api import run_sweep
 
     base = {k: v for k, v in overrides.items() if k not in ("method", "seed")}
+    pace = None
+    try:  # the demo's own run of this method: the sweep's first time estimate
+        done = read_json(run / "models" / method / "unlearn_summary.json")
+        stages = read_json(run / "manifest.json")["stages"]
+        pace = {"seconds_per_step": done["total_seconds"] / max(1, done["steps"]),
+                "eval_seconds": stages[f"eval {method}"]["seconds"]}
+    except (OSError, ValueError, KeyError):
+        pass
     run_sweep(method, str(run / "models" / "target"), str(run / "memo" / "forget.json"), folder, data=run / "data",
               forget_split=forget_split, retain=str(run / "data" / f"{retain_split}.json"),
               retain_eval=run / "evals" / "retain", target_eval=run / "evals" / "target", grid=grid, seeds=seeds,
-              base=base, eval_cfg=eval_cfg, console=console)
+              base=base, eval_cfg=eval_cfg, console=console, pace=pace)
 
 
 def seed_values(run: Path, method: str) -> list[dict[str, Any]]:

@@ -114,12 +114,14 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
               retain: str | None = None, retain_eval: str | Path | None = None, retain_model: str | None = None,
               target_eval: str | Path | None = None, grid: Grid | None = None, seeds: int | list[int] = 1,
               base: dict[str, Any] | None = None, config: str | None = None, eval_cfg: Any = None,
-              force: bool = False, keep_models: bool = False, console: Any = None) -> dict[str, Any]:
+              force: bool = False, keep_models: bool = False, console: Any = None,
+              pace: dict[str, float] | None = None) -> dict[str, Any]:
     """Run `method` from `model` at every grid point and seed; returns the table (also OUT/sweep.json).
 
     `base`: options shared by every point (as `meow unlearn` flags); `config`: a YAML file of them. `seeds`: a count
     (seeds base_seed .. base_seed + N - 1) or the list of seeds. `retain_eval` (an eval folder) or `retain_model`
     (evaluated first into OUT/retain) is the forget-quality reference; `target_eval` reuses an evaluation of `model`.
+    `pace`: {"seconds_per_step", "eval_seconds"} measured elsewhere (the demo's own run), for the first estimate.
     """
     from rich.console import Console
 
@@ -182,12 +184,14 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
             results[name] = read_json(old)
         else:
             pending.append((p, s, u, m, k))
-    _print_estimate(console, method, grid, seed_list, pending, len(results), results, n_forget)
+    _print_estimate(console, method, grid, seed_list, pending, len(results), results, n_forget, pace)
     for i, (p, s, ucfg, mcfg, k) in enumerate(pending, 1):
         name = point_name(p, s)
         res = _run_one(model, forget, retain, out / "runs" / name, ucfg, mcfg, splits, sources, absent, retain_ev,
                        eval_cfg, keep_models)
         res |= {"key": k, "name": name, "point": p, "seed": s, "method": method}
+        if i == 1 and len(pending) > 1 and not pace and not results:
+            _print_estimate(console, method, grid, seed_list, pending[1:], 1, {name: res}, n_forget)
         write_json(out / "runs" / name / "result.json", res)
         results[name] = res
         v = res["values"]
@@ -225,7 +229,7 @@ def _run_one(model: str, forget: str, retain: str | None, folder: Path, ucfg: An
 
 
 def _print_estimate(console: Any, method: str, grid: Grid, seeds: list[int], pending: list, done: int,
-                    results: dict[str, dict[str, Any]], n_forget: int) -> None:
+                    results: dict[str, dict[str, Any]], n_forget: int, pace: dict[str, float] | None = None) -> None:
     """How many runs and optimizer steps are left, and a time estimate from runs already done (if any)."""
     steps = sum(estimate_steps(method, n_forget, u) for _, _, u, _, _ in pending)
     shape = " x ".join(f"{len(v)} {k}" for k, v in grid.items()) or "1 point"
@@ -236,6 +240,9 @@ def _print_estimate(console: Any, method: str, grid: Grid, seeds: list[int], pen
         per_step = sum(r["unlearn_seconds"] for r in timed) / sum(r["steps"] for r in timed)
         per_eval = sum(r["eval_seconds"] for r in timed) / len(timed)
         line += f"; about {_duration(steps * per_step + len(pending) * per_eval)} (from the runs done)"
+    elif pending and pace:
+        line += (f"; about {_duration(steps * pace['seconds_per_step'] + len(pending) * pace['eval_seconds'])} "
+                 "(from this machine's earlier run)")
     elif pending:
         line += "; a time estimate follows the first run"
     console.print(line)
