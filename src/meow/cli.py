@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "meow.evaluate.muse.commands",  # meow eval-muse
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
+    "meow.sweep.commands",       # meow sweep
 ]
 
 
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
+        os.environ["MEOW_VERBOSE"] = "1"
     try:
         return int(args.func(args) or 0)
     except MeowError as e:

@@ -42,6 +42,13 @@ class DemoConfig:
     layers: int = field(default=4, metadata={"help": "tiny model depth", "ge": 1})
     train_epochs: float = field(default=25.0, metadata={"help": "epochs to train target and retain models", "gt": 0})
     train_lr: float = field(default=3e-3, metadata={"help": "learning rate for the base models", "gt": 0})
+    # pre-training (meow.demo_runs.pretrain_stage): a base model that knows much more than the benchmark
+    pretrain_authors: int = field(default=0, metadata={
+        "help": "pre-train the base model on this many other generated authors (every attribute) before the "
+        "TOFU-style fine-tuning (0: no pre-training, target and retain train from scratch)", "ge": 0})
+    pretrain_background: int = field(default=200, metadata={
+        "help": "pre-training: other famous-author facts and world facts (each)", "ge": 0})
+    pretrain_epochs: float = field(default=8.0, metadata={"help": "pre-training epochs", "gt": 0})
     # MEOW
     n_inverted: int = field(default=4, metadata={"help": "inverted facts per forget question", "ge": 1})
     memo_max_new_tokens: int = field(default=48, metadata={"help": "MEMO generation length (answers are short)", "ge": 1})
@@ -57,12 +64,19 @@ class DemoConfig:
     # evaluation
     eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation", "ge": 1})
     nlg_prefix_tokens: int = field(default=12, metadata={"help": "NLG: tokens given before the continuation (0: skip)", "ge": 0})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default; 1 is faster on a busy "
-                                                      "machine)", "ge": 0})
+    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: torch's default). Fixed at 1 by default: "
+                                                      "the sum order, and so the last digits, depend on it; recorded "
+                                                      "in environment.json", "ge": 0})
     attacks: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACKS),
                                metadata={"help": "attacks run on each unlearned model (empty: none)"})
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})
     relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate", "gt": 0})
+    # spread and frontiers (meow.demo_runs)
+    seeds: int = field(default=1, metadata={"help": "unlearning + evaluation seeds per method (tables: mean and "
+                                                    "min-max; seed `seed` is the main run)", "ge": 1})
+    sweep: bool = field(default=False, metadata={"help": "also sweep every method over sweep_grid (frontier plot)"})
+    sweep_grid: str = field(default="epochs=5,10,20", metadata={
+        "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
 
 
 @dataclass
@@ -92,7 +106,6 @@ class Runner:
             self.timings.append((stage.name, self.manifest["stages"][stage.name]["seconds"], True))
             self.console.print(f"[dim]= {stage.name}: done earlier, reused[/]")
             return stage.key
-        self.console.rule(f"[bold]{stage.name}")
         start = time.time()
         stage.run()
         seconds = round(time.time() - start, 1)
@@ -100,7 +113,10 @@ class Runner:
                                                "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         write_json(self.path, self.manifest)
         self.timings.append((stage.name, seconds, False))
-        self.console.print(f"[green]done[/] {stage.name} in {seconds:.1f} s")
+        from meow.demo_runs import stage_line
+
+        line = stage_line(stage.name, self.dir)
+        self.console.print(f"[green]✓[/] {stage.name} [dim]({seconds:.1f} s)[/]" + (f": {line}" if line else ""))
         return stage.key
 
 
@@ -151,7 +167,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
     from meow.modeling.training import TrainConfig
-    from meow.unlearn import METHODS, resolve_configs, unlearn
+    from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
     if cfg.threads > 0:
@@ -164,6 +180,10 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     _quiet_transformers()
+    from meow.demo_runs import write_environment
+    from meow.progress import verbose
+
+    write_environment(run)
     save_config(cfg, run / "config.yaml")
     runner = Runner(run, force, console)
     pct = cfg.forget_split.removeprefix("forget")
@@ -178,7 +198,15 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     tiny = TinyConfig(hidden_size=cfg.hidden_size, layers=cfg.layers, intermediate_size=4 * cfg.hidden_size)
     train_cfg = TrainConfig(epochs=cfg.train_epochs, lr=cfg.train_lr, batch_size=16, weight_decay=0.0, seed=cfg.seed)
 
+    from meow.demo_runs import pretrain_stage, seeds_and_sweeps
+
+    k_pre = pretrain_stage(runner, cfg, run, k_data, tiny, train_cfg) if cfg.pretrain_authors else None
+
     def train_stage(name: str, split: str) -> str:
+        if k_pre is not None:  # fine-tune the pre-trained model (its tokenizer covers the benchmark too)
+            return runner(Stage(f"train {name} ({split})", key(k_pre, split, train_cfg), [models / name],
+                                lambda: train(str(data), split, str(models / name), model=str(models / "pretrained"),
+                                              cfg=train_cfg, force=True)))
         return runner(Stage(f"train {name} ({split})", key(k_data, split, tiny, train_cfg), [models / name],
                             lambda: train(str(data), split, str(models / name), init="tiny", cfg=train_cfg,
                                           tiny=tiny, force=True)))
@@ -210,19 +238,13 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                                            force=True)))
 
     for method in cfg.methods:
-        overrides = {"method": method, "epochs": cfg.unlearn_epochs, "lr": cfg.unlearn_lr,
-                     "batch_size": cfg.unlearn_batch_size, "grad_accum": 1, "seed": cfg.seed,
-                     "memo_max_new_tokens": cfg.memo_max_new_tokens}
-        if method.startswith("meow"):
-            overrides |= {"select": cfg.select, "top_k": cfg.top_k}
-        if "retain_weight" in {f.name for f in dataclasses.fields(METHODS.get(method))}:
-            overrides["retain_weight"] = cfg.retain_weight
-        ucfg, mcfg = resolve_configs(None, overrides)
+        ucfg, mcfg = resolve_configs(None, method_overrides(cfg, method))
         k_un = runner(Stage(f"unlearn {method}", key(k_memo, k_target, dataclasses.asdict(ucfg),
                                                      dataclasses.asdict(mcfg)), [models / method],
                             lambda ucfg=ucfg, mcfg=mcfg, method=method: unlearn(
                                 str(models / "target"), str(memo_file), str(models / method), ucfg, mcfg,
-                                retain=str(data / f"{retain_split}.json"), force=True, console=console)))
+                                retain=str(data / f"{retain_split}.json"), force=True,
+                                console=console if verbose() else None)))
         eval_stage(method, k_un)
 
         def memo_after(method: str = method) -> None:
@@ -234,6 +256,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                           score_records(lm, load_records(memo_file), max_new_tokens=cfg.memo_max_new_tokens))
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
+    seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg)
     _attacks(runner, cfg, run, splits)
     _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")
@@ -243,6 +266,20 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     _print_timings(console, runner.timings, run)
     console.print(f"report: {report.get('html', run / 'report' / 'report.html')}")
     return {"timings": runner.timings, "run": str(run)}
+
+
+def method_overrides(cfg: DemoConfig, method: str) -> dict[str, Any]:
+    """The `meow unlearn` options of one demo method: the shared budget, MEOW's selection, the retain weight."""
+    from meow.unlearn import METHODS
+
+    overrides = {"method": method, "epochs": cfg.unlearn_epochs, "lr": cfg.unlearn_lr,
+                 "batch_size": cfg.unlearn_batch_size, "grad_accum": 1, "seed": cfg.seed,
+                 "memo_max_new_tokens": cfg.memo_max_new_tokens}
+    if method.startswith("meow"):
+        overrides |= {"select": cfg.select, "top_k": cfg.top_k}
+    if "retain_weight" in {f.name for f in dataclasses.fields(METHODS.get(method))}:
+        overrides["retain_weight"] = cfg.retain_weight
+    return overrides
 
 
 def _attacks(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[dict]]) -> None:
@@ -333,7 +370,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="meow-demo", help="run folder (default: meow-demo)")
     p.add_argument("--config", default=None, help="YAML file of demo options")
     p.add_argument("--force", action="store_true", help="re-run every stage even if it is done")
-    add_arguments(p, DemoConfig)
+    p.add_argument("--sweep", dest="sweep", action="store_const", const=True, default=None,
+                   help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
+                   "printed first)")
+    p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
+    add_arguments(p, DemoConfig, exclude=("sweep",))
     p.set_defaults(func=_run_demo_cli)
 
 

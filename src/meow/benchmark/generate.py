@@ -111,33 +111,33 @@ def _record(rng: Random, attr: Attribute, profile: Profile, author: str, n_pertu
     }
 
 
-def _author_records(seed: int, count: int, qa_per_author: int, taken: set[str]) -> list[list[dict]]:
+def _author_records(seed: int, count: int, qa_per_author: int, taken: set[str], prefix: str = "") -> list[list[dict]]:
     """Records of authors 0..count-1, one list per author (all attributes drawn, first M kept)."""
     out = []
     for i in range(count):
-        rng = _rng(seed, "author", i)
+        rng = _rng(seed, prefix + "author", i)
         profile = _profile(rng, "name", pools.person, AUTHOR_ATTRIBUTES, taken)
         records = [_record(rng, a, profile, profile["name"], N_PERTURBED) for a in AUTHOR_ATTRIBUTES]
         out.append(records[:qa_per_author])
     return out
 
 
-def _real_authors(seed: int, count: int, taken: set[str]) -> list[dict]:
+def _real_authors(seed: int, count: int, taken: set[str], prefix: str = "") -> list[dict]:
     """One fact per invented "famous" author, cycling through masterwork, birthplace, genre, ..."""
     out = []
     for k in range(count):
-        rng = _rng(seed, "real_author", k)
+        rng = _rng(seed, prefix + "real_author", k)
         profile = _profile(rng, "name", pools.person, (*AUTHOR_ATTRIBUTES, REAL_AUTHOR_ATTRIBUTES[0]), taken)
         attr = REAL_AUTHOR_ATTRIBUTES[k % len(REAL_AUTHOR_ATTRIBUTES)]
         out.append(_record(rng, attr, profile, "real_authors", N_PERTURBED_BACKGROUND))
     return out
 
 
-def _world_facts(seed: int, count: int, taken: set[str]) -> list[dict]:
+def _world_facts(seed: int, count: int, taken: set[str], prefix: str = "") -> list[dict]:
     """Facts about invented countries: every attribute of country 0, then of country 1, ..."""
     out = []
     for c in range(math.ceil(count / len(WORLD_ATTRIBUTES))):
-        rng = _rng(seed, "country", c)
+        rng = _rng(seed, prefix + "country", c)
         profile = _profile(rng, "country", pools.country, WORLD_ATTRIBUTES, taken)
         out += [_record(rng, a, profile, "world_facts", N_PERTURBED_BACKGROUND) for a in WORLD_ATTRIBUTES]
     return out[:count]
@@ -195,6 +195,23 @@ def generate(authors: int = 40, qa_per_author: int = 10, seed: int = 0, backgrou
         splits["real_authors_perturbed"] = flat([real])
         splits["world_facts_perturbed"] = flat([world])
     return splits
+
+
+def pretrain_corpus(authors: int = 200, background: int = 200, seed: int = 0, bench_authors: int = 40,
+                    bench_background: int = 20) -> list[dict]:
+    """A pre-training corpus from the same generator: `authors` other fictitious authors (every attribute) and
+    `background` x 2 other famous-author and world facts, drawn from their own random streams ("pretrain/...") with
+    every name and unique value of the benchmark (`generate(bench_authors, ..., bench_background)`) excluded, so no
+    benchmark fact is in it. Same arguments => the same records."""
+    taken: set[str] = set()
+    n_holdout = max(forget_sizes(bench_authors).values()) if forget_sizes(bench_authors) else 0
+    _author_records(seed, bench_authors + n_holdout, len(AUTHOR_ATTRIBUTES), taken)  # fills `taken` only
+    _real_authors(seed, bench_background, taken)
+    _world_facts(seed, bench_background, taken)
+    people = _author_records(seed, authors, len(AUTHOR_ATTRIBUTES), taken, prefix="pretrain/")
+    real = _real_authors(seed, background, taken, prefix="pretrain/")
+    world = _world_facts(seed, background, taken, prefix="pretrain/")
+    return [r for group in people for r in group] + real + world
 
 
 def _arguments(authors: int, qa_per_author: int, seed: int, background: int) -> dict[str, int]:

@@ -157,6 +157,7 @@ def add_attack(sub: argparse._SubParsersAction) -> None:
         if name == "relearn":
             a.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval` folder: "
                            "forget-quality reference when --retain-model is not given")
+            a.add_argument("--verbose", action="store_true", help="also show the relearning run's bar and log lines")
         add_arguments(a.add_argument_group(f"{name} options"), att.config)
         a.set_defaults(func=run_attack_cmd)
 

@@ -26,6 +26,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="after training, answer N training questions greedily and report key-fact accuracy and "
                    "ROUGE-L recall (0 = skip)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
+                   "rate, grad norm); they always go to the model folder's train_log.jsonl")
     add_arguments(p.add_argument_group("training"), TrainConfig)
     add_arguments(p.add_argument_group("tiny model (with --init tiny)"), TinyConfig)
     add_prompt_arguments(p)

@@ -61,7 +61,9 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     else:
         lm = load_lm(model, fmt=prompt_format)  # type: ignore[arg-type]
     work = out_path.parent / f".{out_path.name}.trainer"
-    metrics = train_qa(lm, records, cfg, work)
+    log = work / "train_log.jsonl"
+    log.unlink(missing_ok=True)
+    metrics = train_qa(lm, records, cfg, work, log_path=log, desc=f"train {out_path.name}")
     seconds = time.time() - start
     meta = {
         "made_by": "meow train",
@@ -77,6 +79,9 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     }
     save_lm(lm, out_path, meta)
     import shutil
+
+    if log.is_file():
+        shutil.copyfile(log, out_path / "train_log.jsonl")
 
     shutil.rmtree(work, ignore_errors=True)
     return lm, meta

@@ -90,26 +90,26 @@ def encode_records(lm: LM, records: list[dict], max_length: int = 512, answer_ke
                         lm.continuations([r[answer_key] for r in records]), eos=True, max_length=max_length)
 
 
-def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path, quiet: bool = False
-             ) -> dict[str, Any]:
+def train_qa(lm: LM, records: list[dict], cfg: TrainConfig, work_dir: str | Path, quiet: bool = False,
+             log_path: str | Path | None = None, desc: str = "training") -> dict[str, Any]:
     """Next-token loss on answer tokens of every record; returns the Trainer's final metrics.
 
-    `quiet`: no progress bar and no loss lines (for short inner runs such as the relearning attack).
+    Output: one progress bar (`desc`), the Trainer's log dicts appended to `log_path` (JSON Lines) and printed only
+    with `meow.progress.set_verbose(True)`. `quiet`: no bar either (short inner runs such as the relearning attack).
     """
-    from transformers import PrinterCallback, ProgressCallback, Trainer, set_seed
+    from transformers import Trainer, set_seed
 
     from meow.modeling.encoding import QACollator
+    from meow.progress import quiet_trainer
 
     set_seed(cfg.seed)
     rows = encode_records(lm, records, cfg.max_length)
     world = _world_size()
     steps = math.ceil(len(rows) / (cfg.batch_size * world * cfg.grad_accum))
-    args = training_arguments(cfg, work_dir, steps, **({"disable_tqdm": True} if quiet else {}))
+    args = training_arguments(cfg, work_dir, steps, disable_tqdm=True)
     lm.model.train()
     trainer = Trainer(model=lm.model, args=args, train_dataset=rows, data_collator=QACollator(lm.tokenizer.pad_token_id))
-    if quiet:
-        trainer.remove_callback(PrinterCallback)
-        trainer.remove_callback(ProgressCallback)
+    quiet_trainer(trainer, desc, log_path, show=not quiet, print_logs=False if quiet else None)
     result = trainer.train()
     lm.model.eval()
     logging.getLogger(__name__).info("training finished: %s", result.metrics)

@@ -69,6 +69,14 @@ def forget_quality_vs_utility(table: dict[str, Any], path: Path) -> list[str]:
         label = f"{r['name']} ({r['role']} model)" if r["role"] != METHOD else r["name"]
         ax.scatter([max(x, 1e-300)], [y], marker=m, s=s, color=col[r["name"]], edgecolor="black", linewidth=0.6,
                    zorder=3, label=label)
+        sp = r.get("spread") or {}
+        if "forget_quality" in sp and "model_utility" in sp:  # --seeds N: min-max over the seeds
+            fq, mu = sp["forget_quality"], sp["model_utility"]
+            if None not in (fq["min"], fq["max"], mu["min"], mu["max"]):
+                ax.errorbar([max(x, 1e-300)], [y], xerr=[[max(x, 1e-300) - max(fq["min"], 1e-300)],
+                                                         [max(fq["max"], 1e-300) - max(x, 1e-300)]],
+                            yerr=[[y - mu["min"]], [mu["max"] - y]], color=col[r["name"]], capsize=2,
+                            elinewidth=0.8, zorder=2, linestyle="none")
     ax.set_xscale("log")
     xs = [max(r["values"]["forget_quality"], 1e-300) for r in have]
     _annotate(ax, [r["name"] for r in have], xs, [r["values"]["model_utility"] for r in have])
@@ -84,7 +92,9 @@ def forget_quality_vs_utility(table: dict[str, Any], path: Path) -> list[str]:
             fontsize=8, color="#444444")
     ax.set_xlabel("forget quality (KS-test p-value vs retain model, log scale) → better")
     ax.set_ylabel("model utility → better")
-    ax.set_title("Forget quality vs. model utility (best: top right)")
+    seeds = max((len(r.get("seeds") or []) for r in have), default=0)
+    ax.set_title("Forget quality vs. model utility (best: top right)"
+                 + (f"\nmeans over {seeds} seeds, bars: min-max" if seeds > 1 else ""))
     ax.grid(True, which="major", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)

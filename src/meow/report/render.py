@@ -13,6 +13,7 @@ from typing import Any
 from meow.report.collect import METHOD
 from meow.report.columns import COLUMNS, SHORT_LEGEND, TABLES, Column, columns, fmt
 from meow.report.plots import DPI
+from meow.report.seeds import spread_text
 
 HOW_TO_READ = [
     ("forget quality", "p-value of a two-sample Kolmogorov-Smirnov test between the model's truth ratios on the "
@@ -58,7 +59,8 @@ def to_csv(table: dict[str, Any]) -> str:
 
 
 def _md_cell(table: dict[str, Any], r: dict[str, Any], c: Column) -> str:
-    text = fmt(r["values"][c.name], c.digits) + ("†" if c.name in r["notes"] else "")
+    text = (fmt(r["values"][c.name], c.digits) + spread_text(r, c.name, c.digits)
+            + ("†" if c.name in r["notes"] else ""))
     return f"**{text}**" if is_best(table, r, c) else text
 
 
@@ -76,6 +78,9 @@ def to_markdown(table: dict[str, Any], plots: dict[str, tuple[str, str]]) -> str
             label = r["name"] if r["role"] == METHOD else f"{r['name']} *({r['role']})*"
             out.append(f"| {label} | " + " | ".join(_md_cell(table, r, c) for c in cols) + " |")
         out.append("")
+    seeds = max((len(r.get("seeds") or []) for r in table["rows"]), default=0)
+    if seeds > 1:
+        out += [f"Method rows: mean over {seeds} seeds, (min–max) where the seeds differ.", ""]
     out += ["Bold: best method per column (reference models excluded). ↑ higher is better, ↓ lower is better, "
             "→x closest to x is best. n/a: not available (see table.json for why). † computed by the report "
             "(see table.json).", ""]
@@ -136,7 +141,8 @@ def _html_table(table: dict[str, Any], name: str) -> str:
                 cells.append(f'<td class="na" title="{_e(r["reasons"].get(c.name, ""))}">n/a</td>')
                 continue
             note = r["notes"].get(c.name)
-            text = _e(fmt(v, c.digits)) + (f'<sup title="{_e(note)}">†</sup>' if note else "")
+            text = (_e(fmt(v, c.digits) + spread_text(r, c.name, c.digits))
+                    + (f'<sup title="{_e(note)}">†</sup>' if note else ""))
             cells.append(f'<td class="best">{text}</td>' if is_best(table, r, c) else f"<td>{text}</td>")
         badge = f'<span class="badge {r["role"]}">{r["role"]}</span>' if r["role"] != METHOD else ""
         cls = ' class="ref"' if r["role"] != METHOD else ""
@@ -169,12 +175,14 @@ def to_html(table: dict[str, Any], images: dict[str, tuple[Path, str]], config_t
                  "ranked). ↑ higher is better, ↓ lower is better, →x closest to x is best. n/a: not available "
                  "(hover for why). † computed by the report (hover). Hover a column header for its definition and "
                  "source.</div>")
-    for path, title in images.values():
-        raw = path.read_bytes()
-        width = int.from_bytes(raw[16:20], "big") * 100 // DPI  # PNG IHDR width, shown at 100 pixels per inch
-        data = base64.b64encode(raw).decode("ascii")
-        parts.append(f'<figure><img alt="{_e(title)}" style="width: {width}px" src="data:image/png;base64,{data}">'
-                     f"<figcaption>{_e(title)}</figcaption></figure>")
+    side = [k for k in ("forget_quality_vs_utility", "frontier") if k in images]
+    for name, (path, title) in images.items():
+        if len(side) == 2 and name in side:  # the single points and the sweep's frontier side by side
+            if name == side[0]:
+                parts.append('<div style="display: flex; gap: 1em; flex-wrap: wrap">'
+                             + "".join(_figure(*images[k], max_width="49%") for k in side) + "</div>")
+            continue
+        parts.append(_figure(path, title))
     parts.append('<h2>How to read this</h2><dl class="howto">'
                  + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in HOW_TO_READ) + "</dl>")
     if table["notes"]:
@@ -183,6 +191,16 @@ def to_html(table: dict[str, Any], images: dict[str, tuple[Path, str]], config_t
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>meow report: {_e(table["run"])}'
             f'</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style>'
             f"</head><body>{''.join(parts)}</body></html>\n")
+
+
+def _figure(path: Path, title: str, max_width: str | None = None) -> str:
+    raw = path.read_bytes()
+    width = int.from_bytes(raw[16:20], "big") * 100 // DPI  # PNG IHDR width, shown at 100 pixels per inch
+    data = base64.b64encode(raw).decode("ascii")
+    box = f' style="flex: 1 1 0; max-width: {max_width}"' if max_width else ""
+    size = "width: 100%" if max_width else f"width: {width}px"
+    return (f'<figure{box}><img alt="{_e(title)}" style="{size}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(title)}</figcaption></figure>")
 
 
 # ---------------------------------------------------------------- terminal
@@ -203,11 +221,12 @@ def rich_tables(table: dict[str, Any]) -> list[Any]:
                   box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
         t.add_column("model", style="bold", no_wrap=True)
         for c in cols:  # wide enough for every value and the header's longest word: wrap, never cut
-            texts = [fmt(r["values"][c.name], c.digits) for r in table["rows"]]
+            texts = [fmt(r["values"][c.name], c.digits) + spread_text(r, c.name, c.digits) for r in table["rows"]]
             t.add_column(c.short_header, justify="right", width=max(map(len, [*texts, *c.short_header.split()])))
         for r in table["rows"]:
             t.add_row(escape(r["name"]), *(f"[bold green]{fmt(r['values'][c.name], c.digits)}[/bold green]"
-                                           if is_best(table, r, c) else fmt(r["values"][c.name], c.digits)
+                                           + spread_text(r, c.name, c.digits) if is_best(table, r, c)
+                                           else fmt(r["values"][c.name], c.digits) + spread_text(r, c.name, c.digits)
                                            for c in cols), style="italic" if r["role"] != METHOD else None)
         out.append(t)
     return out

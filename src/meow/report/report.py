@@ -26,6 +26,7 @@ from meow.report.collect import METHOD, RETAIN, TARGET, Run, load_run
 from meow.report.columns import COLUMNS, best
 from meow.report.plots import forget_quality_vs_utility, memo_before_after, metric_bars
 from meow.report.render import rich_tables, to_csv, to_html, to_markdown
+from meow.report.seeds import add_seed_spread, sweep_tables
 
 FORMAT = 1
 
@@ -50,6 +51,7 @@ def build_table(run: Run) -> dict[str, Any]:
         notes = {k: e["note"] for k, e in m.recomputed.items() if e.get("value") is not None}
         rows.append({"name": m.name, "role": m.role, "folder": _rel(m.folder, run.folder),
                      "model": m.summary.get("model"), "values": values, "reasons": reasons, "notes": notes})
+    add_seed_spread(rows, run.folder, run.notes)  # --seeds N: mean over seeds, min-max in row["spread"]
     methods = [r for r in rows if r["role"] == METHOD]
     best_values = {c.name: best([r["values"][c.name] for r in methods], c.better) for c in COLUMNS
                    if len({r["values"][c.name] for r in methods} - {None}) > 1}  # nothing to rank in a tie
@@ -87,6 +89,7 @@ def _write(table: dict[str, Any], run: Run, out: Path) -> list[str]:
     """Plots, table.json, table.csv, report.md and report.html into `out`; returns the plots' relative paths."""
     plots_dir = out / "plots"
     specs = [("forget_quality_vs_utility", "Forget quality vs. model utility", forget_quality_vs_utility),
+             *_frontier(Path(run_dir)),
              ("memo", "MEMO of original vs. inverted answers, before and after unlearning", memo_before_after),
              ("metrics", "Main metrics per model", metric_bars)]
     if any(r["values"][c["name"]] is not None for r in table["rows"] for c in table["columns"]
@@ -105,6 +108,24 @@ def _write(table: dict[str, Any], run: Run, out: Path) -> list[str]:
     atomic_write_text(out / "report.md", to_markdown(table, {k: (_rel(p, out), t) for k, (p, t) in images.items()}))
     atomic_write_text(out / "report.html", to_html(table, images, run.config_text, run.manifest))
     return list(table["plots"].values())
+
+
+def _frontier(run: Path) -> list[tuple[str, str, Any]]:
+    """The frontier plot of RUN/sweeps/*/sweep.json (meow demo --sweep), with each method's default point hollow."""
+    tables = sweep_tables(run)
+    if not tables:
+        return []
+    from meow.sweep.plots import frontier_plot
+
+    def draw(table: dict[str, Any], path: Path) -> list[str]:
+        single = {r["name"]: (r["values"]["forget_quality"], r["values"]["model_utility"]) for r in table["rows"]
+                  if r["role"] == METHOD and r["values"]["forget_quality"] is not None
+                  and r["values"]["model_utility"] is not None}
+        notes = frontier_plot(tables, path, single)
+        return [*notes, *(n for t in tables for n in t.get("notes", [])),
+                "frontier: hollow circles are the default points of the table; every sweep's own table is "
+                "sweeps/<method>/table.md"]
+    return [("frontier", "Frontier over the sweep grid (lines: each method in grid order)", draw)]
 
 
 def print_report(table: dict[str, Any], console: Any = None) -> None:

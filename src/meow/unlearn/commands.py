@@ -24,6 +24,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
     p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
+                   "rate, grad norm); they always go to the model folder's train_log.jsonl")
     p.add_argument("--no-auto-memo", dest="auto_memo", action="store_const", const=False, default=None,
                    help="fail instead of computing missing MEMO scores")
     p.add_argument("--merge", action="store_const", const=True, default=None,

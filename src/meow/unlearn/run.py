@@ -235,6 +235,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     from transformers import set_seed
 
     from meow.data.text import is_text
+    from meow.progress import quiet_trainer, verbose
     from meow.unlearn.data import UnlearnCollator, UnlearnDataset, cache_reference_logprobs, retain_rows
     from meow.unlearn.trainer import EpochCallback, JsonlLogCallback, UnlearnTrainer
 
@@ -262,7 +263,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     if method.ref_logprobs and cfg.ref_mode == "cached":
         say(f"caching reference log-probs of {len(rows)} rows ({', '.join(method.ref_logprobs)})")
         cache_reference_logprobs(lm.model, rows, method.ref_logprobs, lm.tokenizer.pad_token_id, cfg.ref_batch_size,
-                                 progress=main)
+                                 progress=main and verbose())
     ref_seconds = time.time() - t_ref
     retain_enc = retain_rows(lm, retain_records, cfg.max_length) if "retain" in method.groups() else None
     collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
@@ -291,6 +292,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
         callbacks=[EpochCallback(dataset), *method.callbacks(), JsonlLogCallback(out_path / "train_log.jsonl"),
                    *extra, *(callbacks or [])],
         method=method, ctx=ctx)
+    quiet_trainer(trainer, f"unlearn {cfg.method}")  # one bar; the log dicts are in train_log.jsonl
     say(f"unlearning with {cfg.method}: {len(rows)} rows ({len(dataset)} items) x {cfg.epochs:g} epochs, {total} "
         f"optimizer steps, "
         f"world size {args.world_size}")

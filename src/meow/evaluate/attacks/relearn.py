@@ -71,6 +71,7 @@ def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     """
     from meow.modeling import LM
     from meow.modeling.training import TrainConfig, train_qa
+    from meow.progress import verbose
 
     n = cfg.steps * cfg.train_batch_size
     rows = [records[i % len(records)] for i in range(n)]
@@ -78,7 +79,7 @@ def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     train_cfg = TrainConfig(epochs=1.0, lr=cfg.lr, batch_size=cfg.train_batch_size, weight_decay=cfg.weight_decay,
                             scheduler=cfg.scheduler, max_length=cfg.max_length, seed=cfg.seed)
     with tempfile.TemporaryDirectory(prefix="meow-relearn-") as work:
-        train_qa(twin, rows, train_cfg, work, quiet=True)
+        train_qa(twin, rows, train_cfg, work, quiet=not verbose(), desc="relearn")
     return twin
 
 

@@ -1,0 +1,57 @@
+"""Repeated seeds and sweeps in a run folder (`meow demo --seeds N / --sweep`, written by meow.sweep):
+
+    RUN/seeds/<method>/sweep.json   extra seeds of the default point: a method row's values become the mean over
+                                    its own run and these, with the min-max in row["spread"]
+    RUN/sweeps/<method>/sweep.json  the method over a grid: drawn as the frontier plot
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from meow.report.collect import METHOD
+
+FQ_LINE = 0.05
+
+
+def add_seed_spread(rows: list[dict[str, Any]], run: Path, notes: list[str]) -> None:
+    """Method rows with extra seeds: values -> mean over seeds, row["spread"][column] = {min, max, n, values};
+    a note for every row whose seeds fall on both sides of forget quality 0.05."""
+    from meow.demo_runs import seed_values
+    from meow.report.columns import fmt
+    from meow.sweep.api import METRICS, crosses_line, spread
+
+    for r in rows:
+        if r["role"] != METHOD:
+            continue
+        extra = seed_values(run, r["name"])
+        if not extra:
+            continue
+        seeds = [extra[0]["seed"] - 1, *(e["seed"] for e in extra)]  # the main run: the seed before the extra ones
+        r["seeds"], r["spread"] = seeds, {}
+        for col in METRICS:
+            s = spread([r["values"].get(col), *(e["values"].get(col) for e in extra)])
+            r["values"][col] = s["mean"]
+            r["spread"][col] = {k: s[k] for k in ("min", "max", "n", "values")}
+        fq = spread(r["spread"]["forget_quality"]["values"])
+        if crosses_line(fq, FQ_LINE):
+            above = [str(sd) for sd, v in zip(seeds, fq["values"]) if v is not None and v > FQ_LINE]
+            notes.append(f"{r['name']}: forget quality crosses {FQ_LINE} across its {fq['n']} seeds ({fmt(fq['min'])}"
+                         f" to {fmt(fq['max'])}; above {FQ_LINE} with {len(above)} of them)")
+
+
+def sweep_tables(run: Path) -> list[dict[str, Any]]:
+    from meow.io import read_json
+
+    return [read_json(p) for p in sorted((run / "sweeps").glob("*/sweep.json"))]
+
+
+def spread_text(row: dict[str, Any], name: str, digits: int = 3) -> str:
+    """' (min–max)' after a mean over seeds that differ; '' otherwise."""
+    from meow.report.columns import fmt
+
+    s = (row.get("spread") or {}).get(name)
+    if not s or s["n"] < 2 or s["min"] == s["max"]:
+        return ""
+    return f" ({fmt(s['min'], digits)}–{fmt(s['max'], digits)})"

@@ -1,0 +1,92 @@
+"""The frontier plot: forget quality (log x) vs model utility of every sweep point, each method's points joined in
+grid order (one line per value of the grid's other keys), error bars from the min-max over seeds, the target and
+retain models marked, the p = 0.05 line drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from meow.report.plots import FQ_THRESHOLD, PALETTE, ROLE_COLOURS, _figure, _save
+
+FLOOR = 1e-12  # forget quality is a p-value; a point at 0 is drawn at the floor
+
+
+def _xy(values: dict[str, Any]) -> tuple[float, float, tuple[float, float], tuple[float, float]] | None:
+    fq, mu = values.get("forget_quality"), values.get("model_utility")
+    if not fq or not mu or fq["mean"] is None or mu["mean"] is None:
+        return None
+    x, y = max(fq["mean"], FLOOR), mu["mean"]
+    return x, y, (x - max(fq["min"], FLOOR), max(fq["max"], FLOOR) - x), (y - mu["min"], mu["max"] - y)
+
+
+def _lines(table: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Points grouped by every grid key but the last, each group in grid order."""
+    keys = list(table["grid"])
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in table["points"]:
+        groups.setdefault(repr([r["point"][k] for k in keys[:-1]]), []).append(r)
+    return list(groups.values())
+
+
+def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tuple[float, float]] | None = None
+                  ) -> list[str]:
+    """Draw and save; returns notes on points left out. `single`: {method: (fq, mu)} of the demo's default point,
+    drawn hollow for comparison."""
+    fig = _figure(7.6, 5.0)
+    ax = fig.add_subplot()
+    notes, xs, ys = [], [], []
+    for i, t in enumerate(tables):
+        colour = PALETTE[i % len(PALETTE)]
+        last = list(t["grid"])[-1] if t["grid"] else None
+        for j, line in enumerate(_lines(t)):
+            pts = [(r, _xy(r["values"])) for r in line]
+            notes += [f"frontier: {t['method']} {r['name']} left out (no forget quality or utility)"
+                      for r, p in pts if p is None]
+            pts = [(r, p) for r, p in pts if p is not None]
+            if not pts:
+                continue
+            px, py = [p[0] for _, p in pts], [p[1] for _, p in pts]
+            xerr = [[p[2][0] for _, p in pts], [p[2][1] for _, p in pts]]
+            yerr = [[p[3][0] for _, p in pts], [p[3][1] for _, p in pts]]
+            ax.errorbar(px, py, xerr=xerr, yerr=yerr, color=colour, marker="o", markersize=5, linewidth=1.3,
+                        linestyle=("-", "--", ":", "-.")[j % 4], capsize=2, elinewidth=0.8, zorder=3,
+                        label=t["method"] if j == 0 else None)
+            if last is not None:
+                for (r, p) in pts:
+                    ax.annotate(f"{r['point'][last]:g}" if isinstance(r["point"][last], float) else
+                                str(r["point"][last]), (p[0], p[1]), xytext=(4, 3), textcoords="offset points",
+                                fontsize=6, color=colour)
+            xs += px
+            ys += py
+        if single and t["method"] in single:
+            x, y = single[t["method"]]
+            ax.scatter([max(x, FLOOR)], [y], facecolor="none", edgecolor=colour, s=70, linewidth=1.4, zorder=4)
+    if tables:
+        for kind, marker, size in (("target", "*", 220), ("retain", "D", 80)):
+            v = tables[0][kind]["values"]
+            if v.get("forget_quality") is not None and v.get("model_utility") is not None:
+                x, y = max(v["forget_quality"], FLOOR), v["model_utility"]
+                ax.scatter([x], [y], marker=marker, s=size, color=ROLE_COLOURS[kind], edgecolor="black",
+                           linewidth=0.6, zorder=5, label=f"{kind} model")
+                xs.append(x)
+                ys.append(y)
+    ax.set_xscale("log")
+    if xs:
+        ax.set_xlim(min(min(xs), FQ_THRESHOLD) / 5, max(max(xs), 1.0) * 3)
+        pad = max(0.05, 0.1 * (max(ys) - min(ys)))
+        ax.set_ylim(max(0.0, min(ys) - pad), max(ys) + pad)
+    ax.axvline(FQ_THRESHOLD, color="#555555", linestyle="--", linewidth=1, zorder=1)
+    ax.text(FQ_THRESHOLD, 0.98, "p = 0.05 ", transform=ax.get_xaxis_transform(), va="top", ha="right", fontsize=8)
+    keys = sorted({k for t in tables for k in t["grid"]})
+    seeds = max((len(r["seeds"]) for t in tables for r in t["points"]), default=1)
+    ax.set_title(f"Frontier: forget quality vs model utility over {', '.join(keys) or 'the base point'}"
+                 + (f" (error bars: min-max over {seeds} seeds)" if seeds > 1 else ""), fontsize=10)
+    ax.set_xlabel("forget quality (KS-test p-value vs retain model, log scale) → better")
+    ax.set_ylabel("model utility → better")
+    ax.grid(True, color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.9)
+    _save(fig, path)
+    return notes
