@@ -89,7 +89,7 @@ def _write(table: dict[str, Any], run: Run, out: Path) -> list[str]:
     """Plots, table.json, table.csv, report.md and report.html into `out`; returns the plots' relative paths."""
     plots_dir = out / "plots"
     specs = [("forget_quality_vs_utility", "Forget quality vs. model utility", forget_quality_vs_utility),
-             *_frontier(Path(run_dir)),
+             *_frontier(run.folder),
              ("memo", "MEMO of original vs. inverted answers, before and after unlearning", memo_before_after),
              ("metrics", "Main metrics per model", metric_bars)]
     if any(r["values"][c["name"]] is not None for r in table["rows"] for c in table["columns"]
