@@ -153,7 +153,8 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.attacks import ATTACKS, attack_table, run_attack, write_attack
     from meow.evaluate.attacks.base import validate
     from meow.evaluate.base import FORGET
-    from meow.evaluate.evaluator import load_eval, load_splits
+    from meow.evaluate.evaluator import load_splits
+    from meow.evaluate.logs import read_eval_logs
     from meow.modeling import load_lm
 
     att = ATTACKS.get(args.attack)
@@ -165,7 +166,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     retain_eval_dir = getattr(args, "retain_eval", None)
     refuse_overwrite(out, [args.model, args.retain_model, retain_eval_dir, args.data, source],
                ("eval.json", "summary.json", "config.json"))
-    retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
+    retain_eval = read_eval_logs(retain_eval_dir) if retain_eval_dir else None  # meow, TOFU or open-unlearning
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)
     retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device) if args.retain_model else None
     res = run_attack(args.attack, lm, records, retain_lm=retain_lm, retain_eval=retain_eval, source=source,

@@ -289,7 +289,7 @@ def _metric_value(m: Metric, q: Scored) -> tuple[Any, str | None]:
     except (OverflowError, ZeroDivisionError, ValueError) as e:  # a last guard: the metrics work in log space
         return None, f"could not be computed ({type(e).__name__}: {e})"
     clean, bad = numerics.json_safe(value)
-    return clean, numerics.NONFINITE.format(numerics.describe_bad(value)) if bad else None
+    return clean, numerics.nonfinite_reason(value) if bad else None
 
 
 def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
@@ -312,6 +312,8 @@ def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
             unavailable[m.name] = why
         if value is not None:
             out[m.name] = value
+    if "truth_ratio" in unavailable and out.get("log_truth_ratio") is not None:
+        unavailable["truth_ratio"] += "; log_truth_ratio holds log R, which the aggregates and forget quality use"
     if unavailable:
         out["unavailable"] = unavailable
     return out

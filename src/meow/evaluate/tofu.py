@@ -44,8 +44,8 @@ def logsumexp(values: Sequence[float]) -> float:
 
 
 def safe_exp(x: float) -> float:
-    """exp(x), +inf instead of OverflowError."""
-    return math.exp(x) if x < 709.78 else float("inf")
+    """exp(x), +inf instead of OverflowError (NaN stays NaN)."""
+    return math.exp(x) if x < 709.78 or math.isnan(x) else float("inf")
 
 
 def probability(nll_answer: float) -> float:
