@@ -88,6 +88,7 @@ def test_eval_of_a_collapsed_model_is_strict_json_with_reasons(broken_models, sm
         assert summary["splits"]["forget"]["probability"]["value"] is None
         assert summary["splits"]["forget"]["probability"]["reason"]
         assert summary["model_utility"]["value"] is None and summary["model_utility"]["reason"]
+        assert "forget/extraction_strength" in summary["unavailable"]  # NaN logits: argmax hits mean nothing
     else:  # finite logits: every TOFU number is a finite number
         for split in ("forget", "retain", "real_authors", "world_facts"):
             for metric in ("probability", "truth_ratio"):
