@@ -85,21 +85,21 @@ def run_eval(args: argparse.Namespace) -> int:
                      ("eval.json", "summary.json", "config.json"))
     retain_eval: Any = read_eval_logs(args.retain_eval) if args.retain_eval else None
     lm = load_lm(args.model, dtype=args.dtype, device=args.device)  # fails fast, before any long work
+    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
+                    if args.mia_reference_model and cfg.mia else None)
     if args.retain_model:
         retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device)
         console.print(f"retain model {args.retain_model}: scoring the forget and holdout sets")
         sub = {s: splits[s] for s in (FORGET, HOLDOUT) if s in splits}
         retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,
                                                                         fluency=False),
-                               sources={s: sources[s] for s in sub})
+                               sources={s: sources[s] for s in sub}, reference_lm=reference_lm)
         retain_eval.save(out / "retain_model", {"command": "eval (retain model: forget and holdout only)",
                                                 "model": args.retain_model, "files": {s: sources[s] for s in sub},
                                                 "dtype": args.dtype, "versions": package_versions("rouge-score", "scipy")})
         del retain_lm
         gc.collect()
     fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
-    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
-                    if args.mia_reference_model and cfg.mia else None)
     result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent,
                       reference_lm=reference_lm)
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,

@@ -2,6 +2,7 @@
 
 Per split the model runs exactly twice: one batched `score` call over every answer, paraphrase and perturbed answer
 (flattened), and one batched greedy `generate` call; the fluency model then scores all generations in one call.
+On forget / holdout, GradNorm adds one backward pass per answer and `reference_lm` one `score` call (MIA).
 Every per-question metric registered in `METRICS` is applied to the results; `summarize` aggregates them.
 
 Split names (`SPLITS`): forget, retain, real_authors, world_facts (TOFU's `*_perturbed` files) and holdout
@@ -10,28 +11,35 @@ Split names (`SPLITS`): forget, retain, real_authors, world_facts (TOFU's `*_per
 eval.json (every per-question value, so any aggregate can be recomputed with `summarize`):
 
     {"format": 1, "model": "path/or/id", "options": {EvalConfig},
+     "limit": {"n": 300, "kept": {split: n}, "of": {split: total}} (only with --limit),
      "missing_splits": {"world_facts": "why it was not evaluated"},
      "splits": {"forget": {"source": "data/forget10_perturbed.json", "records": [
          {"index": 0, "question": ..., "answer": ..., "fact": ... (if given), "generation": "greedy answer",
           "n_tokens": 17, "nll_answer": 0.41, "nll_paraphrased": 1.2, "nll_perturbed": [2.1, ...],
-          "probability": 0.66, "rouge_l_recall": 0.9, "truth_ratio": 0.35 (R itself), "fact_hit": true,
+          "probability": 0.66, "rouge_l_recall": 0.9, "truth_ratio": 0.35 (R itself), "log_truth_ratio": -1.05,
+          "fact_hit": true,
           "exact_memorisation": 0.94, "extraction_strength": 0.8,
-          "mia": {"loss": 0.41, "zlib": 0.008, "min_k": -2.3, "min_k_pp": -0.9},
-          "rep3": 0.0, "brunet_index": 9.1, "honore_statistic": 650.2, "generation_ppl": 1.6}, ...]},
+          "mia": {"loss": 0.41, "zlib": 0.008, "min_k": -2.3, "min_k_pp": -0.9, "gradnorm": 0.02,
+                  "reference": -0.3 (with a reference model)},
+          "rep3": 0.0, "brunet_index": 9.1, "honore_statistic": 650.2, "generation_ppl": 1.6,
+          "unavailable": {"probability": "not finite (nan): ..."} (only where a value was not finite)}, ...]},
         "retain": {...}, "real_authors": {...}, "world_facts": {...}, "holdout": {...}},
      "mia": {"members": "forget", "nonmembers": "holdout", "auc": {"loss": 0.93, ...}} or {"reason": "..."}}
 
 On real authors / world facts `nll_paraphrased` equals `nll_answer` (the answer stands in for the paraphrase).
-A value that does not apply (no fact, generation off, a group switched off) is absent, never 0.
+A value that does not apply (no fact, generation off, a group switched off) is absent, never 0. A value that is not
+finite (a collapsed model) is null, with the reason under the record's `unavailable`; the files are strict JSON.
 
 summary.json:
 
     {"model": ..., "retain_model": ... (or null),
      "forget_quality": {"value": p or null, "reason": null or why, "description": ..., "ks_statistic": ...},
      "model_utility": {"value": ..., "reason": ..., "description": ..., "components": {"retain/probability": ...}},
-     "mia_auc": {"value": min-k AUC, "by_attack": {...}, ...}, "privleak": {"value": ..., "by_attack": {...}, ...},
+     "mia_auc": {"value": min-k AUC, "by_attack": {...}, ...},
+     "privleak": {"value": percent, "by_attack": {...}, "reference_auc": 0.5 or the retain model's,
+                  "reference": "retain model" | "default 0.5 (no retain model ...)", ...},
      "splits": {"forget": {"probability": {"value": ..., "n": 40, "label": ..., "description": ...}, ...}, ...},
-     "missing_splits": {...}}
+     "missing_splits": {...}, "unavailable": {"forget/probability": "3 of 40 questions: why"}, "limit": ...}
 """
 
 from __future__ import annotations
