@@ -170,7 +170,8 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.attacks import ATTACKS, attack_table, run_attack, write_attack
     from meow.evaluate.attacks.base import validate
     from meow.evaluate.base import FORGET
-    from meow.evaluate.evaluator import load_eval, load_splits
+    from meow.evaluate.evaluator import load_splits
+    from meow.evaluate.logs import read_eval_logs
     from meow.modeling import load_lm
     from meow.modeling.prompt_cli import prompt_format_from_args
 
@@ -182,7 +183,7 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     records, source = splits[FORGET], sources[FORGET]
     prepare_output(out, kind="dir", force=args.force, inputs=[source])
     validate(args.attack, records, source, **dataclasses.asdict(cfg))  # before loading any model
-    retain_eval = load_eval(retain_eval_dir) if retain_eval_dir else None
+    retain_eval = read_eval_logs(retain_eval_dir) if retain_eval_dir else None  # meow, TOFU or open-unlearning
     lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
                         fmt=prompt_format_from_args(args, args.retain_model)) if args.retain_model else None

@@ -105,6 +105,8 @@ def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_ev
     splits, sources, absent = lm_splits
     lm = load_lm(args.model, dtype=args.dtype, device=args.device,
                  fmt=prompt_format_from_args(args, args.model))  # fails fast, before any long work
+    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
+                    if args.mia_reference_model and cfg.mia else None)
     if args.retain_model:
         retain_lm = load_lm(args.retain_model, dtype=args.dtype, device=args.device,
                             fmt=prompt_format_from_args(args, args.retain_model))
@@ -112,15 +114,13 @@ def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_ev
         sub = {s: splits[s] for s in (FORGET, HOLDOUT) if s in splits}
         retain_eval = evaluate(retain_lm, sub, cfg=dataclasses.replace(cfg, generation=False, memorisation=False,
                                                                         fluency=False),
-                               sources={s: sources[s] for s in sub})
+                               sources={s: sources[s] for s in sub}, reference_lm=reference_lm)
         retain_eval.save(tmp / "retain_model", {"command": "eval (retain model: forget and holdout only)",
                                                 "model": args.retain_model, "files": {s: sources[s] for s in sub},
                                                 "dtype": args.dtype, "versions": package_versions("rouge-score", "scipy")})
         del retain_lm
         gc.collect()
     fluency_lm = load_lm(args.fluency_model, dtype=args.dtype, device=args.device) if args.fluency_model else None
-    reference_lm = (load_lm(args.mia_reference_model, dtype=args.dtype, device=args.device)
-                    if args.mia_reference_model and cfg.mia else None)
     result = evaluate(lm, splits, retain_eval, cfg=cfg, fluency_lm=fluency_lm, sources=sources, missing_splits=absent,
                       reference_lm=reference_lm)
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,

@@ -2,6 +2,7 @@
 
 Per split the model runs exactly twice: one batched `score` call over every answer, paraphrase and perturbed answer
 (flattened), and one batched greedy `generate` call; the fluency model then scores all generations in one call.
+On forget / holdout, GradNorm adds one backward pass per answer and `reference_lm` one `score` call (MIA).
 Every per-question metric registered in `METRICS` is applied to the results; `summarize` aggregates them.
 
 Split names (`SPLITS`): forget, retain, real_authors, world_facts (TOFU's `*_perturbed` files) and holdout
@@ -10,28 +11,35 @@ Split names (`SPLITS`): forget, retain, real_authors, world_facts (TOFU's `*_per
 eval.json (every per-question value, so any aggregate can be recomputed with `summarize`):
 
     {"format": 1, "model": "path/or/id", "options": {EvalConfig},
+     "limit": {"n": 300, "kept": {split: n}, "of": {split: total}} (only with --limit),
      "missing_splits": {"world_facts": "why it was not evaluated"},
      "splits": {"forget": {"source": "data/forget10_perturbed.json", "records": [
          {"index": 0, "question": ..., "answer": ..., "fact": ... (if given), "generation": "greedy answer",
           "n_tokens": 17, "nll_answer": 0.41, "nll_paraphrased": 1.2, "nll_perturbed": [2.1, ...],
-          "probability": 0.66, "rouge_l_recall": 0.9, "truth_ratio": 0.35 (R itself), "fact_hit": true,
+          "probability": 0.66, "rouge_l_recall": 0.9, "truth_ratio": 0.35 (R itself), "log_truth_ratio": -1.05,
+          "fact_hit": true,
           "exact_memorisation": 0.94, "extraction_strength": 0.8,
-          "mia": {"loss": 0.41, "zlib": 0.008, "min_k": -2.3, "min_k_pp": -0.9},
-          "rep3": 0.0, "brunet_index": 9.1, "honore_statistic": 650.2, "generation_ppl": 1.6}, ...]},
+          "mia": {"loss": 0.41, "zlib": 0.008, "min_k": -2.3, "min_k_pp": -0.9, "gradnorm": 0.02,
+                  "reference": -0.3 (with a reference model)},
+          "rep3": 0.0, "brunet_index": 9.1, "honore_statistic": 650.2, "generation_ppl": 1.6,
+          "unavailable": {"probability": "not finite (nan): ..."} (only where a value was not finite)}, ...]},
         "retain": {...}, "real_authors": {...}, "world_facts": {...}, "holdout": {...}},
      "mia": {"members": "forget", "nonmembers": "holdout", "auc": {"loss": 0.93, ...}} or {"reason": "..."}}
 
 On real authors / world facts `nll_paraphrased` equals `nll_answer` (the answer stands in for the paraphrase).
-A value that does not apply (no fact, generation off, a group switched off) is absent, never 0.
+A value that does not apply (no fact, generation off, a group switched off) is absent, never 0. A value that is not
+finite (a collapsed model) is null, with the reason under the record's `unavailable`; the files are strict JSON.
 
 summary.json:
 
     {"model": ..., "retain_model": ... (or null),
      "forget_quality": {"value": p or null, "reason": null or why, "description": ..., "ks_statistic": ...},
      "model_utility": {"value": ..., "reason": ..., "description": ..., "components": {"retain/probability": ...}},
-     "mia_auc": {"value": min-k AUC, "by_attack": {...}, ...}, "privleak": {"value": ..., "by_attack": {...}, ...},
+     "mia_auc": {"value": min-k AUC, "by_attack": {...}, ...},
+     "privleak": {"value": percent, "by_attack": {...}, "reference_auc": 0.5 or the retain model's,
+                  "reference": "retain model" | "default 0.5 (no retain model ...)", ...},
      "splits": {"forget": {"probability": {"value": ..., "n": 40, "label": ..., "description": ...}, ...}, ...},
-     "missing_splits": {...}}
+     "missing_splits": {...}, "unavailable": {"forget/probability": "3 of 40 questions: why"}, "limit": ...}
 """
 
 from __future__ import annotations
@@ -39,12 +47,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.errors import MeowError, where
+from meow.errors import MeowError
 
 # registering modules: importing them fills METRICS / SUMMARIES
 from meow.evaluate import extraction, fluency, mia, numerics, tofu  # noqa: F401
@@ -54,23 +61,25 @@ from meow.evaluate.base import (
     METRICS,
     MIA_SPLITS,
     OPTION_SPLITS,
-    REAL_AUTHORS,
     RETAIN,
     SPLITS,
     SUMMARIES,
     TOFU_SPLITS,
-    WORLD_FACTS,
     Metric,
     Scored,
     finite,
 )
+from meow.evaluate.splits import (  # noqa: F401  (re-exported: meow.evaluate.evaluator.load_splits, ...)
+    REQUIRED,
+    SPLIT_FLAGS,
+    check_splits,
+    limit_splits,
+    load_splits,
+    split_files,
+)
 from meow.io import write_json
 
 FORMAT = 1
-SPLIT_FLAGS = {FORGET: "--forget", RETAIN: "--retain", REAL_AUTHORS: "--real-authors", WORLD_FACTS: "--world-facts",
-               HOLDOUT: "--holdout"}
-REQUIRED = {FORGET: ("paraphrased_answer", "perturbed_answer"), RETAIN: ("paraphrased_answer", "perturbed_answer"),
-            REAL_AUTHORS: ("perturbed_answer",), WORLD_FACTS: ("perturbed_answer",), HOLDOUT: ()}
 
 
 @dataclass
@@ -99,100 +108,6 @@ class EvalConfig:
             raise MeowError(f"min_k must be in (0, 1], got {self.min_k}")
         if self.limit is not None and self.limit < 1:
             raise MeowError(f"limit must be at least 1, got {self.limit}")
-
-
-# ---------------------------------------------------------------- data
-
-def split_files(forget_split: str) -> dict[str, str]:
-    """TOFU file names for a forget split: forget10 -> forget10_perturbed, retain_perturbed, ..., holdout10."""
-    base = forget_split.removesuffix("_perturbed")
-    names = {FORGET: f"{base}_perturbed", RETAIN: "retain_perturbed", REAL_AUTHORS: "real_authors_perturbed",
-             WORLD_FACTS: "world_facts_perturbed"}
-    m = re.fullmatch(r"forget(\d+)", base)
-    if m:
-        names[HOLDOUT] = f"holdout{m.group(1)}"
-    return names
-
-
-def load_splits(data: str | Path | None = None, forget_split: str = "forget10",
-                files: dict[str, str | Path | None] | None = None
-                ) -> tuple[dict[str, list[dict]], dict[str, str], dict[str, str]]:
-    """Load the evaluation splits from a folder of TOFU-named files (or a hub id) and/or explicit files.
-
-    Returns (records per split, source per split, reason per split that was not found). The forget split is
-    required; a missing background split only leaves the numbers that need it unreported, with the reason.
-    """
-    from meow.data import load_file, load_records, split_path
-
-    files = {k: v for k, v in (files or {}).items() if v}
-    unknown = sorted(set(files) - set(SPLITS))
-    if unknown:
-        raise MeowError(f"unknown split(s) {', '.join(unknown)}; known: {', '.join(SPLITS)}")
-    if data is None and FORGET not in files:
-        raise MeowError("no forget set: give --data DIR (TOFU-named files) or --forget FILE")
-    names = split_files(forget_split)
-    p = Path(data) if data is not None else None
-    if p is not None and p.is_file():
-        raise MeowError(f"{data}: --data takes a folder of TOFU-named files or a hub id; name single files with "
-                        "--forget, --retain, --real-authors, --world-facts, --holdout")
-    if p is not None and not p.exists() and not re.fullmatch(r"[\w-][\w.-]*/[\w.-]+", str(data)):
-        raise MeowError(f"{data}: folder not found")
-    splits: dict[str, list[dict]] = {}
-    sources: dict[str, str] = {}
-    absent: dict[str, str] = {}
-    for split in SPLITS:
-        if split in files:
-            splits[split], sources[split] = load_file(files[split]), str(files[split])
-            continue
-        name = names.get(split)
-        if p is None or name is None:
-            why = f"not given ({SPLIT_FLAGS[split]} FILE)"
-            absent[split] = why if name or p is None else f"{why}; no holdout name derives from {forget_split!r}"
-            continue
-        if p.is_dir():
-            found = split_path(p, name)
-            if found is None:
-                have = sorted(q.stem for q in p.iterdir() if q.suffix in (".json", ".jsonl"))
-                msg = f"{p}: no {split} split {name!r} (no {name}.json or {name}.jsonl)"
-                if split == FORGET:
-                    raise MeowError(f"{msg}; found: {', '.join(have) or 'no JSON files'}")
-                absent[split] = msg
-                continue
-            splits[split], sources[split] = load_file(found), str(found)
-        else:  # a hub id such as locuslab/TOFU
-            try:
-                splits[split], sources[split] = load_records(str(data), name), f"{data}:{name}"
-            except MeowError as e:
-                if split == FORGET:
-                    raise
-                absent[split] = str(e)
-    return splits, sources, absent
-
-
-def check_splits(splits: dict[str, list[dict]], sources: dict[str, str] | None = None) -> None:
-    """Every split is known and non-empty; every record has what its split's metrics need."""
-    sources = sources or {}
-    for split, records in splits.items():
-        if split not in SPLITS:
-            raise MeowError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
-        src = sources.get(split, f"{split} split")
-        if not records:
-            raise MeowError(f"{src}: holds no records")
-        for i, rec in enumerate(records):
-            for name in ("question", "answer", *REQUIRED[split]):
-                value = rec.get(name) if isinstance(rec, dict) else None
-                if value is None:
-                    why = "needed for the truth ratio" if name in REQUIRED[split] else "required"
-                    raise MeowError(f"{where(src, i, name)}: missing ({why} on the {split} set)")
-                if name == "perturbed_answer":
-                    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                        raise MeowError(f"{where(src, i, name)}: expected a non-empty list of strings")
-                    if not all(v.strip() for v in value):
-                        raise MeowError(f"{where(src, i, name)}: holds an empty answer")
-                elif not isinstance(value, str):
-                    raise MeowError(f"{where(src, i, name)}: expected a string, got {type(value).__name__}")
-                elif not value.strip():
-                    raise MeowError(f"{where(src, i, name)}: empty")
 
 
 # ---------------------------------------------------------------- running the model
@@ -289,7 +204,7 @@ def _metric_value(m: Metric, q: Scored) -> tuple[Any, str | None]:
     except (OverflowError, ZeroDivisionError, ValueError) as e:  # a last guard: the metrics work in log space
         return None, f"could not be computed ({type(e).__name__}: {e})"
     clean, bad = numerics.json_safe(value)
-    return clean, numerics.NONFINITE.format(numerics.describe_bad(value)) if bad else None
+    return clean, numerics.nonfinite_reason(value) if bad else None
 
 
 def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
@@ -312,6 +227,8 @@ def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
             unavailable[m.name] = why
         if value is not None:
             out[m.name] = value
+    if "truth_ratio" in unavailable and out.get("log_truth_ratio") is not None:
+        unavailable["truth_ratio"] += "; log_truth_ratio holds log R, which the aggregates and forget quality use"
     if unavailable:
         out["unavailable"] = unavailable
     return out
@@ -422,14 +339,6 @@ def forget_quality(ev: EvalResult | dict[str, Any] | str | Path,
                    retain_eval: EvalResult | dict[str, Any] | str | Path | None) -> dict[str, Any]:
     """Forget quality of saved or in-memory evaluations: {"value": KS p-value or None, "reason": ..., ...}."""
     return tofu.forget_quality_entry(as_eval(ev), {}, as_eval(retain_eval) if retain_eval is not None else None)
-
-
-def limit_splits(splits: dict[str, list[dict]], limit: int | None) -> tuple[dict[str, list[dict]], dict[str, Any]]:
-    """The first `limit` records of every split, and {"n": limit, "kept": {split: n}, "of": {split: total}}."""
-    if not limit:
-        return splits, {}
-    kept = {s: recs[:limit] for s, recs in splits.items()}
-    return kept, {"n": limit, "kept": {s: len(r) for s, r in kept.items()}, "of": {s: len(r) for s, r in splits.items()}}
 
 
 def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | dict | str | Path | None = None, *,

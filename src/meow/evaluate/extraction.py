@@ -36,13 +36,18 @@ def extraction_strength(hits: Sequence[bool]) -> float:
     return 1 - extraction_k(hits) / len(hits) if len(hits) else float("nan")
 
 
+def _broken(q: Scored) -> bool:
+    """NaN log-probs: the argmax (and so every hit) is meaningless; the value is reported as not finite."""
+    return bool(q.answer.logprobs.isnan().any())
+
+
 @metric("exact_memorisation", group="memorisation", splits=(FORGET, RETAIN), label="exact memorisation")
 def _exact_memorisation(q: Scored) -> float:
     """Exact memorisation: mean share of answer tokens predicted by the teacher-forced argmax."""
-    return exact_memorisation(q.answer.answer_only().hits.tolist())  # without EOS, as open-unlearning
+    return float("nan") if _broken(q) else exact_memorisation(q.answer.answer_only().hits.tolist())  # no EOS, as open-unlearning
 
 
 @metric("extraction_strength", group="memorisation", splits=(FORGET, RETAIN), label="extraction strength")
 def _extraction_strength(q: Scored) -> float:
     """Extraction strength: mean 1 - k/T, k the earliest answer token from which greedy decoding reproduces the rest."""
-    return extraction_strength(q.answer.answer_only().hits.tolist())  # without EOS, as open-unlearning
+    return float("nan") if _broken(q) else extraction_strength(q.answer.answer_only().hits.tolist())  # no EOS, as open-unlearning

@@ -8,7 +8,8 @@ gives AUC > 0.5 (0.5 = chance), as open-unlearning's `mia_auc` (src/evals/metric
 is one function `fn(q: Scored) -> float | None` and one `@mia_attack(name, higher_is_member=...)`.
 
 Defaults follow open-unlearning's TOFU/MUSE configs and MUSE's `forget_holdout_Min-40%`: k = 0.4 for Min-K% and
-Min-K%++; PrivLeak from the Min-K% AUC; reference AUC 0.5 when no retain model is given.
+Min-K%++; PrivLeak from the Min-K% AUC; reference AUC 0.5 when no retain model is given (open-unlearning's
+`ref_value`; MUSE's eval.py instead reads its retrained models' AUCs from constants.py `AUC_RETRAIN`).
 """
 
 from __future__ import annotations
@@ -254,7 +255,8 @@ def privleak_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str,
         return missing(mine, desc)
     if retain is None:
         ref: dict[str, float] = {name: REFERENCE_AUC for name in mine}
-        source = f"default {REFERENCE_AUC} (no retain model: give --retain-eval DIR or --retain-model DIR)"
+        source = (f"default {REFERENCE_AUC} (no retain model, as open-unlearning's ref_value; give --retain-eval or "
+                  "--retain-model for the retain model's AUC)")
     else:
         theirs = attack_aucs(retain)
         if isinstance(theirs, str):

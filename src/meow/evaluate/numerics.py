@@ -41,7 +41,12 @@ def describe_bad(value: Any) -> str:
     return ""
 
 
-NONFINITE = "not finite ({}): the model's log-probabilities are NaN or infinite (a collapsed or broken model)"
+def nonfinite_reason(value: Any) -> str:
+    """Why a value was written as null: NaN (the model's log-probabilities are NaN) or overflow (+-inf)."""
+    kind = describe_bad(value)
+    if kind == "nan":
+        return "not finite (nan): the model's log-probabilities are NaN (a broken or collapsed model)"
+    return f"not finite ({kind}): overflows a float (a collapsed model's extreme log-probabilities)"
 
 
 def unavailable_counts(splits: dict[str, Any]) -> dict[str, str]:

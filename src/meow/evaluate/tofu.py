@@ -44,8 +44,8 @@ def logsumexp(values: Sequence[float]) -> float:
 
 
 def safe_exp(x: float) -> float:
-    """exp(x), +inf instead of OverflowError."""
-    return math.exp(x) if x < 709.78 else float("inf")
+    """exp(x), +inf instead of OverflowError (NaN stays NaN)."""
+    return math.exp(x) if x < 709.78 or math.isnan(x) else float("inf")
 
 
 def probability(nll_answer: float) -> float:
@@ -195,6 +195,12 @@ def _fact_hit(q: Scored) -> bool | None:
 # ---------------------------------------------------------------- cross-split summaries
 
 def truth_ratios(ev: dict[str, Any]) -> list[float]:
+    """Per-question forget-set truth ratios R from an eval.json dict (those that are finite)."""
+    records = ev.get("splits", {}).get(FORGET, {}).get("records", [])
+    return [math.exp(x) for x in (record_log_ratio(r) for r in records) if x is not None and x < 709.78]
+
+
+def log_truth_ratios(ev: dict[str, Any]) -> list[float]:
     """Per-question forget-set log truth ratios log R from an eval.json dict. The KS test depends only on the order
     of the values, and log is increasing: KS(log R) = KS(R) = KS(1/R), TOFU's get_forget_quality form."""
     records = ev.get("splits", {}).get(FORGET, {}).get("records", [])
@@ -207,7 +213,7 @@ def forget_quality_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dic
     desc = describe(forget_quality_entry)
     if retain is None:
         return missing("no retain model: give --retain-eval DIR or --retain-model DIR", desc)
-    mine, theirs = truth_ratios(ev), truth_ratios(retain)
+    mine, theirs = log_truth_ratios(ev), log_truth_ratios(retain)
     if not mine:
         return missing("no forget-set truth ratios in this evaluation", desc)
     if not theirs:

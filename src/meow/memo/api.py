@@ -8,6 +8,7 @@ Every other field of a record is kept as it was.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -71,11 +72,17 @@ def score_records(lm: LM, records: list[dict], metric: str = "memo", mode: str =
     for rec in records:
         memo: dict[str, Any] = dict(options)
         if "answer" in targets:
-            memo["answer"] = next(scores)
+            memo["answer"] = _finite(next(scores))
         if "inverted_answers" in targets:
-            memo["inverted_answers"] = [next(scores) for _ in rec["inverted_answers"]]
+            memo["inverted_answers"] = [_finite(next(scores)) for _ in rec["inverted_answers"]]
+        if memo.get("answer", 0.0) is None or None in memo.get("inverted_answers", []):
+            memo["unavailable"] = "not finite: the model's log-probabilities are NaN (a broken or collapsed model)"
         out.append({**rec, "memo": memo})
     return out
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def _candidates(rec: dict, targets: tuple[str, ...]) -> list[str]:
@@ -90,16 +97,21 @@ def _mean(values: list[float]) -> float | None:
 
 def summarise(records: list[dict]) -> dict[str, Any]:
     """Mean score of the original answers vs the inverted answers (pooled), and how often the original wins."""
-    original = [r["memo"]["answer"] for r in records]
-    inverted = [s for r in records for s in r["memo"]["inverted_answers"]]
-    paired = [r["memo"] for r in records if r["memo"]["inverted_answers"]]
+    original = [r["memo"]["answer"] for r in records if r["memo"]["answer"] is not None]
+    inverted = [s for r in records for s in r["memo"]["inverted_answers"] if s is not None]
+    paired = [r["memo"] for r in records if r["memo"]["inverted_answers"] and r["memo"]["answer"] is not None
+              and None not in r["memo"]["inverted_answers"]]
     wins = [m["answer"] > sum(m["inverted_answers"]) / len(m["inverted_answers"]) for m in paired]
-    return {
+    out = {
         "records": len(records),
         "answer": {"count": len(original), "mean": _mean(original)},
         "inverted_answers": {"count": len(inverted), "mean": _mean(inverted)},
         "answer_above_inverted_mean": _mean([float(w) for w in wins]),
     }
+    lacking = sum(1 for r in records if r["memo"].get("unavailable"))
+    if lacking:
+        out["unavailable"] = f"{lacking} of {len(records)} records: {next(r['memo']['unavailable'] for r in records if r['memo'].get('unavailable'))}"
+    return out
 
 
 def summary_path(out: str | Path) -> Path:

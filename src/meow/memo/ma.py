@@ -27,11 +27,16 @@ def ma(lm: LM, questions: list[str], answers: list[str], cfg: MemoConfig, progre
 
     if cfg.mode == "suffix":
         scores = score(lm, lm.prompts(questions), lm.continuations(answers), cfg.batch_size)
-        return [mean(s.answer_only().hits.float().tolist()) for s in scores]
+        return [_nan_if_broken(s, mean(s.answer_only().hits.float().tolist())) for s in scores]
     texts = [f"{q} {a}" for q, a in zip(questions, answers)]
     scores = score(lm, [raw_prompt(lm, "")] * len(texts), texts, cfg.batch_size, eos=False)
     out = []
     for text, s in zip(texts, scores):
         predicted = max(len(lm.tokenizer(text, add_special_tokens=False)["input_ids"]) - 1, 0)
-        out.append(mean(s.hits[len(s.hits) - predicted:].float().tolist()))  # without BOS, the first is absent
+        out.append(_nan_if_broken(s, mean(s.hits[len(s.hits) - predicted:].float().tolist())))  # no BOS: 1st absent
     return out
+
+
+def _nan_if_broken(s: object, value: float) -> float:
+    """NaN log-probs (a broken model) make every argmax meaningless: NaN, written as null with a reason."""
+    return float("nan") if bool(s.logprobs.isnan().any()) else value  # type: ignore[attr-defined]
