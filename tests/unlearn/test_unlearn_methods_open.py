@@ -215,3 +215,48 @@ def test_rmu_and_pdu_errors(tiny_model_dir, unlearn_files, tmp_path):
                         retain=str(unlearn_files["retain"]), force=True)
         finally:
             reset_accelerate()
+
+
+def test_rmu_loss_on_text_rows_matches_hidden_states(tiny_lm, tiny_model_dir):
+    """Raw-text rows (every token labelled): forget MSE to the control vector and retain MSE to the frozen copy,
+    from the model's own hidden_states (output of layer 0), one unpadded row at a time; mask over every token."""
+    from meow.modeling import collate
+    from meow.unlearn.losses import control_vector
+
+    lm = load_lm(tiny_model_dir)  # a private copy: it is changed below
+    tok = lm.tokenizer
+    texts = ["Anna Berg was born in Oslo in 1931.", "The river runs north.", "Numbers: 4, 8, 15, 16, 23 and 42."]
+
+    def text_rows(ts):
+        return [{"input_ids": (ids := tok(t)["input_ids"]), "attention_mask": [1] * len(ids), "labels": list(ids)}
+                for t in ts]
+
+    forget, retain = text_rows(texts[:2]), text_rows(texts[1:])
+    m = METHODS.get("rmu")(layer=r"model\.layers\.0", trainable=[r".*mlp.*"], steering_coeff=3.0,
+                           forget_weight=0.7, retain_weight=0.4)
+    model = lm.model.eval()
+    m.setup(model, Context(), seed=5)
+    frozen = copy.deepcopy(model)
+    with torch.no_grad():  # the model moves away from the frozen copy, so the retain term is not zero
+        for p in model.model.layers[0].mlp.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    batch = {"forget": collate(forget, tok.pad_token_id), "retain": collate(retain, tok.pad_token_id)}
+    with torch.no_grad():
+        got = float(m.loss(model, batch, Context()))
+
+        def h0(mod, row):
+            return mod(input_ids=torch.tensor([row["input_ids"]]), output_hidden_states=True).hidden_states[1][0]
+
+        c = control_vector(model.config.hidden_size, 3.0, seed=5)[0, 0]
+        f = sum(float(((h0(model, r) - c) ** 2).mean(-1).mean()) for r in forget) / 2
+        r = sum(float(((h0(model, x) - h0(frozen, x)) ** 2).mean(-1).mean()) for x in retain) / 2
+    assert r > 0 and got == pytest.approx(0.7 * f + 0.4 * r, rel=1e-4)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        n for n, _ in model.named_parameters() if "mlp" in n}
+
+
+def test_rmu_saved_config_repeats_the_run(runs):
+    _, _, out, _ = runs("rmu")
+    cfg, m = resolve_configs(out / "unlearn_config.yaml")
+    assert (cfg.method, m.layer, m.trainable, m.steering_coeff) == (
+        "rmu", r"model\.layers\.1", [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"], 20.0)
