@@ -260,3 +260,20 @@ def test_rmu_saved_config_repeats_the_run(runs):
     cfg, m = resolve_configs(out / "unlearn_config.yaml")
     assert (cfg.method, m.layer, m.trainable, m.steering_coeff) == (
         "rmu", r"model\.layers\.1", [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"], 20.0)
+
+
+def test_pdu_epoch_updates(tiny_model_dir, unlearn_files, tmp_path):
+    """dual_update_upon epoch: lambda holds during the warm-up epoch, then moves once per epoch (here down, the
+    retain NLL being under the bound)."""
+    opts = {**FAST, "max_steps": 0, "epochs": 3, "logging_steps": 1, "method": "pdu", "retain_loss_eps": 2.0,
+            "dual_update_upon": "epoch", "dual_warmup_epochs": 1, "dual_step_size": 0.1, "retain_weight": 1.0}
+    cfg, m = resolve_configs(None, opts)
+    try:
+        unlearn(str(tiny_model_dir), str(unlearn_files["forget"]), str(tmp_path / "pdu"), cfg, m,
+                retain=str(unlearn_files["retain"]))
+    finally:
+        reset_accelerate()
+    logs = [json.loads(line) for line in (tmp_path / "pdu" / "train_log.jsonl").read_text().splitlines()]
+    lam = [(row["epoch"], row["retain_preference"]) for row in logs if "loss" in row]
+    assert len(lam) == 6 and [v for _, v in lam[:2]] == [1.0, 1.0]  # 6 questions / 4: 2 steps an epoch
+    assert lam[2][1] < 1.0 and lam[2][1] == lam[3][1] and lam[4][1] < lam[3][1] and lam[4][1] == lam[5][1]
