@@ -149,7 +149,7 @@ RUNS = {
     "pdu": {"retain_loss_eps": 1.0, "dual_warmup_epochs": 0, "lr": 3e-3},
     "altpo": {"lr": 3e-3},
     "rmu": {"layer": r"model\.layers\.1", "trainable": [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"],
-            "steering_coeff": 20.0, "lr": 1e-2, "max_steps": 6},
+            "steering_coeff": 20.0, "retain_weight": 100.0, "lr": 1e-2, "max_steps": 6},  # WMDP's 20 and alpha 100
 }
 
 
@@ -159,7 +159,9 @@ def runs(tiny_model_dir, unlearn_files, tmp_path_factory):
     selected = select_inverted(forget, 2, "largest")
     inverted = [forget[i]["inverted_answers"][idx[0]] for i, idx in enumerate(selected)]
     truth = [r["answer"] for r in forget]
-    before = {"forget": nll_of(tiny_model_dir, forget, truth), "inverted": nll_of(tiny_model_dir, forget, inverted)}
+    retain = load_records(unlearn_files["retain"])
+    before = {"forget": nll_of(tiny_model_dir, forget, truth), "inverted": nll_of(tiny_model_dir, forget, inverted),
+              "retain": nll_of(tiny_model_dir, retain, [r["answer"] for r in retain])}
     cache: dict[str, tuple] = {}
 
     def get(name: str):
@@ -171,7 +173,8 @@ def runs(tiny_model_dir, unlearn_files, tmp_path_factory):
                                   retain=str(unlearn_files["retain"]))
             finally:
                 reset_accelerate()
-            after = {"forget": nll_of(out, forget, truth), "inverted": nll_of(out, forget, inverted)}
+            after = {"forget": nll_of(out, forget, truth), "inverted": nll_of(out, forget, inverted),
+                     "retain": nll_of(out, retain, [r["answer"] for r in retain])}
             cache[name] = (before, after, out, summary)
         return cache[name]
 
@@ -187,6 +190,8 @@ def test_method_moves_what_it_should(name, runs):
         assert (after["inverted"] - before["inverted"]) - up < -0.1, (before, after)
     else:
         assert up > 0.1, (before, after)
+    if name == "rmu":  # forget answers lose (+0.37 nats here) while the retain answers hold (+0.05)
+        assert after["retain"] - before["retain"] < 0.25 * up, (before, after)
 
 
 def test_rmu_trains_only_the_chosen_parameters(runs, tiny_model_dir):
