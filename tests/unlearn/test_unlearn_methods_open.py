@@ -212,7 +212,9 @@ def test_pdu_logs_its_dual_variable(runs):
 def test_rmu_and_pdu_errors(tiny_model_dir, unlearn_files, tmp_path):
     for opts, msg in [({"method": "rmu", "layer": r"model\.layers\.9"}, "must match exactly one module"),
                       ({"method": "rmu", "layer": r"model\.layers\.1", "trainable": ["nothing"]}, "matches no"),
-                      ({"method": "pdu"}, "retain_loss_eps")]:
+                      ({"method": "pdu"}, "retain_loss_eps"),
+                      ({"method": "rmu", "trainable": ["model.(layers"]}, "not a valid regular expression"),
+                      ({"method": "undial", "positions": "some"}, "positions must be answer or all")]:
         cfg, m = resolve_configs(None, {**FAST, **opts})
         try:
             with pytest.raises(MeowError, match=msg):

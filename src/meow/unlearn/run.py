@@ -148,6 +148,7 @@ def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
 
 def check_inputs(cfg: UnlearnConfig, method: Method, has_retain: bool) -> None:
     """Mistakes that only show once the method and the inputs meet; caught before any model is loaded."""
+    method.validate()
     if "retain" in method.groups() and not has_retain:
         raise MeowError(f"method {cfg.method!r} trains on the retain set: give --retain FILE "
                         f"(or set retain_weight: 0 where the method has one)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from meow.errors import MeowError
 from meow.unlearn.methods import params
 from meow.unlearn.methods.base import METHODS, Context, Method, Outputs
 
@@ -33,6 +34,10 @@ class UNDIAL(Method):
     @property
     def token_kinds(self) -> tuple[str, ...]:
         return (*super().token_kinds, "all")
+
+    def validate(self) -> None:
+        if self.positions not in ("answer", "all"):
+            raise MeowError(f"undial: positions must be answer or all, got {self.positions!r}")
 
     def forget_term(self, out: Outputs, ctx: Context) -> Any:
         from meow.unlearn.losses import undial_loss

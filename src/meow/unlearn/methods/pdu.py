@@ -54,12 +54,15 @@ class PDU(Method):
         self.dual = float(self.retain_weight)
         self.can_update = self.dual_warmup_epochs == 0
 
-    def setup(self, model: Any, ctx: Context, seed: int) -> None:
+    def validate(self) -> None:
         if self.dual_update_upon not in ("step", "epoch"):
             raise MeowError(f"pdu: dual_update_upon must be step or epoch, got {self.dual_update_upon!r}")
         if self.retain_loss_eps is None:
             raise MeowError("pdu: set retain_loss_eps (--retain-loss-eps), the bound on the retain NLL; "
                             "choose a value a little above the starting model's retain loss")
+
+    def setup(self, model: Any, ctx: Context, seed: int) -> None:
+        self.validate()
         self.__post_init__()
 
     def groups(self) -> tuple[str, ...]:

@@ -102,13 +102,21 @@ class RMU(Method):
     retain_weight: float = params.number(1.0, "weight of the retain term (0 = off); RMU: alpha of the activation "
                                          "MSE", ge=0)
 
+    def validate(self) -> None:
+        if self.activation_mask not in MASKS:
+            raise MeowError(f"rmu: activation_mask must be one of {', '.join(MASKS)}, got {self.activation_mask!r}")
+        for pattern in (self.layer, *self.trainable):
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise MeowError(f"rmu: {pattern!r} is not a valid regular expression ({e})") from None
+
     def setup(self, model: Any, ctx: Context, seed: int) -> None:
         from peft import PeftModel
 
+        self.validate()
         if isinstance(model, PeftModel):
             raise MeowError("rmu: LoRA is not supported; choose the trained parameters with --trainable")
-        if self.activation_mask not in MASKS:
-            raise MeowError(f"rmu: activation_mask must be one of {', '.join(MASKS)}, got {self.activation_mask!r}")
         name, self._module = find_module(model, self.layer)
         hits = 0
         for pname, p in model.named_parameters():
