@@ -162,3 +162,19 @@ def test_token_reduction_split_across_processes_and_micro_batches_matches_one_ba
     rows = logits.clone().requires_grad_(True)
     losses.nll(rows, labels).backward()
     assert not torch.allclose(rows.grad, whole.grad, atol=1e-4)
+
+
+def test_undial_all_positions_is_open_unlearnings_literal_mean(two_rows):
+    """positions="all": open-unlearning's compute_undial_loss written out: a mask built by indexing with the shifted
+    labels (-100 wraps to entry V - 100), soft labels over every position, nn.CrossEntropyLoss(...).mean()."""
+    g = torch.Generator().manual_seed(0)
+    logits, teacher = torch.randn(2, 5, 130, generator=g), torch.randn(2, 5, 130, generator=g)
+    labels = torch.tensor([[-100, -100, 7, 9, -100], [-100, 3, 4, 5, 6]])
+    shift_labels, shift_logits, shift_teacher = labels[:, 1:], logits[:, :-1], teacher[:, :-1]
+    mask = torch.zeros_like(shift_teacher)
+    mask[torch.arange(2).view(-1, 1, 1), torch.arange(4).view(1, -1, 1), shift_labels.unsqueeze(-1)] = 1.0
+    soft = torch.softmax(shift_teacher - mask * 2.0, dim=-1)
+    want = torch.nn.CrossEntropyLoss(reduction="none")(shift_logits.reshape(-1, 130), soft.reshape(-1, 130)).mean()
+    assert float(losses.undial_loss(logits, teacher, labels, 2.0, positions="all")) == pytest.approx(float(want))
+    assert float(losses.undial_loss(logits, teacher, labels, 2.0, "token", positions="all")) == pytest.approx(
+        float(want))

@@ -149,7 +149,7 @@ RUNS = {
     "pdu": {"retain_loss_eps": 1.0, "dual_warmup_epochs": 0, "lr": 3e-3},
     "altpo": {"lr": 3e-3},
     "rmu": {"layer": r"model\.layers\.1", "trainable": [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"],
-            "steering_coeff": 20.0, "lr": 1e-2, "max_steps": 6},
+            "steering_coeff": 20.0, "retain_weight": 100.0, "lr": 1e-2, "max_steps": 6},  # WMDP's 20 and alpha 100
 }
 
 
@@ -159,7 +159,9 @@ def runs(tiny_model_dir, unlearn_files, tmp_path_factory):
     selected = select_inverted(forget, 2, "largest")
     inverted = [forget[i]["inverted_answers"][idx[0]] for i, idx in enumerate(selected)]
     truth = [r["answer"] for r in forget]
-    before = {"forget": nll_of(tiny_model_dir, forget, truth), "inverted": nll_of(tiny_model_dir, forget, inverted)}
+    retain = load_records(unlearn_files["retain"])
+    before = {"forget": nll_of(tiny_model_dir, forget, truth), "inverted": nll_of(tiny_model_dir, forget, inverted),
+              "retain": nll_of(tiny_model_dir, retain, [r["answer"] for r in retain])}
     cache: dict[str, tuple] = {}
 
     def get(name: str):
@@ -171,7 +173,8 @@ def runs(tiny_model_dir, unlearn_files, tmp_path_factory):
                                   retain=str(unlearn_files["retain"]))
             finally:
                 reset_accelerate()
-            after = {"forget": nll_of(out, forget, truth), "inverted": nll_of(out, forget, inverted)}
+            after = {"forget": nll_of(out, forget, truth), "inverted": nll_of(out, forget, inverted),
+                     "retain": nll_of(out, retain, [r["answer"] for r in retain])}
             cache[name] = (before, after, out, summary)
         return cache[name]
 
@@ -187,6 +190,8 @@ def test_method_moves_what_it_should(name, runs):
         assert (after["inverted"] - before["inverted"]) - up < -0.1, (before, after)
     else:
         assert up > 0.1, (before, after)
+    if name == "rmu":  # forget answers lose (+0.37 nats here) while the retain answers hold (+0.05)
+        assert after["retain"] - before["retain"] < 0.25 * up, (before, after)
 
 
 def test_rmu_trains_only_the_chosen_parameters(runs, tiny_model_dir):
@@ -207,7 +212,9 @@ def test_pdu_logs_its_dual_variable(runs):
 def test_rmu_and_pdu_errors(tiny_model_dir, unlearn_files, tmp_path):
     for opts, msg in [({"method": "rmu", "layer": r"model\.layers\.9"}, "must match exactly one module"),
                       ({"method": "rmu", "layer": r"model\.layers\.1", "trainable": ["nothing"]}, "matches no"),
-                      ({"method": "pdu"}, "retain_loss_eps")]:
+                      ({"method": "pdu"}, "retain_loss_eps"),
+                      ({"method": "rmu", "trainable": ["model.(layers"]}, "not a valid regular expression"),
+                      ({"method": "undial", "positions": "some"}, "positions must be answer or all")]:
         cfg, m = resolve_configs(None, {**FAST, **opts})
         try:
             with pytest.raises(MeowError, match=msg):
@@ -215,3 +222,65 @@ def test_rmu_and_pdu_errors(tiny_model_dir, unlearn_files, tmp_path):
                         retain=str(unlearn_files["retain"]), force=True)
         finally:
             reset_accelerate()
+
+
+def test_rmu_loss_on_text_rows_matches_hidden_states(tiny_lm, tiny_model_dir):
+    """Raw-text rows (every token labelled): forget MSE to the control vector and retain MSE to the frozen copy,
+    from the model's own hidden_states (output of layer 0), one unpadded row at a time; mask over every token."""
+    from meow.modeling import collate
+    from meow.unlearn.losses import control_vector
+
+    lm = load_lm(tiny_model_dir)  # a private copy: it is changed below
+    tok = lm.tokenizer
+    texts = ["Anna Berg was born in Oslo in 1931.", "The river runs north.", "Numbers: 4, 8, 15, 16, 23 and 42."]
+
+    def text_rows(ts):
+        return [{"input_ids": (ids := tok(t)["input_ids"]), "attention_mask": [1] * len(ids), "labels": list(ids)}
+                for t in ts]
+
+    forget, retain = text_rows(texts[:2]), text_rows(texts[1:])
+    m = METHODS.get("rmu")(layer=r"model\.layers\.0", trainable=[r".*mlp.*"], steering_coeff=3.0,
+                           forget_weight=0.7, retain_weight=0.4)
+    model = lm.model.eval()
+    m.setup(model, Context(), seed=5)
+    frozen = copy.deepcopy(model)
+    with torch.no_grad():  # the model moves away from the frozen copy, so the retain term is not zero
+        for p in model.model.layers[0].mlp.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    batch = {"forget": collate(forget, tok.pad_token_id), "retain": collate(retain, tok.pad_token_id)}
+    with torch.no_grad():
+        got = float(m.loss(model, batch, Context()))
+
+        def h0(mod, row):
+            return mod(input_ids=torch.tensor([row["input_ids"]]), output_hidden_states=True).hidden_states[1][0]
+
+        c = control_vector(model.config.hidden_size, 3.0, seed=5)[0, 0]
+        f = sum(float(((h0(model, r) - c) ** 2).mean(-1).mean()) for r in forget) / 2
+        r = sum(float(((h0(model, x) - h0(frozen, x)) ** 2).mean(-1).mean()) for x in retain) / 2
+    assert r > 0 and got == pytest.approx(0.7 * f + 0.4 * r, rel=1e-4)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        n for n, _ in model.named_parameters() if "mlp" in n}
+
+
+def test_rmu_saved_config_repeats_the_run(runs):
+    _, _, out, _ = runs("rmu")
+    cfg, m = resolve_configs(out / "unlearn_config.yaml")
+    assert (cfg.method, m.layer, m.trainable, m.steering_coeff) == (
+        "rmu", r"model\.layers\.1", [r"model\.layers\.(0|1)\.mlp\.down_proj\.weight"], 20.0)
+
+
+def test_pdu_epoch_updates(tiny_model_dir, unlearn_files, tmp_path):
+    """dual_update_upon epoch: lambda holds during the warm-up epoch, then moves once per epoch (here down, the
+    retain NLL being under the bound)."""
+    opts = {**FAST, "max_steps": 0, "epochs": 3, "logging_steps": 1, "method": "pdu", "retain_loss_eps": 2.0,
+            "dual_update_upon": "epoch", "dual_warmup_epochs": 1, "dual_step_size": 0.1, "retain_weight": 1.0}
+    cfg, m = resolve_configs(None, opts)
+    try:
+        unlearn(str(tiny_model_dir), str(unlearn_files["forget"]), str(tmp_path / "pdu"), cfg, m,
+                retain=str(unlearn_files["retain"]))
+    finally:
+        reset_accelerate()
+    logs = [json.loads(line) for line in (tmp_path / "pdu" / "train_log.jsonl").read_text().splitlines()]
+    lam = [(row["epoch"], row["retain_preference"]) for row in logs if "loss" in row]
+    assert len(lam) == 6 and [v for _, v in lam[:2]] == [1.0, 1.0]  # 6 questions / 4: 2 steps an epoch
+    assert lam[2][1] < 1.0 and lam[2][1] == lam[3][1] and lam[4][1] < lam[3][1] and lam[4][1] == lam[5][1]

@@ -72,7 +72,8 @@ class UnlearnConfig(TrainConfig):
                 "each question's facts cycled into --rows-per-question rows, steps per question)",
         "choices": ("meow", "reference")})
     rows_per_question: int = field(default=0, metadata={
-        "help": "reference schedule: rows per forget question (0 = as the reference: 4 for meow, 8 otherwise)",
+        "help": "reference schedule: rows per forget question (0 = as the reference: 4 for meow, 8 for meow_gd / "
+                "meow_kl, 1 without inverted facts)",
         "ge": 0})
 
     def validate(self) -> None:

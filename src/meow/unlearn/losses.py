@@ -52,7 +52,8 @@ def reduce_tokens(values: torch.Tensor, mask: torch.Tensor, reduction: str = "ro
 
 def token_mask(group: dict[str, torch.Tensor], kind: str) -> torch.Tensor:
     """The positions a token-level loss averages over: shifted (labels[:, 1:], the next-token losses), labels
-    (unshifted, PDU / RMU on answers), attention (every non-pad token, RMU on text), skipN (CE-U)."""
+    (unshifted, PDU / RMU on answers), attention (every non-pad token, RMU on text), all (every position but the
+    last: UNDIAL positions=all), skipN (CE-U)."""
     labels = group["labels"]
     if kind == "shifted":
         return labels[:, 1:] != IGNORE
@@ -60,6 +61,8 @@ def token_mask(group: dict[str, torch.Tensor], kind: str) -> torch.Tensor:
         return labels != IGNORE
     if kind == "attention":
         return group["attention_mask"].bool()
+    if kind == "all":
+        return torch.ones_like(labels[:, 1:], dtype=torch.bool)
     if kind.startswith("skip"):
         return skip_first_answer_tokens(labels, int(kind[4:]))[:, 1:] != IGNORE
     raise ValueError(f"unknown token mask {kind!r}")
@@ -133,15 +136,21 @@ def satimp_loss(logits: torch.Tensor, labels: torch.Tensor, beta1: float, beta2:
 
 
 def undial_loss(logits: torch.Tensor, ref_logits: torch.Tensor, labels: torch.Tensor, beta: float,
-                reduction: str = "row", denom: object = None) -> torch.Tensor:
+                reduction: str = "row", denom: object = None, positions: str = "answer") -> torch.Tensor:
     """UNDIAL (Dong et al. 2025, "UNDIAL: Self-Distillation with Adjusted Logits for Robust Unlearning");
     open-unlearning `compute_undial_loss`: cross-entropy of the model against softmax(teacher logits - beta at the
-    true next token), the teacher being the frozen starting model. Averaged over answer tokens (the reference
-    averages over every position; see docs/parity.md)."""
+    true next token), the teacher being the frozen starting model. positions "answer": averaged over answer tokens;
+    "all": open-unlearning's literal computation, the mean over every position (prompt and padding too), where a
+    masked label (-100) indexes vocabulary entry V - 100 as torch's negative indexing does there."""
     targets = labels[:, 1:]
-    mask = targets != IGNORE
     teacher = ref_logits[:, :-1].float().to(logits.device)
-    hit = F.one_hot(targets.masked_fill(~mask, 0), teacher.size(-1)).to(teacher.dtype)
+    vocab = teacher.size(-1)
+    if positions == "all":
+        mask = torch.ones_like(targets, dtype=torch.bool)
+        hit = F.one_hot(torch.where(targets < 0, targets + vocab, targets), vocab).to(teacher.dtype)
+    else:
+        mask = targets != IGNORE
+        hit = F.one_hot(targets.masked_fill(~mask, 0), vocab).to(teacher.dtype)
     soft = F.softmax(teacher - beta * hit, dim=-1)
     ce = -(soft * F.log_softmax(logits[:, :-1].float(), dim=-1)).sum(-1)
     return reduce_tokens(ce, mask, reduction, denom)  # type: ignore[arg-type]

@@ -142,6 +142,7 @@ def check_inputs(cfg: UnlearnConfig, method: Method, has_retain: bool, text: boo
     if text and method.alt == "idk":
         raise MeowError(f"method {cfg.method!r} answers questions with 'I don't know': it needs QA records, "
                         "not a text corpus")
+    method.validate()
     if "retain" in method.groups() and not has_retain:
         raise MeowError(f"method {cfg.method!r} trains on the retain set: give --retain FILE "
                         f"(or set retain_weight: 0 where the method has one)")

@@ -37,8 +37,8 @@ class QuestionDataset(torch.utils.data.Dataset):
 
     def __init__(self, rows: list[dict[str, Any]], per_question: int, retain: list[Any] | None = None):
         by_record: dict[int, list[dict[str, Any]]] = {}
-        for r in rows:
-            by_record.setdefault(r["source"]["record"], []).append(r)
+        for i, r in enumerate(rows):  # rows without a source (raw-text chunks) are their own question
+            by_record.setdefault(r.get("source", {}).get("record", i), []).append(r)
         self.questions = [by_record[k] for k in sorted(by_record)]
         self.per_question, self.retain = per_question, retain
 

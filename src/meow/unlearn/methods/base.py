@@ -111,6 +111,9 @@ class Method:
         """Masks whose global token counts `--loss-reduction token` needs (see losses.token_mask)."""
         return ("shifted", "labels", "attention")
 
+    def validate(self) -> None:
+        """Raise MeowError for hyperparameters that cannot work; runs before any model is loaded."""
+
     def setup(self, model: Any, ctx: Context, seed: int) -> None:
         """Before training: a method may freeze parameters or prepare its own reference (RMU)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from meow.errors import MeowError
 from meow.unlearn.methods import params
 from meow.unlearn.methods.base import METHODS, Context, Method, Outputs
 
@@ -24,15 +25,27 @@ class UNDIAL(Method):
     main_groups = ("forget",)
     uses_reference = True
     beta: float = params.number(10.0, "UNDIAL: logit reduction of the true token in the teacher", ge=0)
+    positions: str = field(default="answer", metadata={
+        "help": "UNDIAL: average over answer tokens (answer) or, as open-unlearning's code, every position (all)",
+        "choices": ("answer", "all")})
     forget_weight: float = params.forget_weight(1.0)
     retain_weight: float = params.retain_weight(0.0)
+
+    @property
+    def token_kinds(self) -> tuple[str, ...]:
+        return (*super().token_kinds, "all")
+
+    def validate(self) -> None:
+        if self.positions not in ("answer", "all"):
+            raise MeowError(f"undial: positions must be answer or all, got {self.positions!r}")
 
     def forget_term(self, out: Outputs, ctx: Context) -> Any:
         from meow.unlearn.losses import undial_loss
 
         teacher = ctx.ref_logits(out.batch["forget"])
+        kind = "all" if self.positions == "all" else "shifted"
         return self.forget_weight * out.reduce("forget", undial_loss, out["forget"], teacher, out.labels("forget"),
-                                               self.beta)
+                                               self.beta, positions=self.positions, kind=kind)
 
 
 @METHODS.register("ceu")

@@ -7,8 +7,9 @@ Entesari et al. 2025, "Constrained Entropic Unlearning: A Primal-Dual Framework 
 
 lambda starts at retain_weight. As there, lambda moves at every micro-batch (so with gradient accumulation several
 times per optimizer step); under DDP the retain loss is averaged over processes first so that replicas keep one
-lambda. Defaults from `configs/trainer/PDU.yaml` (retain_loss_eps has no default there either: set it a little
-above the starting model's retain loss). Only dual_update_upon "step" is implemented.
+lambda. With dual_update_upon "epoch", lambda moves once per epoch instead, by the mean retain NLL over the epoch's
+batches computed after it (`post_epoch_dual_param_update`). Defaults from `configs/trainer/PDU.yaml`
+(retain_loss_eps has no default there either: set it a little above the starting model's retain loss).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class PDU(Method):
     primal_dual: bool = field(default=True, metadata={"help": "PDU: update lambda by dual ascent (false: fixed)"})
     dual_step_size: float = params.number(1.0, "PDU: dual ascent step size", gt=0)
     dual_warmup_epochs: float = params.number(5.0, "PDU: epochs before lambda starts to move", ge=0)
+    dual_update_upon: str = field(default="step", metadata={
+        "help": "PDU: move lambda after every loss (step) or once per epoch (epoch)", "choices": ("step", "epoch")})
     forget_weight: float = params.forget_weight(1.0)
     retain_weight: float = params.number(1.0, "weight of NLL on the retain set (0 = off); PDU: initial lambda",
                                          ge=0)
@@ -51,10 +54,15 @@ class PDU(Method):
         self.dual = float(self.retain_weight)
         self.can_update = self.dual_warmup_epochs == 0
 
-    def setup(self, model: Any, ctx: Context, seed: int) -> None:
+    def validate(self) -> None:
+        if self.dual_update_upon not in ("step", "epoch"):
+            raise MeowError(f"pdu: dual_update_upon must be step or epoch, got {self.dual_update_upon!r}")
         if self.retain_loss_eps is None:
             raise MeowError("pdu: set retain_loss_eps (--retain-loss-eps), the bound on the retain NLL; "
                             "choose a value a little above the starting model's retain loss")
+
+    def setup(self, model: Any, ctx: Context, seed: int) -> None:
+        self.validate()
         self.__post_init__()
 
     def groups(self) -> tuple[str, ...]:
@@ -67,7 +75,7 @@ class PDU(Method):
         forget = out.reduce("forget", logit_flatness_loss, out["forget"], out.labels("forget"), kind="labels")
         slack = out.nll("retain") - float(self.retain_loss_eps or 0.0)
         total = self.forget_weight * forget + self.dual * slack
-        if self.primal_dual and self.can_update and model.training:
+        if self.primal_dual and self.can_update and self.dual_update_upon == "step" and model.training:
             self.dual = max(0.0, self.dual + self.dual_step_size * process_mean(slack))
         return total
 
@@ -75,6 +83,25 @@ class PDU(Method):
         return [dual_callback(self)]
 
 
+
+
+def epoch_update(method: PDU, model: Any, loader: Any) -> None:
+    """lambda <- max(0, lambda + step * (mean retain NLL over the epoch's batches - eps)), model in eval mode."""
+    import torch
+
+    from meow.unlearn.losses import nll
+
+    was_training, device = model.training, next(model.parameters()).device
+    model.eval()
+    total, n = torch.zeros((), device=device), 0
+    with torch.no_grad():
+        for batch in loader:
+            r = {k: v.to(device) for k, v in batch["retain"].items()}
+            total += nll(model(input_ids=r["input_ids"], attention_mask=r["attention_mask"]).logits, r["labels"])
+            n += 1
+    model.train(was_training)
+    slack = process_mean(total / max(n, 1)) - float(method.retain_loss_eps or 0.0)
+    method.dual = max(0.0, method.dual + method.dual_step_size * slack)
 
 
 def dual_callback(method: PDU) -> Any:
@@ -85,6 +112,8 @@ def dual_callback(method: PDU) -> Any:
         def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if state.epoch >= method.dual_warmup_epochs:
                 method.can_update = True
+                if method.primal_dual and method.dual_update_upon == "epoch":
+                    epoch_update(method, kwargs["model"], kwargs["train_dataloader"])
 
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
                    **kwargs: Any) -> None:

@@ -16,7 +16,7 @@ activation_mask "labels" (answer tokens; every token on raw-text rows) is open-u
 every non-pad token, as WMDP's unmasked MSE over unpadded text does.
 
 Memory: the frozen model is needed only up to layer L, so the reference is a frozen copy of the model with the
-later decoder layers dropped, and its forward stops at layer L.
+later decoder layers and the output layer dropped, and its forward stops at layer L (`bench/bench_rmu_reference.py`).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def frozen_prefix(model: Any, name: str) -> tuple[Any, Any]:
     if isinstance(parent, torch.nn.ModuleList) and index.isdigit():
         for j in range(int(index) + 1, len(parent)):
             parent[j] = torch.nn.Module()  # never called: the forward stops at layer `index`
+    if isinstance(getattr(ref, "lm_head", None), torch.nn.Module):
+        ref.lm_head = torch.nn.Module()  # nor is the output layer (tied weights stay with the embedding)
     return ref, ref.get_submodule(name)
 
 
@@ -100,13 +102,21 @@ class RMU(Method):
     retain_weight: float = params.number(1.0, "weight of the retain term (0 = off); RMU: alpha of the activation "
                                          "MSE", ge=0)
 
+    def validate(self) -> None:
+        if self.activation_mask not in MASKS:
+            raise MeowError(f"rmu: activation_mask must be one of {', '.join(MASKS)}, got {self.activation_mask!r}")
+        for pattern in (self.layer, *self.trainable):
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise MeowError(f"rmu: {pattern!r} is not a valid regular expression ({e})") from None
+
     def setup(self, model: Any, ctx: Context, seed: int) -> None:
         from peft import PeftModel
 
+        self.validate()
         if isinstance(model, PeftModel):
             raise MeowError("rmu: LoRA is not supported; choose the trained parameters with --trainable")
-        if self.activation_mask not in MASKS:
-            raise MeowError(f"rmu: activation_mask must be one of {', '.join(MASKS)}, got {self.activation_mask!r}")
         name, self._module = find_module(model, self.layer)
         hits = 0
         for pname, p in model.named_parameters():
