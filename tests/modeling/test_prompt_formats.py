@@ -167,3 +167,15 @@ def test_presets_copy_the_reference_configs():
     assert parse("tags:Question: |\\n|Answer: |\\n\\n") == PromptFormat(
         "tags", user_start="Question: ", user_end="\n", assistant_start="Answer: ", assistant_end="\n\n")
     assert parse("tags:a\\|b|c|d") == PromptFormat("tags", user_start="a|b", user_end="c", assistant_start="d")
+
+
+def test_generation_stops_on_the_end_of_turn_token(tok):
+    if not tok.chat_template:
+        pytest.skip("no chat template")
+    fmt = PromptFormat("chat")
+    stops = fmt.stop_ids(tok)
+    assert stops[0] == fmt.end_of_turn_id(tok) and tok.convert_ids_to_tokens(stops[0]) == END_OF_TURN[tok.meow_name]
+    from meow.modeling.generation import decode_answer
+
+    ids = tok("The answer.", add_special_tokens=False)["input_ids"]
+    assert decode_answer(tok, [*ids, stops[0], *ids], stops) == "The answer."  # cut at the end of turn, dropped
