@@ -82,7 +82,7 @@ class PromptFormat:
 
     def end_of_turn_id(self, tokenizer: Any) -> int | None:
         """The token that ends an answer: the first special token of the chat suffix, else the tokenizer's EOS."""
-        if self.kind == "chat":
+        if self.kind == "chat" and getattr(tokenizer, "chat_template", None):
             ids = tokenizer(self.suffix(tokenizer), add_special_tokens=False)["input_ids"]
             special = special_ids(tokenizer)
             found = next((i for i in ids if i in special), None)
@@ -187,10 +187,13 @@ def _need(tokenizer: Any) -> Any:
 
 def special_ids(tokenizer: Any) -> set[int]:
     """Ids of the tokenizer's special tokens: named ones and added tokens marked special (e.g. <|eot_id|>)."""
-    ids = set(tokenizer.all_special_ids)
-    decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
-    ids.update(i for i, t in decoder.items() if getattr(t, "special", False))
-    return ids
+    cached = tokenizer.__dict__.get("_meow_special_ids")
+    if cached is None:
+        cached = set(tokenizer.all_special_ids)
+        decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+        cached.update(i for i, t in decoder.items() if getattr(t, "special", False))
+        tokenizer.__dict__["_meow_special_ids"] = cached
+    return cached
 
 
 # ---------------------------------------------------------------------- presets

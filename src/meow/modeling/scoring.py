@@ -61,7 +61,8 @@ def encode_pairs(lm: LM, prompts: list[str], continuations: list[str], eos: bool
     """Rows as scored and trained: joint tokenisation, the format's end of turn when `eos`."""
     tok, fmt = lm.tokenizer, lm.fmt
     suffix, eid = (fmt.suffix(tok), fmt.end_of_turn_id(tok)) if eos else ("", None)
-    return [encode(tok, p, c, add_eos=eos, max_length=max_length, suffix=suffix, eos_id=eid)
+    special = False if fmt.prompt_has_special_tokens else None  # chat text: the template wrote BOS, if any
+    return [encode(tok, p, c, add_eos=eos, max_length=max_length, prompt_special=special, suffix=suffix, eos_id=eid)
             for p, c in zip(prompts, continuations)]
 
 
