@@ -81,3 +81,16 @@ def test_train_saves_the_format_and_eval_reuses_it(tiny_bench_dir, tiny_model_di
     fmt = PromptFormat.from_dict(json.loads((out / "meow.json").read_text())["format"])
     assert (fmt.kind, fmt.user_start, fmt.user_end, fmt.assistant_start) == ("tags", "Q: ", "\n", "A:")
     assert load_lm(out).fmt == fmt
+
+
+def test_instruction_prompts_in_each_format():
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Invert: X."}]
+    tags = PRESETS["tofu-llama2-chat"][0]
+    assert tags.prompt_messages(None, msgs) == "Be brief.\n\n[INST] Invert: X. [/INST]"
+    assert PromptFormat("plain").prompt_messages(None, msgs) == "Question: Be brief.\n\nInvert: X.\nAnswer:"
+
+
+def test_prompt_flags_refused_for_non_hf_inverters(tiny_bench_dir, tmp_path, capsys):
+    assert main(["invert", "--data", str(tiny_bench_dir), "--split", "forget10", "--out", str(tmp_path / "x.json"),
+                 "--backend", "rules", "--prompt-format", "tofu-phi"]) == 2
+    assert "--backend hf only" in capsys.readouterr().err

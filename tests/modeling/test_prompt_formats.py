@@ -28,7 +28,17 @@ FORMATS = {
     "chat-system": ("ou-qwen2.5-instruct", "chat"),
     "ou-llama3-instruct": ("ou-llama3-instruct", "chat"),
 }
-END_OF_TURN = {"llama3": "<|eot_id|>", "qwen3": "<|im_end|>", "gemma3": "<end_of_turn>"}
+END_OF_TURN = {"llama3": "<|eot_id|>", "qwen3": "<|im_end|>", "gemma3": "<end_of_turn>", "llama2-chat": "</s>"}
+# Llama-2-chat's template (meta-llama/Llama-2-7b-chat-hf tokenizer_config.json): strips the content, writes
+# " " before the answer and " </s>" after it; the Llama-2 fixture has no template, so it is added here.
+LLAMA2_CHAT = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = "
+    "messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}{% if loop.index0 == 0 and system_message != false %}{% set content = "
+    "'<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = "
+    "message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + "
+    "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}"
+    "{% endfor %}")
 
 
 def pairs(seed: int, n: int = 30) -> list[tuple[str, str]]:
@@ -47,12 +57,14 @@ def pairs(seed: int, n: int = 30) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.fixture(scope="module", params=["llama2", "llama3", "qwen3", "gemma3"])
+@pytest.fixture(scope="module", params=["llama2", "llama2-chat", "llama3", "qwen3", "gemma3"])
 def tok(request):
     from transformers import AutoTokenizer
 
-    t = AutoTokenizer.from_pretrained(real_tokenizer_dir(request.param))
+    t = AutoTokenizer.from_pretrained(real_tokenizer_dir(request.param.split("-")[0]))
     t.meow_name = request.param
+    if request.param == "llama2-chat":
+        t.chat_template = LLAMA2_CHAT
     if t.pad_token_id is None:
         t.pad_token = t.eos_token
     return t
@@ -119,7 +131,7 @@ def test_answer_tokens_are_the_answer_in_the_joint_tokenisation(tok, name):
 
 
 def test_tofu_llama2_tags_give_the_joint_first_token(tok):
-    if tok.meow_name != "llama2":
+    if not tok.meow_name.startswith("llama2"):
         pytest.skip("SentencePiece case")
     lm = LM(None, tok, PRESETS["tofu-llama2-chat"][0])
     (row,) = encode_pairs(lm, lm.prompts(["Who wrote it?"]), lm.continuations(["The author did."]))
@@ -127,6 +139,18 @@ def test_tofu_llama2_tags_give_the_joint_first_token(tok):
     assert tok.convert_ids_to_tokens(row["input_ids"][first]) == "The"  # not "▁The", as TOFU trained
     assert tok.convert_ids_to_tokens(tok("The", add_special_tokens=False)["input_ids"])[0] == "▁The"
     assert row["input_ids"][-1] == tok.eos_token_id and row["n_end"] == 1
+
+
+def test_llama2_chat_template_answer_follows_a_space(tok):
+    if tok.meow_name != "llama2-chat":
+        pytest.skip("Llama-2-chat template")
+    fmt = PromptFormat("chat")
+    assert fmt.prompt(tok, "Who?") == "<s>[INST] Who? [/INST]" and fmt.continuation(" Me. ", tok) == " Me."
+    assert fmt.suffix(tok) == " </s>" and fmt.end_of_turn_id(tok) == tok.eos_token_id
+    lm = LM(None, tok, fmt)
+    (row,) = encode_pairs(lm, lm.prompts(["Who?"]), lm.continuations(["The author."]))
+    first = next(i for i, x in enumerate(row["labels"]) if x != IGNORE)
+    assert tok.convert_ids_to_tokens(row["input_ids"][first]) == "▁The" and row["input_ids"][-1] == tok.eos_token_id
 
 
 def test_qwen3_prompt_holds_the_empty_think_block(tok):

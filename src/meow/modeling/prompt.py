@@ -147,7 +147,8 @@ class PromptFormat:
             head, suffix = full.split(_SENTINEL, 1)
             gen = self._render(tokenizer, "Q", None)
             lead = head[len(gen):] if head.startswith(gen) and not head[len(gen):].strip() else ""
-            trims = _SENTINEL + " " not in self._render(tokenizer, "Q", " " + _SENTINEL + " ")
+            padded = " \t" + _SENTINEL + "\t "
+            trims = padded not in self._render(tokenizer, "Q", padded)
             cache[key] = ChatParts(lead, suffix, trims)
         return cache[key]
 
@@ -169,14 +170,6 @@ class PromptFormat:
     def for_tokenizer(cls, tokenizer: Any) -> PromptFormat:
         """The guess for a folder without meow.json: the chat template if the tokenizer has one, else plain."""
         return cls("chat") if getattr(tokenizer, "chat_template", None) else cls("plain")
-
-    def describe(self) -> str:
-        if self.name:
-            return self.name
-        if self.kind == "tags":
-            return "tags:" + "|".join(_escape(t) for t in (self.user_start, self.user_end, self.assistant_start,
-                                                           self.assistant_end))
-        return self.kind
 
 
 def _need(tokenizer: Any) -> Any:
@@ -242,10 +235,6 @@ def _unescape(s: str) -> str:
             out.append(s[i])
             i += 1
     return "".join(out)
-
-
-def _escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
 def _split_tags(s: str) -> list[str]:
