@@ -101,6 +101,7 @@ def run_eval(args: argparse.Namespace) -> int:
     config = {"command": "eval", "model": args.model, "data": args.data, "forget_split": args.forget_split,
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
               "retain_model": args.retain_model, "fluency_model": args.fluency_model, "dtype": args.dtype,
+              "prompt_format": lm.fmt.to_dict(),
               "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     result.save(out, config)
     print_summary(result.summary, console)
