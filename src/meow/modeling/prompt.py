@@ -129,15 +129,22 @@ class PromptFormat:
             raise MeowError(f"prompt format 'chat': the tokenizer's chat template failed ({first})") from None
 
     def _chat_prompt(self, tokenizer: Any, question: str) -> str:
-        full = self._render(tokenizer, question, _SENTINEL)
-        head = full[: full.index(_SENTINEL)]
-        return head[: len(head) - len(self.chat_parts(tokenizer).lead)]
+        """Rendered once per (format, question) and kept on the tokenizer (MEMO asks for each window)."""
+        cache = tokenizer.__dict__.setdefault("_meow_chat_prompts", {})
+        key = (repr(self), question)
+        if key not in cache:
+            if len(cache) >= 100_000:
+                cache.clear()
+            full = self._render(tokenizer, question, _SENTINEL)
+            head = full[: full.index(_SENTINEL)]
+            cache[key] = head[: len(head) - len(self.chat_parts(tokenizer).lead)]
+        return cache[key]
 
     def chat_parts(self, tokenizer: Any) -> ChatParts:
         """Lead, suffix and trimming of the template, found by rendering a sentinel answer (cached per tokenizer)."""
         if not getattr(tokenizer, "chat_template", None):
-            raise MeowError("prompt format 'chat': the tokenizer has no chat template; use --prompt-format plain, "
-                            "a tags: format or a preset (`meow` docs: Prompt formats)")
+            raise MeowError("prompt format 'chat': the tokenizer has no chat template; pass --prompt-format plain, "
+                            "tags:... or a tags preset such as tofu-llama2-chat")
         cache = tokenizer.__dict__.setdefault("_meow_chat_parts", {})
         key = repr(self)
         if key not in cache:
