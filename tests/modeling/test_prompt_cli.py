@@ -65,9 +65,9 @@ def test_option_errors_are_one_line(bare_dir):
         prompt_format_from_args(args_of("--prompt-format", "chat", "--template-var", "oops"), bare_dir)
     with pytest.raises(MeowError, match="choose plain, chat, tags"):
         prompt_format_from_args(args_of("--prompt-format", "llama9"), bare_dir)
-    fmt = prompt_format_from_args(args_of("--prompt-format", "chat", "--template-var", "a=b", "--date-string", "d"),
-                                  bare_dir)
-    assert fmt.template_vars == {"a": "b", "date_string": "d"}
+    fmt = prompt_format_from_args(args_of("--prompt-format", "chat", "--template-var", "a=b", "--date-string", "d",
+                                          "--template-var", "enable_thinking=False"), bare_dir)
+    assert fmt.template_vars == {"a": "b", "date_string": "d", "enable_thinking": False}
     with pytest.raises(MeowError, match="no chat template"):
         load_lm(bare_dir, fmt=fmt)
 

@@ -41,7 +41,7 @@ LLAMA2_CHAT = (
     "{% endfor %}")
 
 
-def pairs(seed: int, n: int = 30) -> list[tuple[str, str]]:
+def pairs(seed: int, n: int = 16) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -167,7 +167,7 @@ def test_qwen3_prompt_holds_the_empty_think_block(tok):
 @pytest.mark.parametrize("name", ["plain", "tofu-llama2-chat", "chat"])
 def test_long_answers_are_cut_at_max_length(tok, name):
     lm = lm_for(tok, FORMATS[name][0])
-    for q, a in pairs(7, 8):
+    for q, a in pairs(7, 4):
         a = (a + " ") * 40
         (row,) = encode_pairs(lm, lm.prompts([q]), lm.continuations([a]), max_length=64)
         assert len(row["input_ids"]) == len(row["labels"]) == 64
@@ -203,3 +203,26 @@ def test_generation_stops_on_the_end_of_turn_token(tok):
 
     ids = tok("The answer.", add_special_tokens=False)["input_ids"]
     assert decode_answer(tok, [*ids, stops[0], *ids], stops) == "The answer."  # cut at the end of turn, dropped
+
+
+@pytest.mark.parametrize("name", ["tofu-llama2-chat", "chat"])
+def test_training_rows_are_the_scored_rows(tok, name):
+    """The Trainer's loss on a training row (HF's shifted token-mean CE) equals the row's scored mean NLL."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from meow.modeling import score
+    from meow.modeling.training import encode_records
+
+    lm = lm_for(tok, FORMATS[name][0])
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, pad_token_id=tok.pad_token_id)
+    lm = LM(LlamaForCausalLM(cfg).eval(), tok, lm.fmt)
+    records = [{"question": q, "answer": a} for q, a in pairs(3, 3)]
+    rows = encode_records(lm, records, max_length=512)
+    scores = score(lm, lm.prompts([r["question"] for r in records]), lm.continuations([r["answer"] for r in records]))
+    for row, s in zip(rows, scores):
+        with torch.no_grad():
+            loss = lm.model(input_ids=torch.tensor([row["input_ids"]]), labels=torch.tensor([row["labels"]])).loss
+        assert float(loss) == pytest.approx(s.mean_nll, rel=1e-4)

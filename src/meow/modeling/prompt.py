@@ -50,7 +50,7 @@ class PromptFormat:
     user_end: str = ""
     assistant_start: str = ""
     assistant_end: str = ""
-    template_vars: dict[str, str] = field(default_factory=dict)
+    template_vars: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
 
     def __post_init__(self) -> None:
