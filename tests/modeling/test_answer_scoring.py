@@ -138,3 +138,30 @@ def test_chunked_head_equals_full_logits(lm, monkeypatch, capped):
         assert torch.allclose(s.logprobs, want, atol=1e-5)
         mu = (logp[keep].exp() * logp[keep]).sum(-1)
         assert torch.allclose(s.mu, mu, atol=1e-5)
+
+
+class NoOffsets:
+    """A tokenizer without offset mappings (as slow tokenizers): meow tokenises the parts apart."""
+
+    def __init__(self, tok):
+        self.tok = tok
+
+    def __getattr__(self, name):
+        return getattr(self.tok, name)
+
+    def __call__(self, text, **kw):
+        if kw.get("return_offsets_mapping"):
+            raise NotImplementedError("no offsets")
+        return self.tok(text, **kw)
+
+
+def test_tokenizers_without_offsets_encode_the_parts_apart(lm):
+    from meow.modeling.encoding import encode
+
+    tok = lm.tokenizer
+    prompt, cont = lm.fmt.prompt(tok, "Who?"), lm.fmt.continuation("Me and you.", tok)
+    row = encode(NoOffsets(tok), prompt, cont)
+    p = tok(prompt)["input_ids"]
+    c = tok(cont, add_special_tokens=False)["input_ids"]
+    assert row["input_ids"] == [*p, *c, tok.eos_token_id]
+    assert row["labels"] == [-100] * len(p) + [*c, tok.eos_token_id] and row["n_end"] == 1

@@ -52,7 +52,7 @@ def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
     text = prompt + continuation + tail
     special = adds_special(tokenizer, text) if prompt_special is None else prompt_special
     a0, a1 = len(prompt), len(prompt) + len(continuation)
-    ids, spans = _with_offsets(tokenizer, text, special, prompt, continuation + tail)
+    ids, spans = _with_offsets(tokenizer, special, prompt, continuation, tail)
     labels = [IGNORE] * len(ids)
     answer = [i for i, (s, e) in enumerate(spans) if e > a0 and s < a1]
     for i in answer:
@@ -79,17 +79,22 @@ def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
     return {"input_ids": ids, "labels": labels, "n_end": n_end}
 
 
-def _with_offsets(tokenizer: Any, text: str, special: bool, prompt: str, rest: str
-                  ) -> tuple[list[int], list[tuple[int, int]]]:
-    """Ids and character spans; tokenizers without offsets fall back to tokenising the two parts apart."""
+def _with_offsets(tokenizer: Any, special: bool, *parts: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Ids and character spans of the joined parts; tokenizers without offsets (slow ones) fall back to tokenising
+    the parts (prompt, continuation, suffix) apart, each token spanning its whole part."""
     try:
-        enc = tokenizer(text, add_special_tokens=special, return_offsets_mapping=True)
+        enc = tokenizer("".join(parts), add_special_tokens=special, return_offsets_mapping=True)
         return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
     except (NotImplementedError, ValueError, TypeError):
-        p = tokenizer(prompt, add_special_tokens=special)["input_ids"]
-        r = tokenizer(rest, add_special_tokens=False)["input_ids"]
-        n = len(prompt)
-        return p + r, [(0, 0)] * len(p) + [(n, n + len(rest))] * len(r)
+        ids: list[int] = []
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for k, part in enumerate(parts):
+            got = tokenizer(part, add_special_tokens=special and k == 0)["input_ids"] if part else []
+            ids += got
+            spans += [(start, start + len(part))] * len(got)
+            start += len(part)
+        return ids, spans
 
 
 def collate(features: list[dict[str, list[int]]], pad_id: int, left: bool = False) -> dict[str, torch.Tensor]:
