@@ -29,13 +29,16 @@ def _ids(lm, question: str, answer: str | None = None) -> tuple[list[int], list[
 
 
 @torch.no_grad()
-def ref_scores(lm, question: str, answer: str) -> tuple[float, list[bool]]:
-    """Mean token NLL of the answer and teacher-forced argmax hits, from one unpadded forward pass."""
+def ref_scores(lm, question: str, answer: str, eos: bool = True) -> tuple[float, list[bool]]:
+    """Mean token NLL of the answer followed by EOS (TOFU's labels; `eos=False`: the answer alone) and the
+    teacher-forced argmax hits of the answer tokens (open-unlearning drops the EOS label), one unpadded pass."""
     p, c = _ids(lm, question, answer)
+    c = [*c, lm.tokenizer.eos_token_id] if eos else c
     logits = lm.model(torch.tensor([p + c])).logits[0, len(p) - 1 : -1].float()
     logp = torch.log_softmax(logits, -1)
     target = torch.tensor(c)
-    return -logp[torch.arange(len(c)), target].mean().item(), (logp.argmax(-1) == target).tolist()
+    hits = (logp.argmax(-1) == target).tolist()
+    return -logp[torch.arange(len(c)), target].mean().item(), hits[:-1] if eos else hits
 
 
 def ref_generate(lm, question: str, max_new: int = MAX_NEW) -> str:
@@ -117,7 +120,7 @@ def test_extraction_strength_equals_greedy_generation_reference(tiny_lm, splits,
 
     rows = [(r["question"], a) for r in splits["forget"] for a in (r["answer"], *r["perturbed_answer"][:3])]
     scores = score(tiny_lm, tiny_lm.prompts([q for q, _ in rows]), tiny_lm.continuations([a for _, a in rows]))
-    got = [extraction_strength(s.hits.tolist()) for s in scores]
+    got = [extraction_strength(s.answer_only().hits.tolist()) for s in scores]
     want = [ref_extraction_strength(tiny_lm, q, a) for q, a in rows]
     assert got == pytest.approx(want)
     assert any(0 < w < 1 for w in want) and any(w == 1 for w in want)  # not a trivial all-0 / all-1 case
@@ -136,7 +139,7 @@ def test_fluency_model_scores_generations(tiny_lm, splits, result):
     res = evaluate(tiny_lm, sub, cfg=EvalConfig(max_new_tokens=MAX_NEW, mia=False), fluency_lm=other, progress=False)
     for rec in res.records("forget"):
         assert rec["generation"] == result.records("forget")[rec["index"]]["generation"]
-        nll = ref_scores(other, rec["question"], rec["generation"])[0]
+        nll = ref_scores(other, rec["question"], rec["generation"], eos=False)[0]
         assert rec["generation_ppl"] == pytest.approx(math.exp(nll), rel=1e-3)
         assert "mia" not in rec
 

@@ -40,9 +40,9 @@ def tofu_rows(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
     full = question + lm.fmt.continuation(a, tok)
     n_q = len(tok.tokenize(question, add_special_tokens=True))
     ids = tok(full, add_special_tokens=True)["input_ids"]
-    labels = ids + [tok.eos_token_id]
+    labels = [*ids, tok.eos_token_id]
     labels[:n_q] = [-100] * n_q
-    return torch.tensor([ids + [tok.eos_token_id]]), torch.tensor([labels])
+    return torch.tensor([[*ids, tok.eos_token_id]]), torch.tensor([labels])
 
 
 def reference_token_logprobs(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -92,3 +92,76 @@ def test_eos_false_scores_the_continuation_only(lm):
     assert without.n_end == 0 and len(with_eos.logprobs) == len(without.logprobs) + 1
     assert torch.allclose(with_eos.logprobs[:-1], without.logprobs, atol=1e-5)
     assert with_eos.answer_only().logprobs.shape == without.logprobs.shape
+
+
+def test_output_head_sees_only_scored_positions(lm):
+    seen = []
+    handle = lm.model.get_output_embeddings().register_forward_hook(lambda m, a, out: seen.append(tuple(a[0].shape)))
+    try:
+        got = score(lm, lm.prompts([q for q, _ in QA]), lm.continuations([a for _, a in QA]), batch_size=8)
+    finally:
+        handle.remove()
+    assert seen == [(1, sum(len(s.logprobs) for s in got), lm.model.config.hidden_size)]
+
+
+class SoftCapped(torch.nn.Module):
+    """A model that transforms its logits after the head (as Gemma's final_logit_softcapping does)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.config = inner, inner.config
+
+    def get_output_embeddings(self):
+        return self.inner.get_output_embeddings()
+
+    def forward(self, **kw):
+        out = self.inner(**kw)
+        out.logits = 3.0 * torch.tanh(out.logits / 3.0)
+        return out
+
+
+@pytest.mark.parametrize("capped", [False, True])
+def test_chunked_head_equals_full_logits(lm, monkeypatch, capped):
+    from meow.modeling import scoring
+
+    model = SoftCapped(lm.model) if capped else lm.model
+    view = LM(model, lm.tokenizer, lm.fmt)
+    prompts, conts = view.prompts([q for q, _ in QA]), view.continuations([a for _, a in QA])
+    monkeypatch.setattr(scoring, "CHUNK_ELEMENTS", 3 * lm.model.config.vocab_size)  # chunks of 3 positions
+    got = score(view, prompts, conts, batch_size=8, stats=True)
+    for row, s in zip(scoring.encode_pairs(view, prompts, conts), got):
+        ids, labels = torch.tensor([row["input_ids"]]), torch.tensor([row["labels"]])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+        keep = labels[0, 1:] != -100
+        want = logp[keep].gather(-1, labels[0, 1:][keep][:, None]).squeeze(-1)
+        assert torch.allclose(s.logprobs, want, atol=1e-5)
+        mu = (logp[keep].exp() * logp[keep]).sum(-1)
+        assert torch.allclose(s.mu, mu, atol=1e-5)
+
+
+class NoOffsets:
+    """A tokenizer without offset mappings (as slow tokenizers): meow tokenises the parts apart."""
+
+    def __init__(self, tok):
+        self.tok = tok
+
+    def __getattr__(self, name):
+        return getattr(self.tok, name)
+
+    def __call__(self, text, **kw):
+        if kw.get("return_offsets_mapping"):
+            raise NotImplementedError("no offsets")
+        return self.tok(text, **kw)
+
+
+def test_tokenizers_without_offsets_encode_the_parts_apart(lm):
+    from meow.modeling.encoding import encode
+
+    tok = lm.tokenizer
+    prompt, cont = lm.fmt.prompt(tok, "Who?"), lm.fmt.continuation("Me and you.", tok)
+    row = encode(NoOffsets(tok), prompt, cont)
+    p = tok(prompt)["input_ids"]
+    c = tok(cont, add_special_tokens=False)["input_ids"]
+    assert row["input_ids"] == [*p, *c, tok.eos_token_id]
+    assert row["labels"] == [-100] * len(p) + [*c, tok.eos_token_id] and row["n_end"] == 1

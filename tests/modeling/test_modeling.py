@@ -135,3 +135,16 @@ def test_memorisation_check_after_training(tiny_lm, tiny_bench_dir, tmp_path):
     assert result["key_fact_accuracy"] == pytest.approx(sum(hits) / len(hits))
     assert result["key_fact_accuracy"] > 0.9 and result["rouge_l_recall"] > 0.9  # the fixture memorised `full`
     assert json.loads((tmp_path / "train_check.json").read_text()) == result
+
+
+def test_greedy_loop_stops_on_any_stop_id(raw_lm):
+    from meow.modeling.generation import greedy_ids
+
+    tok = raw_lm.tokenizer
+    encs = [tok(p)["input_ids"] for p in raw_lm.prompts(["Who wrote book 1?", "Who wrote book 22?"])]
+    free = greedy_ids(raw_lm.model, encs, 12, 2, None, tok.pad_token_id)
+    stop = free[0][3]
+    got = greedy_ids(raw_lm.model, encs, 12, 2, [tok.eos_token_id, stop], tok.pad_token_id)
+    for f, g in zip(free, got):
+        cut = next((i for i, t in enumerate(f) if t in (stop, tok.eos_token_id)), len(f) - 1)
+        assert g == f[: cut + 1]

@@ -28,10 +28,20 @@ FORMATS = {
     "chat-system": ("ou-qwen2.5-instruct", "chat"),
     "ou-llama3-instruct": ("ou-llama3-instruct", "chat"),
 }
-END_OF_TURN = {"llama3": "<|eot_id|>", "qwen3": "<|im_end|>", "gemma3": "<end_of_turn>"}
+END_OF_TURN = {"llama3": "<|eot_id|>", "qwen3": "<|im_end|>", "gemma3": "<end_of_turn>", "llama2-chat": "</s>"}
+# Llama-2-chat's template (meta-llama/Llama-2-7b-chat-hf tokenizer_config.json): strips the content, writes
+# " " before the answer and " </s>" after it; the Llama-2 fixture has no template, so it is added here.
+LLAMA2_CHAT = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = "
+    "messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}{% if loop.index0 == 0 and system_message != false %}{% set content = "
+    "'<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = "
+    "message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + "
+    "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}"
+    "{% endfor %}")
 
 
-def pairs(seed: int, n: int = 30) -> list[tuple[str, str]]:
+def pairs(seed: int, n: int = 16) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -47,12 +57,14 @@ def pairs(seed: int, n: int = 30) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.fixture(scope="module", params=["llama2", "llama3", "qwen3", "gemma3"])
+@pytest.fixture(scope="module", params=["llama2", "llama2-chat", "llama3", "qwen3", "gemma3"])
 def tok(request):
     from transformers import AutoTokenizer
 
-    t = AutoTokenizer.from_pretrained(real_tokenizer_dir(request.param))
+    t = AutoTokenizer.from_pretrained(real_tokenizer_dir(request.param.split("-")[0]))
     t.meow_name = request.param
+    if request.param == "llama2-chat":
+        t.chat_template = LLAMA2_CHAT
     if t.pad_token_id is None:
         t.pad_token = t.eos_token
     return t
@@ -82,7 +94,7 @@ def test_answer_tokens_are_the_answer_in_the_joint_tokenisation(tok, name):
         (row,) = encode_pairs(lm, [prompt], [cont])
         ids, labels, n_end = row["input_ids"], row["labels"], row["n_end"]
         text = prompt + cont + suffix
-        special = not (tok.bos_token and text.startswith(tok.bos_token))
+        special = fmt.kind != "chat" and not (tok.bos_token and text.startswith(tok.bos_token))
         joint = tok(text, add_special_tokens=special)["input_ids"]
         offs = spans(tok, text, special)
         # labels are the ids themselves, one contiguous run at the end
@@ -104,22 +116,22 @@ def test_answer_tokens_are_the_answer_in_the_joint_tokenisation(tok, name):
         # BOS exactly once where the model has one; never twice
         if tok.bos_token_id is not None:
             adds = tok("x")["input_ids"][:1] == [tok.bos_token_id]
-            want = int(adds or text.startswith(tok.bos_token))
+            want = int(text.startswith(tok.bos_token) or (adds and fmt.kind != "chat"))
             assert ids.count(tok.bos_token_id) == want and (ids[0] == tok.bos_token_id) == bool(want)
         # the generation prompt is the scoring context, unless one whitespace token straddles the boundary
         if offs[first][0] >= a0:
-            assert tokenize(tok, prompt) == ids[:first]
+            assert tokenize(tok, prompt, fmt.kind == "chat") == ids[:first]
         if fmt.kind == "chat":
             messages = ([{"role": "system", "content": fmt.system}] if fmt.system else []) + [
                 {"role": "user", "content": q}, {"role": "assistant", "content": a}]
-            full = tok.apply_chat_template(messages, tokenize=False, **fmt.template_vars)
             if fmt.chat_parts(tok).trims or a == a.strip():
-                model_ids = tok(full, add_special_tokens=not full.startswith(tok.bos_token or "\0"))["input_ids"]
-                assert model_ids[: len(ids)] == ids  # the exact context the template gives the model
+                model_ids = tok.apply_chat_template(messages, tokenize=True, **fmt.template_vars)
+                model_ids = model_ids["input_ids"] if hasattr(model_ids, "keys") else model_ids
+                assert model_ids[: len(ids)] == ids  # the exact context and answer the template gives the model
 
 
 def test_tofu_llama2_tags_give_the_joint_first_token(tok):
-    if tok.meow_name != "llama2":
+    if not tok.meow_name.startswith("llama2"):
         pytest.skip("SentencePiece case")
     lm = LM(None, tok, PRESETS["tofu-llama2-chat"][0])
     (row,) = encode_pairs(lm, lm.prompts(["Who wrote it?"]), lm.continuations(["The author did."]))
@@ -127,6 +139,18 @@ def test_tofu_llama2_tags_give_the_joint_first_token(tok):
     assert tok.convert_ids_to_tokens(row["input_ids"][first]) == "The"  # not "▁The", as TOFU trained
     assert tok.convert_ids_to_tokens(tok("The", add_special_tokens=False)["input_ids"])[0] == "▁The"
     assert row["input_ids"][-1] == tok.eos_token_id and row["n_end"] == 1
+
+
+def test_llama2_chat_template_answer_follows_a_space(tok):
+    if tok.meow_name != "llama2-chat":
+        pytest.skip("Llama-2-chat template")
+    fmt = PromptFormat("chat")
+    assert fmt.prompt(tok, "Who?") == "<s>[INST] Who? [/INST]" and fmt.continuation(" Me. ", tok) == " Me."
+    assert fmt.suffix(tok) == " </s>" and fmt.end_of_turn_id(tok) == tok.eos_token_id
+    lm = LM(None, tok, fmt)
+    (row,) = encode_pairs(lm, lm.prompts(["Who?"]), lm.continuations(["The author."]))
+    first = next(i for i, x in enumerate(row["labels"]) if x != IGNORE)
+    assert tok.convert_ids_to_tokens(row["input_ids"][first]) == "▁The" and row["input_ids"][-1] == tok.eos_token_id
 
 
 def test_qwen3_prompt_holds_the_empty_think_block(tok):
@@ -143,7 +167,7 @@ def test_qwen3_prompt_holds_the_empty_think_block(tok):
 @pytest.mark.parametrize("name", ["plain", "tofu-llama2-chat", "chat"])
 def test_long_answers_are_cut_at_max_length(tok, name):
     lm = lm_for(tok, FORMATS[name][0])
-    for q, a in pairs(7, 8):
+    for q, a in pairs(7, 4):
         a = (a + " ") * 40
         (row,) = encode_pairs(lm, lm.prompts([q]), lm.continuations([a]), max_length=64)
         assert len(row["input_ids"]) == len(row["labels"]) == 64
@@ -167,3 +191,38 @@ def test_presets_copy_the_reference_configs():
     assert parse("tags:Question: |\\n|Answer: |\\n\\n") == PromptFormat(
         "tags", user_start="Question: ", user_end="\n", assistant_start="Answer: ", assistant_end="\n\n")
     assert parse("tags:a\\|b|c|d") == PromptFormat("tags", user_start="a|b", user_end="c", assistant_start="d")
+
+
+def test_generation_stops_on_the_end_of_turn_token(tok):
+    if not tok.chat_template:
+        pytest.skip("no chat template")
+    fmt = PromptFormat("chat")
+    stops = fmt.stop_ids(tok)
+    assert stops[0] == fmt.end_of_turn_id(tok) and tok.convert_ids_to_tokens(stops[0]) == END_OF_TURN[tok.meow_name]
+    from meow.modeling.generation import decode_answer
+
+    ids = tok("The answer.", add_special_tokens=False)["input_ids"]
+    assert decode_answer(tok, [*ids, stops[0], *ids], stops) == "The answer."  # cut at the end of turn, dropped
+
+
+@pytest.mark.parametrize("name", ["tofu-llama2-chat", "chat"])
+def test_training_rows_are_the_scored_rows(tok, name):
+    """The Trainer's loss on a training row (HF's shifted token-mean CE) equals the row's scored mean NLL."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from meow.modeling import score
+    from meow.modeling.training import encode_records
+
+    lm = lm_for(tok, FORMATS[name][0])
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, pad_token_id=tok.pad_token_id)
+    lm = LM(LlamaForCausalLM(cfg).eval(), tok, lm.fmt)
+    records = [{"question": q, "answer": a} for q, a in pairs(3, 3)]
+    rows = encode_records(lm, records, max_length=512)
+    scores = score(lm, lm.prompts([r["question"] for r in records]), lm.continuations([r["answer"] for r in records]))
+    for row, s in zip(rows, scores):
+        with torch.no_grad():
+            loss = lm.model(input_ids=torch.tensor([row["input_ids"]]), labels=torch.tensor([row["labels"]])).loss
+        assert float(loss) == pytest.approx(s.mean_nll, rel=1e-4)

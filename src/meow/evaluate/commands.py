@@ -127,6 +127,7 @@ def _eval(args: argparse.Namespace, cfg: EvalConfig, lm_splits: tuple, retain_ev
               "files": sources, "missing_splits": absent, "retain_eval": args.retain_eval,
               "retain_model": args.retain_model, "fluency_model": args.fluency_model,
               "mia_reference_model": args.mia_reference_model, "dtype": args.dtype,
+              "prompt_format": lm.fmt.to_dict(),
               "device": args.device, "options": dataclasses.asdict(cfg), "versions": package_versions("rouge-score", "scipy")}
     result.save(tmp, config)
     return result

@@ -12,8 +12,8 @@ Boundary rule (offsets of the joint tokenisation, characters [a0, a1) being the 
 - after the answer, the suffix's tokens up to and including its first special token are the end of the turn
   (`<|eot_id|>`, `<|im_end|>`, ...); tokens after it are dropped. Without such a token (plain and tag formats),
   the end-of-turn id (the tokenizer's EOS) is appended, as both references do;
-- BOS exactly once: the tokenizer's special tokens are added unless the text already starts with the BOS token
-  (chat templates that write it themselves).
+- BOS exactly once: the tokenizer's special tokens are added to plain and tag text unless it already starts with
+  the BOS token; chat-template text gets none (the template writes BOS where the model has one).
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ import torch
 IGNORE = -100
 
 
-def adds_special(tokenizer: Any, text: str) -> bool:
-    """Whether to let the tokenizer add its special tokens (BOS) to `text`: not when the text starts with BOS."""
+def adds_special(tokenizer: Any, text: str, templated: bool = False) -> bool:
+    """Whether the tokenizer adds its special tokens (BOS) to `text`: not to chat-template text (the template
+    writes what the model sees, as `apply_chat_template(tokenize=True)` does), nor to text starting with BOS."""
     bos = getattr(tokenizer, "bos_token", None)
-    return not (bos and text.startswith(bos))
+    return not templated and not (bos and text.startswith(bos))
 
 
-def tokenize(tokenizer: Any, text: str) -> list[int]:
-    """Token ids of `text` with BOS exactly once."""
-    return tokenizer(text, add_special_tokens=adds_special(tokenizer, text))["input_ids"]
+def tokenize(tokenizer: Any, text: str, templated: bool = False) -> list[int]:
+    """Token ids of `text` with BOS exactly once (`templated`: chat-template text, no tokens added)."""
+    return tokenizer(text, add_special_tokens=adds_special(tokenizer, text, templated))["input_ids"]
 
 
 def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True, max_length: int | None = None,
@@ -41,7 +42,8 @@ def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
     """Joint tokenisation of prompt + continuation (+ suffix when `add_eos`); labels -100 outside the answer.
 
     Returns input_ids, labels and `n_end`: how many labelled tokens at the end are the end of the turn (0 or more).
-    `prompt_special`: add the tokenizer's special tokens (default: unless the text starts with BOS).
+    `prompt_special`: add the tokenizer's special tokens (default: unless the text starts with BOS; chat-template
+    text: pass False).
     `eos_id`: the end-of-turn id appended when the suffix holds no special token (default: the tokenizer's EOS).
     """
     from meow.modeling.prompt import special_ids
@@ -50,7 +52,7 @@ def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
     text = prompt + continuation + tail
     special = adds_special(tokenizer, text) if prompt_special is None else prompt_special
     a0, a1 = len(prompt), len(prompt) + len(continuation)
-    ids, spans = _with_offsets(tokenizer, text, special, prompt, continuation + tail)
+    ids, spans = _with_offsets(tokenizer, special, prompt, continuation, tail)
     labels = [IGNORE] * len(ids)
     answer = [i for i, (s, e) in enumerate(spans) if e > a0 and s < a1]
     for i in answer:
@@ -77,17 +79,22 @@ def encode(tokenizer: Any, prompt: str, continuation: str, add_eos: bool = True,
     return {"input_ids": ids, "labels": labels, "n_end": n_end}
 
 
-def _with_offsets(tokenizer: Any, text: str, special: bool, prompt: str, rest: str
-                  ) -> tuple[list[int], list[tuple[int, int]]]:
-    """Ids and character spans; tokenizers without offsets fall back to tokenising the two parts apart."""
+def _with_offsets(tokenizer: Any, special: bool, *parts: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Ids and character spans of the joined parts; tokenizers without offsets (slow ones) fall back to tokenising
+    the parts (prompt, continuation, suffix) apart, each token spanning its whole part."""
     try:
-        enc = tokenizer(text, add_special_tokens=special, return_offsets_mapping=True)
+        enc = tokenizer("".join(parts), add_special_tokens=special, return_offsets_mapping=True)
         return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
     except (NotImplementedError, ValueError, TypeError):
-        p = tokenizer(prompt, add_special_tokens=special)["input_ids"]
-        r = tokenizer(rest, add_special_tokens=False)["input_ids"]
-        n = len(prompt)
-        return p + r, [(0, 0)] * len(p) + [(n, n + len(rest))] * len(r)
+        ids: list[int] = []
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for k, part in enumerate(parts):
+            got = tokenizer(part, add_special_tokens=special and k == 0)["input_ids"] if part else []
+            ids += got
+            spans += [(start, start + len(part))] * len(got)
+            start += len(part)
+        return ids, spans
 
 
 def collate(features: list[dict[str, list[int]]], pad_id: int, left: bool = False) -> dict[str, torch.Tensor]:

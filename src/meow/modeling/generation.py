@@ -40,7 +40,7 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     tok = lm.tokenizer
     greedy = temperature <= 0 and _loop_fits(lm.model)
     unique = list(dict.fromkeys(prompts)) if greedy else prompts  # greedy: equal prompts, equal continuations
-    encs = [tokenize(tok, p) for p in unique]  # BOS once: not added when a chat template wrote it
+    encs = [tokenize(tok, p, lm.fmt.prompt_has_special_tokens) for p in unique]  # BOS once (chat: the template's)
     stops = lm.fmt.stop_ids(tok)
     with tqdm(total=len(encs), desc=desc, unit="prompt", disable=desc is None) as bar:
         if not greedy:

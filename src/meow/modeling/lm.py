@@ -104,7 +104,10 @@ def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = No
     if fmt is None:
         fmt = PromptFormat.from_dict(meta["format"]) if "format" in meta else guessed(tokenizer, name)
     if fmt.kind == "chat":
-        fmt.chat_parts(tokenizer)  # a tokenizer without a usable chat template fails here, in one line
+        try:
+            fmt.chat_parts(tokenizer)  # a tokenizer without a usable chat template fails here, in one line
+        except MeowError as e:
+            raise MeowError(f"{name}: {e}") from None
     return LM(model, prepare_tokenizer(tokenizer), fmt, meta, name)
 
 

@@ -50,7 +50,7 @@ class PromptFormat:
     user_end: str = ""
     assistant_start: str = ""
     assistant_end: str = ""
-    template_vars: dict[str, str] = field(default_factory=dict)
+    template_vars: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -82,7 +82,7 @@ class PromptFormat:
 
     def end_of_turn_id(self, tokenizer: Any) -> int | None:
         """The token that ends an answer: the first special token of the chat suffix, else the tokenizer's EOS."""
-        if self.kind == "chat":
+        if self.kind == "chat" and getattr(tokenizer, "chat_template", None):
             ids = tokenizer(self.suffix(tokenizer), add_special_tokens=False)["input_ids"]
             special = special_ids(tokenizer)
             found = next((i for i in ids if i in special), None)
@@ -129,15 +129,22 @@ class PromptFormat:
             raise MeowError(f"prompt format 'chat': the tokenizer's chat template failed ({first})") from None
 
     def _chat_prompt(self, tokenizer: Any, question: str) -> str:
-        full = self._render(tokenizer, question, _SENTINEL)
-        head = full[: full.index(_SENTINEL)]
-        return head[: len(head) - len(self.chat_parts(tokenizer).lead)]
+        """Rendered once per (format, question) and kept on the tokenizer (MEMO asks for each window)."""
+        cache = tokenizer.__dict__.setdefault("_meow_chat_prompts", {})
+        key = (repr(self), question)
+        if key not in cache:
+            if len(cache) >= 100_000:
+                cache.clear()
+            full = self._render(tokenizer, question, _SENTINEL)
+            head = full[: full.index(_SENTINEL)]
+            cache[key] = head[: len(head) - len(self.chat_parts(tokenizer).lead)]
+        return cache[key]
 
     def chat_parts(self, tokenizer: Any) -> ChatParts:
         """Lead, suffix and trimming of the template, found by rendering a sentinel answer (cached per tokenizer)."""
         if not getattr(tokenizer, "chat_template", None):
-            raise MeowError("prompt format 'chat': the tokenizer has no chat template; use --prompt-format plain, "
-                            "a tags: format or a preset (`meow` docs: Prompt formats)")
+            raise MeowError("prompt format 'chat': the tokenizer has no chat template; pass --prompt-format plain, "
+                            "tags:... or a tags preset such as tofu-llama2-chat")
         cache = tokenizer.__dict__.setdefault("_meow_chat_parts", {})
         key = repr(self)
         if key not in cache:
@@ -147,7 +154,8 @@ class PromptFormat:
             head, suffix = full.split(_SENTINEL, 1)
             gen = self._render(tokenizer, "Q", None)
             lead = head[len(gen):] if head.startswith(gen) and not head[len(gen):].strip() else ""
-            trims = _SENTINEL + " " not in self._render(tokenizer, "Q", " " + _SENTINEL + " ")
+            padded = " \t" + _SENTINEL + "\t "
+            trims = padded not in self._render(tokenizer, "Q", padded)
             cache[key] = ChatParts(lead, suffix, trims)
         return cache[key]
 
@@ -170,14 +178,6 @@ class PromptFormat:
         """The guess for a folder without meow.json: the chat template if the tokenizer has one, else plain."""
         return cls("chat") if getattr(tokenizer, "chat_template", None) else cls("plain")
 
-    def describe(self) -> str:
-        if self.name:
-            return self.name
-        if self.kind == "tags":
-            return "tags:" + "|".join(_escape(t) for t in (self.user_start, self.user_end, self.assistant_start,
-                                                           self.assistant_end))
-        return self.kind
-
 
 def _need(tokenizer: Any) -> Any:
     if tokenizer is None:
@@ -187,10 +187,13 @@ def _need(tokenizer: Any) -> Any:
 
 def special_ids(tokenizer: Any) -> set[int]:
     """Ids of the tokenizer's special tokens: named ones and added tokens marked special (e.g. <|eot_id|>)."""
-    ids = set(tokenizer.all_special_ids)
-    decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
-    ids.update(i for i, t in decoder.items() if getattr(t, "special", False))
-    return ids
+    cached = tokenizer.__dict__.get("_meow_special_ids")
+    if cached is None:
+        cached = set(tokenizer.all_special_ids)
+        decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+        cached.update(i for i, t in decoder.items() if getattr(t, "special", False))
+        tokenizer.__dict__["_meow_special_ids"] = cached
+    return cached
 
 
 # ---------------------------------------------------------------------- presets
@@ -239,10 +242,6 @@ def _unescape(s: str) -> str:
             out.append(s[i])
             i += 1
     return "".join(out)
-
-
-def _escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
 def _split_tags(s: str) -> list[str]:

@@ -21,18 +21,19 @@ def add_prompt_arguments(parser: argparse.ArgumentParser | Any) -> None:
                    help="system prompt (chat: a system message; tags: text written before the first tag); "
                    "'' removes the saved one")
     g.add_argument("--template-var", action="append", default=None, metavar="KEY=VALUE",
-                   help="chat template variable, repeatable (e.g. date_string=10 Apr 2025)")
+                   help="chat template variable, repeatable (e.g. date_string=10 Apr 2025, enable_thinking=false)")
     g.add_argument("--date-string", default=None, metavar="TEXT",
                    help="chat template variable date_string (Llama-3.x), e.g. '10 Apr 2025'")
 
 
-def _template_vars(args: argparse.Namespace) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _template_vars(args: argparse.Namespace) -> dict[str, Any]:
+    """KEY=VALUE pairs; true / false become booleans (e.g. Qwen3's enable_thinking=false)."""
+    out: dict[str, Any] = {}
     for item in getattr(args, "template_var", None) or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise MeowError(f"--template-var {item!r}: write KEY=VALUE")
-        out[key.strip()] = value
+        out[key.strip()] = {"true": True, "false": False}.get(value.strip().lower(), value)
     if getattr(args, "date_string", None) is not None:
         out["date_string"] = args.date_string
     return out

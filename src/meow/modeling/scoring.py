@@ -7,14 +7,13 @@ loss. `TokenScores.n_end` says how many of the scored tokens end the turn; `answ
 metrics whose reference drops the final label (open-unlearning's `tokenwise_logprobs` /
 `tokenwise_vocab_logprobs`: Min-K%, Min-K%++, exact memorisation, extraction strength).
 
-Memory: only the positions that are scored get logits (`logits_to_keep` with the positions scored in the batch),
-and the log-softmax runs over chunks of those positions, so a 150k-260k vocabulary never costs a
-[batch, length, vocab] tensor (bench/bench_scoring_memory.py).
+Memory: only the positions that are scored reach the output head, a chunk at a time (`scored_logits`), and the
+log-softmax runs per chunk, so a 150k-260k vocabulary never costs a [batch, length, vocab] tensor, nor one
+[scored tokens, vocab] (bench/bench_scoring_memory.py).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ import torch
 from meow.modeling.encoding import IGNORE, collate, encode
 from meow.modeling.lm import LM
 
-CHUNK_ELEMENTS = 1 << 25  # positions x vocabulary per log-softmax chunk (128 MiB in float32)
+CHUNK_ELEMENTS = 1 << 22  # positions x vocabulary per logits chunk (16 MiB in float32)
 
 
 @dataclass
@@ -62,43 +61,70 @@ def encode_pairs(lm: LM, prompts: list[str], continuations: list[str], eos: bool
     """Rows as scored and trained: joint tokenisation, the format's end of turn when `eos`."""
     tok, fmt = lm.tokenizer, lm.fmt
     suffix, eid = (fmt.suffix(tok), fmt.end_of_turn_id(tok)) if eos else ("", None)
-    return [encode(tok, p, c, add_eos=eos, max_length=max_length, suffix=suffix, eos_id=eid)
+    special = False if fmt.prompt_has_special_tokens else None  # chat text: the template wrote BOS, if any
+    return [encode(tok, p, c, add_eos=eos, max_length=max_length, prompt_special=special, suffix=suffix, eos_id=eid)
             for p, c in zip(prompts, continuations)]
 
 
-def _keeps_logits(model: object) -> bool:
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    try:
-        return "logits_to_keep" in inspect.signature(base.forward).parameters  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
-        return False
+def scored_logits(model: object, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor,
+                  chunk: int | None = None) -> tuple[Iterator[torch.Tensor], torch.Tensor]:
+    """Logits of the positions that predict a labelled token, in chunks of at most `chunk` rows ([n, V] each,
+    row-major order), and those tokens, [N].
 
-
-def scored_logits(model: object, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits of the positions that predict a labelled token, [N, V], and those tokens, [N] (row-major order).
-
-    Only the positions scored somewhere in the batch reach the output head (`logits_to_keep` as an index tensor).
+    A forward pre-hook on the output head keeps the hidden states of the N scored positions and hands the head
+    only the first chunk, so neither [batch, length, vocab] nor [N, vocab] logits are built. The other chunks go
+    through the head directly once the first chunk, computed both ways, agrees with what the model returned (so a
+    model that transforms its logits after the head, e.g. Gemma's soft-capping, is detected and falls back to
+    the model's own logits of all N positions). Models whose head sees other shapes slice the full logits.
     """
     targets = labels[:, 1:]
     mask = targets != IGNORE
-    cols = mask.any(0).nonzero().squeeze(-1)  # positions p whose successor p+1 is scored in some row
-    if _keeps_logits(model) and cols.numel():
-        logits = model(input_ids=input_ids, attention_mask=attention_mask,  # type: ignore[operator]
-                       logits_to_keep=cols).logits
-        if logits.shape[1] == cols.numel():
-            return logits[mask[:, cols]], targets[:, cols][mask[:, cols]]
+    tgt, n = targets[mask], int(mask.sum())
+    pos = torch.cat([mask, mask.new_zeros(mask.shape[0], 1)], dim=1)  # position p predicts token p + 1
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None  # type: ignore[attr-defined]
+    step = max(1, chunk or n)
+    if head is not None and n:
+        kept: dict[str, torch.Tensor] = {}
+
+        def only_scored(module: object, args: tuple) -> tuple | None:
+            h = args[0]
+            if h.shape[:2] != pos.shape:
+                return None
+            kept["h"] = h[pos]
+            return (kept["h"][: kept["k"]][None], *args[1:])
+
+        for k in ((step, n) if step < n else (n,)):  # the second try: the head's output is transformed after it
+            kept["k"] = k
+            handle = head.register_forward_pre_hook(only_scored)
+            try:
+                first = model(input_ids=input_ids, attention_mask=attention_mask).logits  # type: ignore[operator]
+            finally:
+                handle.remove()
+            if "h" not in kept or first.shape[:2] != (1, k):
+                break
+            if k == n:
+                return (first[0][s: s + step] for s in range(0, n, step)), tgt
+            if torch.allclose(head(kept["h"][:k]).float(), first[0].float(), rtol=1e-4, atol=1e-4):
+                h = kept["h"]
+                return _chain(first[0], (head(h[s: s + step]) for s in range(step, n, step))), tgt
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]  # type: ignore[operator]
-    return logits[mask], targets[mask]
+    full = logits[mask]
+    return (full[s: s + step] for s in range(0, n, step)), tgt
 
 
-def _token_stats(logits: torch.Tensor, tgt: torch.Tensor, stats: bool) -> tuple[torch.Tensor, ...]:
-    """log p(target), argmax hit, and (stats) mu, sigma of log p under p; float32 log-softmax in chunks."""
-    step = max(1, CHUNK_ELEMENTS // max(1, logits.shape[-1]))
+def _chain(first: torch.Tensor, rest: Iterator[torch.Tensor]) -> Iterator[torch.Tensor]:
+    yield first
+    yield from rest
+
+
+def _token_stats(chunks: Iterator[torch.Tensor], tgt: torch.Tensor, stats: bool) -> tuple[torch.Tensor, ...]:
+    """log p(target), argmax hit, and (stats) mu, sigma of log p under p; float32 log-softmax per chunk."""
     parts: list[tuple[torch.Tensor, ...]] = []
-    for s in range(0, logits.shape[0], step):
-        logp = torch.log_softmax(logits[s: s + step].float(), dim=-1)
-        t = tgt[s: s + step]
+    s = 0
+    for logits in chunks:
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        t = tgt[s: s + logits.shape[0]]
+        s += logits.shape[0]
         lp = logp.gather(-1, t[:, None]).squeeze(-1)
         hit = logp.argmax(-1) == t
         if stats:
@@ -108,6 +134,7 @@ def _token_stats(logits: torch.Tensor, tgt: torch.Tensor, stats: bool) -> tuple[
             parts.append((lp, hit, mu, sigma))
         else:
             parts.append((lp, hit))
+        del logp
     width = 4 if stats else 2
     if not parts:
         return tuple(torch.zeros(0, dtype=torch.bool if k == 1 else torch.float32) for k in range(width))
@@ -129,9 +156,9 @@ def score(lm: LM, prompts: list[str], continuations: list[str], batch_size: int 
     for idx in length_sorted_batches([len(e["input_ids"]) for e in encs], batch_size):
         batch = collate([encs[i] for i in idx], tok.pad_token_id)
         batch = {k: v.to(device) for k, v in batch.items()}
-        logits, tgt = scored_logits(model, batch["input_ids"], batch["attention_mask"], batch["labels"])
-        res = _token_stats(logits, tgt, stats)
-        del logits
+        step = max(1, CHUNK_ELEMENTS // model.config.vocab_size) if hasattr(model, "config") else None
+        chunks, tgt = scored_logits(model, batch["input_ids"], batch["attention_mask"], batch["labels"], step)
+        res = _token_stats(chunks, tgt, stats)
         counts = (batch["labels"][:, 1:] != IGNORE).sum(1).tolist()
         offset = 0
         for row, i in enumerate(idx):
