@@ -53,7 +53,7 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     cfg = cfg or TrainConfig()
     tiny = tiny or TinyConfig()
     start = time.time()
-    lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from) if init else load_lm(model)
+    lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from) if init else load_lm(model, dtype=cfg.dtype)
     work = out_path.parent / f".{out_path.name}.trainer"
     metrics = train_qa(lm, records, cfg, work)
     seconds = time.time() - start
