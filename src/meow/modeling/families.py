@@ -6,7 +6,7 @@ vocabulary is the tokenizer's own (all of it, special tokens included), so promp
 and end-of-turn tokens are those of the real model family; only the width and depth are tiny (or, for
 `bench/gpu_check.py`, about 1B parameters).
 
-`FAMILIES` names the combinations the tests run (`tests/modeling/test_families.py`), each like a released model:
+`FAMILIES` names the combinations the tests run (`tests/pipeline/test_families.py`, `tests/modeling/test_family_models.py`), each like a released model:
 
 | family  | architecture (model_type)        | tokenizer                          | like                          |
 |---------|----------------------------------|------------------------------------|-------------------------------|
@@ -129,10 +129,11 @@ def load_tokenizer(tokenizer_dir: str | Path, family: Family | None = None) -> A
 
 
 def random_model(arch: str, tokenizer_dir: str | Path, out: str | Path, shape: Shape | None = None, seed: int = 0,
-                 dtype: str = "float32", family: Family | None = None) -> Path:
+                 dtype: str = "float32", family: Family | None = None, device: str | None = None) -> Path:
     """Save a randomly initialised `arch` model with the tokenizer of `tokenizer_dir` (and its quirks) into `out`.
 
-    `dtype` is the dtype the weights are stored in and recorded as the config's `dtype` (what `--dtype auto` reads).
+    `dtype` is the dtype the weights are stored in and recorded as the config's `dtype` (what `--dtype auto` reads);
+    `device` is where the weights are initialised (a GPU initialises a 1B model in a second, a CPU in a minute).
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -140,7 +141,8 @@ def random_model(arch: str, tokenizer_dir: str | Path, out: str | Path, shape: S
     tok = load_tokenizer(tokenizer_dir, family)
     config = model_config(arch, len(tok), shape or Shape(), tok)
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
+    with torch.device(device or "cpu"):
+        model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
     model.generation_config.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     out = Path(out)
     model.save_pretrained(out)
