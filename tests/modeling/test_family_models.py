@@ -187,3 +187,39 @@ def test_gradient_checkpointing_with_lora_is_on_and_changes_nothing(family_model
     for k in adapters[False]:
         torch.testing.assert_close(adapters[True][k], adapters[False][k], rtol=1e-4, atol=1e-6)
     assert any(adapters[True][k].abs().max() > 0 for k in adapters[True] if "lora_B" in k)  # it did train
+
+
+# ------------------------------------------------------------------------------------ one-line loading errors
+
+def copy_folder(src: Path, dst: Path, skip: tuple[str, ...] = ()) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        if f.name not in skip:
+            (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def test_folders_that_do_not_load_are_one_line_errors(family_model_dir, tmp_path):
+    from meow.modeling import load_lm
+
+    src = family_model_dir("mistral")
+    cases = {
+        "no_weights": (("model.safetensors",), "could not load the model (OSError: Error no file named "
+                                               "model.safetensors"),
+        "no_tokenizer": (("tokenizer.json", "tokenizer_config.json"), "could not load the tokenizer"),
+    }
+    for name, (skip, message) in cases.items():
+        folder = copy_folder(src, tmp_path / name, skip)
+        with pytest.raises(MeowError) as e:
+            load_lm(folder)
+        assert message in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_chat_format_without_a_chat_template_is_one_line(family_model_dir, tmp_path):
+    from meow.modeling import load_lm
+
+    folder = copy_folder(family_model_dir("mistral"), tmp_path / "m", ("chat_template.jinja",))
+    (folder / "meow.json").write_text(json.dumps({"format": {"kind": "chat"}}))
+    with pytest.raises(MeowError, match="the prompt format is 'chat' but the tokenizer has no chat template") as e:
+        load_lm(folder)
+    assert "\n" not in str(e.value)
