@@ -42,7 +42,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LLAMA32_1B = {"hidden_size": 2048, "layers": 16, "heads": 32, "kv_heads": 8, "intermediate_size": 8192,
-              "max_positions": 2048}
+              "max_positions": 2048, "tied": True}
 TINY = {"hidden_size": 32, "layers": 2, "heads": 4, "kv_heads": 2, "intermediate_size": 64, "max_positions": 512}
 FULL_DATA = {"authors": 200, "qa_per_author": 20, "background": 100}
 TINY_DATA = {"authors": 10, "qa_per_author": 2, "background": 2}

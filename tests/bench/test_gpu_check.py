@@ -37,3 +37,26 @@ def test_gpu_check_tiny_on_cpu(tmp_path, capsys):
     assert (tmp_path / "w" / "unlearn_meow_gd_lora" / "adapter_config.json").is_file()
     printed = capsys.readouterr().out
     assert "gpu_check: " in printed and "MEMO batched" in printed
+
+
+def test_full_size_model_is_llama_3_2_1b_shaped():
+    """The GPU run's model, built on the meta device (no memory): Llama-3.2-1B's 1.24B parameters."""
+    from types import SimpleNamespace
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from meow.modeling.families import Shape, model_config, parameter_count
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        import gpu_check
+    finally:
+        sys.path.remove(str(BENCH))
+    tokens = SimpleNamespace(bos_token_id=128000, eos_token_id=128001, pad_token_id=None)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(model_config("llama", 128256, Shape(**gpu_check.LLAMA32_1B), tokens))
+    # embeddings 128256 x 2048 (tied) + 16 x (attention 2048 x (2048 + 2 x 512 + 2048) + MLP 3 x 2048 x 8192
+    # + 2 norms) + final norm
+    per_layer = 2048 * (2048 + 2 * 512 + 2048) + 3 * 2048 * 8192 + 2 * 2048
+    assert parameter_count(model) == 128256 * 2048 + 16 * per_layer + 2048 == 1_235_814_400

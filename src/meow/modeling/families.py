@@ -50,6 +50,7 @@ class Shape:
     kv_heads: int = 2
     intermediate_size: int = 64
     max_positions: int = 512
+    tied: bool | None = None  # input and output embeddings shared (None: as the released family does)
 
 
 @dataclass(frozen=True)
@@ -95,20 +96,24 @@ def model_config(arch: str, vocab_size: int, shape: Shape, tokenizer: Any) -> An
         "bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
         "pad_token_id": tokenizer.pad_token_id,
     }
+
+    def tied(default: bool) -> bool:
+        return default if shape.tied is None else shape.tied
+
     if arch == "llama":
-        return transformers.LlamaConfig(**common, tie_word_embeddings=False)
+        return transformers.LlamaConfig(**common, tie_word_embeddings=tied(False))
     if arch == "mistral":
         return transformers.MistralConfig(**common, head_dim=head_dim, sliding_window=shape.max_positions,
-                                          tie_word_embeddings=False)
+                                          tie_word_embeddings=tied(False))
     if arch == "qwen3":  # q/k RMSNorm per head, tied embeddings as in Qwen3-0.6B
-        return transformers.Qwen3Config(**common, head_dim=head_dim, tie_word_embeddings=True)
+        return transformers.Qwen3Config(**common, head_dim=head_dim, tie_word_embeddings=tied(True))
     if arch == "phi":  # partial rotary (0.5), LayerNorm, biased linears, parallel attention/MLP as in Phi-1.5
-        return transformers.PhiConfig(**common, tie_word_embeddings=False)
+        return transformers.PhiConfig(**common, tie_word_embeddings=tied(False))
     # Gemma: tied embeddings (the 262k vocabulary dominates), sliding-window and global layers, soft-capping (2)
     cls = transformers.Gemma3TextConfig if arch == "gemma3_text" else transformers.Gemma2Config
     layer_types = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(shape.layers)]
     return cls(**common, head_dim=head_dim, query_pre_attn_scalar=head_dim, sliding_window=16,
-               layer_types=layer_types, tie_word_embeddings=True)
+               layer_types=layer_types, tie_word_embeddings=tied(True))
 
 
 def load_tokenizer(tokenizer_dir: str | Path, family: Family | None = None) -> Any:
