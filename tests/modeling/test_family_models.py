@@ -223,3 +223,21 @@ def test_chat_format_without_a_chat_template_is_one_line(family_model_dir, tmp_p
     with pytest.raises(MeowError, match="the prompt format is 'chat' but the tokenizer has no chat template") as e:
         load_lm(folder)
     assert "\n" not in str(e.value)
+
+
+def test_train_init_random_arch_around_a_real_tokenizer(forget_file, tmp_path):
+    from conftest import real_tokenizer_dir
+
+    tok_dir = real_tokenizer_dir("qwen3")
+    out = tmp_path / "q"
+    assert main(["train", "--init", "random", "--arch", "qwen3", "--tokenizer-from", str(tok_dir), "--data",
+                 str(forget_file), "--out", str(out), "--epochs", "1", "--batch-size", "2", "--hidden-size", "32",
+                 "--layers", "1", "--heads", "2", "--intermediate-size", "64", "--check", "0"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_type"] == "qwen3" and config["vocab_size"] == 151669 and config["num_hidden_layers"] == 1
+    meta = json.loads((out / "meow.json").read_text())
+    assert meta["format"]["kind"] == "chat" and meta["base_model"].startswith("random qwen3")
+    with pytest.raises(MeowError, match="--init random needs --tokenizer-from"):
+        from meow.modeling.train import train
+
+        train(str(forget_file), None, str(tmp_path / "x"), init="random")

@@ -109,7 +109,8 @@ def model_config(arch: str, vocab_size: int, shape: Shape, tokenizer: Any) -> An
         return transformers.Qwen3Config(**common, head_dim=head_dim, tie_word_embeddings=tied(True))
     if arch == "phi":  # partial rotary (0.5), LayerNorm, biased linears, parallel attention/MLP as in Phi-1.5
         return transformers.PhiConfig(**common, tie_word_embeddings=tied(False))
-    # Gemma: tied embeddings (the 262k vocabulary dominates), sliding-window and global layers, soft-capping (2)
+    # Gemma: tied embeddings (the 262k vocabulary dominates), sliding-window and global layers (+ logit
+    # soft-capping in Gemma-2)
     cls = transformers.Gemma3TextConfig if arch == "gemma3_text" else transformers.Gemma2Config
     layer_types = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(shape.layers)]
     return cls(**common, head_dim=head_dim, query_pre_attn_scalar=head_dim, sliding_window=16,
@@ -133,6 +134,30 @@ def load_tokenizer(tokenizer_dir: str | Path, family: Family | None = None) -> A
     return tok
 
 
+def build_model(arch: str, tokenizer: Any, shape: Shape | None = None, seed: int = 0, dtype: str = "float32",
+                device: str | None = None) -> Any:
+    """A randomly initialised `arch` model (in memory) for `tokenizer`'s whole vocabulary."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    config = model_config(arch, len(tokenizer), shape or Shape(), tokenizer)
+    torch.manual_seed(seed)
+    with torch.device(device or "cpu"):
+        model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    model.generation_config.pad_token_id = pad
+    return model
+
+
+def random_lm(arch: str, tokenizer_dir: str | Path, shape: Shape | None = None, seed: int = 0) -> Any:
+    """`meow train --init random --arch ARCH --tokenizer-from DIR`: an LM with the prompt format its tokenizer implies."""
+    from meow.modeling.lm import LM, prepare_tokenizer
+    from meow.modeling.prompt import PromptFormat
+
+    tok = load_tokenizer(tokenizer_dir)
+    return LM(build_model(arch_name(arch), tok, shape, seed), prepare_tokenizer(tok), PromptFormat.for_tokenizer(tok))
+
+
 def random_model(arch: str, tokenizer_dir: str | Path, out: str | Path, shape: Shape | None = None, seed: int = 0,
                  dtype: str = "float32", family: Family | None = None, device: str | None = None) -> Path:
     """Save a randomly initialised `arch` model with the tokenizer of `tokenizer_dir` (and its quirks) into `out`.
@@ -140,15 +165,8 @@ def random_model(arch: str, tokenizer_dir: str | Path, out: str | Path, shape: S
     `dtype` is the dtype the weights are stored in and recorded as the config's `dtype` (what `--dtype auto` reads);
     `device` is where the weights are initialised (a GPU initialises a 1B model in a second, a CPU in a minute).
     """
-    import torch
-    from transformers import AutoModelForCausalLM
-
     tok = load_tokenizer(tokenizer_dir, family)
-    config = model_config(arch, len(tok), shape or Shape(), tok)
-    torch.manual_seed(seed)
-    with torch.device(device or "cpu"):
-        model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
-    model.generation_config.pad_token_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    model = build_model(arch, tok, shape, seed, dtype, device)
     out = Path(out)
     model.save_pretrained(out)
     tok.save_pretrained(out)
