@@ -23,7 +23,13 @@ A random model never emits EOS, so every generation runs to its limit: MEMO and 
 (default 32, about a TOFU answer; the MEMO reference uses 200, which a trained model rarely reaches). Tokens per
 second count tokens through the model: MEMO and eval generated tokens (windows x limit) plus scored tokens; training
 steps x rows x mean row length. Peak memory is `torch.cuda.max_memory_allocated` per stage on a GPU; on CPU the
-process's peak RSS so far (it only grows). Prints one line per stage and a summary, and writes everything as JSON.
+process's peak RSS so far (it only grows). Prints one line per stage and a summary, and writes everything as JSON
+(`under_8_minutes` says whether the stages together stayed within the budget).
+
+To run it on a GPU machine: the repository with a CUDA build of torch and `pip install -e .`, the Llama-3 tokenizer
+(`python scripts/fetch_fixtures.py`, or copy `.fixtures/tokenizers/llama3` and pass `--tokenizer`), then
+`python bench/gpu_check.py --out gpu_check.json`. It needs about 30 GB of GPU memory (full fine-tuning of 1.2B
+parameters with fp32 master weights and AdamW, plus the kept NPO reference).
 """
 
 from __future__ import annotations
@@ -217,6 +223,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "npo_cached_vs_model_peak_memory_ratio": (rows["unlearn_npo_cached"]["peak_memory_mb"]
                                                   / rows["unlearn_npo_model"]["peak_memory_mb"]) if cuda else None,
         "total_seconds": round(sum(r["seconds"] for r in rows.values()), 1),
+        "under_8_minutes": sum(r["seconds"] for r in rows.values()) < 480,
         "stages": rows,
         "unlearn_losses": {k: v["train_loss"] for k, v in summaries.items()},
         "versions": {m: __import__(m).__version__ for m in ("torch", "transformers", "peft")},
