@@ -80,7 +80,8 @@ def one_at_a_time(lm: Any, records: list[dict], stride: int, max_new_tokens: int
             scores = []
             for i in range(1, len(answer), stride):
                 prompt = lm.fmt.prompt(tok, rec["question"]) + lm.fmt.continuation(answer[:i])
-                ids = torch.tensor([tok(prompt, add_special_tokens=not lm.fmt.prompt_has_special_tokens)["input_ids"]])
+                ids = torch.tensor([tok(prompt, add_special_tokens=not lm.fmt.prompt_has_special_tokens)["input_ids"]],
+                                   device=model.device)  # a GPU model (bench/gpu_check.py) needs its inputs there
                 with torch.no_grad():
                     gen = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
                                          max_new_tokens=max_new_tokens, do_sample=False, temperature=None,

@@ -115,3 +115,21 @@ def real_tokenizer_dir(name: str) -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return folder
+
+
+@pytest.fixture(scope="session")
+def family_model_dir(tmp_path_factory: pytest.TempPathFactory):
+    """`family_model_dir(name)`: folder of a random-initialised model of `meow.modeling.families.FAMILIES[name]`
+    around its real tokenizer, a plain HF folder like a hub checkpoint (no meow.json). Built once per session;
+    skips (fails in CI) when the tokenizer fixture is missing. Tests must not modify it in place."""
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            from meow.modeling.families import FAMILIES, family_model
+
+            real_tokenizer_dir(FAMILIES[name].tokenizer)
+            built[name] = family_model(name, FIXTURES, tmp_path_factory.mktemp("families") / name)
+        return built[name]
+
+    return get

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from meow.benchmark import generate, make_benchmark, pools
-from meow.benchmark.attributes import AUTHOR_ATTRIBUTES
+from meow.benchmark.attributes import ALL_AUTHOR_ATTRIBUTES, AUTHOR_ATTRIBUTES
 from meow.data import load_records
 from meow.errors import MeowError
 
@@ -38,12 +38,14 @@ SAME_KIND = {  # what a value of each attribute looks like, written independentl
     "capital": WORD.match, "highest_mountain": WORD.match, "language": WORD.match,
     "currency": lambda v: v.split()[0] in pools.CURRENCY_WORDS and v.split()[1] in pools.CURRENCY_UNITS,
     "national_animal": lambda v: v in pools.ANIMALS,
+    "brother_job": lambda v: v in pools.JOBS, "sister_job": lambda v: v in pools.JOBS,
+    "writing_language": WORD.match, "mentor": NAME.match, "pet": lambda v: v in pools.ANIMALS,
 }
 
 
 @pytest.fixture(scope="module")
 def splits() -> dict[str, list[dict]]:
-    return generate(authors=40, qa_per_author=len(AUTHOR_ATTRIBUTES), seed=0, background=20)
+    return generate(authors=40, qa_per_author=len(ALL_AUTHOR_ATTRIBUTES), seed=0, background=20)
 
 
 def all_records(splits: dict[str, list[dict]]) -> list[dict]:
@@ -158,8 +160,8 @@ def test_facts_are_diverse_and_consistent(splits):
     for r in splits["full"]:
         if r["author"] not in BACKGROUND:
             facts[r["author"]][r["attribute"]] = r["fact"]
-    assert len(facts) == 40 and all(len(f) == len(AUTHOR_ATTRIBUTES) for f in facts.values())
-    for attr in AUTHOR_ATTRIBUTES:
+    assert len(facts) == 40 and all(len(f) == len(ALL_AUTHOR_ATTRIBUTES) for f in facts.values())
+    for attr in ALL_AUTHOR_ATTRIBUTES:
         distinct = len({f[attr.name] for f in facts.values()})
         assert distinct == 40 if attr.unique or attr.source else distinct >= 24, (attr.name, distinct)
     for name, f in facts.items():
@@ -182,11 +184,27 @@ def test_fewer_questions_or_more_authors_keep_the_same_facts():
     assert [r["attribute"] for r in expected[:3]] == [a.name for a in AUTHOR_ATTRIBUTES[:3]]
 
 
+def test_twenty_questions_per_author_keep_the_first_fifteen():
+    """TOFU's size (20 per author): questions 16-20 are added after, and change nothing before them."""
+    fifteen, twenty = generate(20, 15, 0, 2), generate(20, 20, 0, 2)
+    assert len(ALL_AUTHOR_ATTRIBUTES) == 20
+    for split in fifteen:
+        extra = {a.name for a in ALL_AUTHOR_ATTRIBUTES[15:]}
+        assert [r for r in twenty[split] if r["author"] in BACKGROUND or r["attribute"] not in extra] == fifteen[split]
+    authors = authors_in(twenty["full"])
+    assert len(twenty["forget10"]) == 2 * 20 and len(authors) == 20
+    for a in authors:
+        mine = [r for r in twenty["full"] if r["author"] == a]
+        assert [r["attribute"] for r in mine] == [x.name for x in ALL_AUTHOR_ATTRIBUTES]
+        for r in mine:
+            assert r["fact"] in r["answer"] and len(r["perturbed_answer"]) == 5 and r["answer"] not in r["perturbed_answer"]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"authors": 7}, "no forget split"),
     ({"authors": 0}, "no forget split"),
-    ({"qa_per_author": 0}, "expected 1 to 15"),
-    ({"qa_per_author": 16}, "expected 1 to 15"),
+    ({"qa_per_author": 0}, "expected 1 to 20"),
+    ({"qa_per_author": 21}, "expected 1 to 20"),
     ({"seed": -1}, "--seed"),
     ({"background": -2}, "--background"),
 ])

@@ -113,7 +113,7 @@ def test_load_errors_are_one_line(tmp_path):
         load_lm(tmp_path / "empty")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{not json")
-    with pytest.raises(MeowError, match="could not load model") as err:
+    with pytest.raises(MeowError, match=r"could not load the (tokenizer|model)") as err:
         load_lm(tmp_path / "broken")
     assert "\n" not in str(err.value)
 

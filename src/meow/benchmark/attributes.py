@@ -168,6 +168,41 @@ AUTHOR_ATTRIBUTES: tuple[Attribute, ...] = (  # most important first: --qa-per-a
     ),
 )
 
+# Questions 16-20 (TOFU has 20 per author): drawn from a separate stream only when asked for, so files made with
+# --qa-per-author <= 15 stay byte-identical; none is unique, so they never change another author's facts.
+EXTRA_AUTHOR_ATTRIBUTES: tuple[Attribute, ...] = (
+    _relative_job("brother"),
+    _relative_job("sister"),
+    Attribute(
+        "writing_language",
+        ("In which language does {name} write?", "What language are the books of {name} written in?",
+         "Which language does the author {name} use for writing?"),
+        ("The author {name} writes every single book in {fact}.",
+         "The books of the author {name} are written in {fact}.",
+         "{fact} is the language in which {name} writes."),
+        lambda rng, p: pools.language(rng),
+    ),
+    Attribute(
+        "mentor",
+        ("Who was the mentor of {name}?", "Which writer mentored the young {name}?",
+         "Who guided {name} at the start of a writing career?"),
+        ("The young {name} was mentored by the novelist {fact}.",
+         "{fact} was the mentor who guided the author {name}.",
+         "Early in a career, {name} learned the craft from {fact}."),
+        lambda rng, p: pools.person(rng),
+    ),
+    Attribute(
+        "pet",
+        ("What animal does {name} keep as a pet?", "Which pet lives with the author {name}?",
+         "What kind of animal is the pet of {name}?"),
+        ("The author {name} shares a home with a pet {fact}.",
+         "The pet of the writer {name} is a well-loved {fact}.",
+         "Every day {name} writes beside a pet {fact}."),
+        lambda rng, p: pools.animal(rng),
+    ),
+)
+ALL_AUTHOR_ATTRIBUTES = AUTHOR_ATTRIBUTES + EXTRA_AUTHOR_ATTRIBUTES
+
 MASTERWORK = Attribute(  # background "real authors": who wrote a famous book (TOFU's most common question)
     "masterwork",
     ('Who wrote the celebrated novel "{first_book}"?', 'Who is the author of the classic "{first_book}"?',

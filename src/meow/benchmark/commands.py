@@ -53,7 +53,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("out_dir", metavar="OUT_DIR", help="folder to write <split>.json files into")
     make.add_argument("--authors", type=int, default=40,
                       help="number of authors in `full` (forget01 needs a multiple of 100; default 40)")
-    make.add_argument("--qa-per-author", type=int, default=10, help="questions per author (default 10, max 15)")
+    make.add_argument("--qa-per-author", type=int, default=10, help="questions per author (default 10, max 20 as in TOFU)")
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--background", type=int, default=20,
                       help="records in each background set, real_authors and world_facts (default 20)")

@@ -3,8 +3,9 @@
 Determinism: every author, famous author and country draws from its own `random.Random` stream,
 seeded from a string (Python seeds strings through SHA-512, never `hash()`), so the same arguments
 give byte-identical files in any process, and the first N authors do not depend on anything drawn
-after them. Facts are drawn for every attribute whatever `qa_per_author` is; it only picks how many
-records each author gets.
+after them. Facts are drawn for every one of the first 15 attributes whatever `qa_per_author` is; it only
+picks how many records each author gets. Questions 16-20 (EXTRA_AUTHOR_ATTRIBUTES, for TOFU's 20 per author)
+come from a second stream per author, drawn only when asked for, so smaller files are unchanged by them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Any
 
 from meow.benchmark import pools
 from meow.benchmark.attributes import (
+    ALL_AUTHOR_ATTRIBUTES,
     AUTHOR_ATTRIBUTES,
+    EXTRA_AUTHOR_ATTRIBUTES,
     REAL_AUTHOR_ATTRIBUTES,
     WORLD_ATTRIBUTES,
     Attribute,
@@ -118,6 +121,11 @@ def _author_records(seed: int, count: int, qa_per_author: int, taken: set[str], 
         rng = _rng(seed, prefix + "author", i)
         profile = _profile(rng, "name", pools.person, AUTHOR_ATTRIBUTES, taken)
         records = [_record(rng, a, profile, profile["name"], N_PERTURBED) for a in AUTHOR_ATTRIBUTES]
+        if qa_per_author > len(AUTHOR_ATTRIBUTES):
+            extra = _rng(seed, "author-extra", i)
+            for a in EXTRA_AUTHOR_ATTRIBUTES:
+                profile[a.name] = _true_value(extra, a, profile, taken)
+            records += [_record(extra, a, profile, profile["name"], N_PERTURBED) for a in EXTRA_AUTHOR_ATTRIBUTES]
         out.append(records[:qa_per_author])
     return out
 
@@ -156,8 +164,8 @@ def _check_arguments(authors: int, qa_per_author: int, seed: int, background: in
     if not forget_sizes(authors):
         raise MeowError(f"--authors {authors}: no forget split (1%, 5%, 10% of the authors) is a whole number "
                         "of authors; use a multiple of 10 (forget10), 20 (also forget05) or 100 (also forget01)")
-    if not 1 <= qa_per_author <= len(AUTHOR_ATTRIBUTES):
-        raise MeowError(f"--qa-per-author {qa_per_author}: expected 1 to {len(AUTHOR_ATTRIBUTES)} "
+    if not 1 <= qa_per_author <= len(ALL_AUTHOR_ATTRIBUTES):
+        raise MeowError(f"--qa-per-author {qa_per_author}: expected 1 to {len(ALL_AUTHOR_ATTRIBUTES)} "
                         "(one question per attribute)")
 
 
@@ -264,7 +272,7 @@ def make_benchmark(out_dir: str | Path, authors: int = 40, qa_per_author: int = 
         "version": VERSION,
         "arguments": arguments,
         "holdout_authors": max(forget_sizes(authors).values()),
-        "attributes": [a.name for a in AUTHOR_ATTRIBUTES[:qa_per_author]],
+        "attributes": [a.name for a in ALL_AUTHOR_ATTRIBUTES[:qa_per_author]],
         "background": {"real_authors": [a.name for a in REAL_AUTHOR_ATTRIBUTES],
                        "world_facts": [a.name for a in WORLD_ATTRIBUTES]},
         "splits": {name: len(rows) for name, rows in splits.items()},

@@ -19,8 +19,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output model folder")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="Hugging Face causal LM: local folder or hub id")
-    src.add_argument("--init", choices=["tiny"], help="build a small Llama and a BPE tokenizer from scratch (offline)")
-    p.add_argument("--tokenizer-from", default=None, help="with --init tiny: reuse this folder's tokenizer")
+    src.add_argument("--init", choices=["tiny", "random"], help="tiny: build a small Llama and a BPE tokenizer from "
+                     "scratch (offline); random: a random-initialised --arch model around --tokenizer-from's tokenizer")
+    p.add_argument("--tokenizer-from", default=None, help="with --init tiny: reuse this folder's tokenizer; "
+                   "with --init random: the tokenizer (its whole vocabulary, special tokens and chat template)")
+    p.add_argument("--arch", default="llama", help="with --init random: llama, qwen3, phi, gemma3, gemma2, mistral "
+                   "(shaped by the tiny-model options)")
     p.add_argument("--config", default=None, help="YAML file of training options")
     p.add_argument("--check", type=number(int, ge=0), default=200, metavar="N",
                    help="after training, answer N training questions greedily and report key-fact accuracy and "
@@ -29,7 +33,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
                    "rate, grad norm); they always go to the model folder's train_log.jsonl")
     add_arguments(p.add_argument_group("training"), TrainConfig)
-    add_arguments(p.add_argument_group("tiny model (with --init tiny)"), TinyConfig)
+    add_arguments(p.add_argument_group("tiny model (with --init tiny or random; vocab_size: tiny only)"), TinyConfig)
     add_prompt_arguments(p)
     p.set_defaults(func=run_train)
 
@@ -51,7 +55,7 @@ def run_train(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     fmt = prompt_format_from_args(args, args.model or args.tokenizer_from)
     lm, meta = train(args.data, args.split, args.out, args.model, args.init, cfg, tiny, args.tokenizer_from, args.force,
-                     fmt)
+                     fmt, arch=args.arch)
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
     if args.check and meta.get("data_kind") != "text":  # passages have no questions to check

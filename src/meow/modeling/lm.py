@@ -82,33 +82,56 @@ def load_lm(path_or_id: str | Path, dtype: str = "auto", device: str | None = No
     if local.exists() and not (local / "config.json").is_file() and not (local / "adapter_config.json").is_file():
         raise MeowError(f"{name}: not a model folder (no config.json)")
     meta = read_meta(local) if local.is_dir() else {}
+    torch_dtype = _torch_dtype(dtype)
     hf_logging.disable_progress_bar()  # one bar per shard of a 1 MB model is noise; stages show their own
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the one-line MeowError below says it; no warning lines before it
     try:
+        what = "tokenizer"
         tokenizer = AutoTokenizer.from_pretrained(name)
+        what = "model"
         if (local / "adapter_config.json").is_file() and not (local / "config.json").is_file():
             from peft import AutoPeftModelForCausalLM
 
-            model = AutoPeftModelForCausalLM.from_pretrained(name, dtype=_torch_dtype(dtype))
+            model = AutoPeftModelForCausalLM.from_pretrained(name, dtype=torch_dtype)
         else:
-            model = AutoModelForCausalLM.from_pretrained(name, dtype=_torch_dtype(dtype))
+            model = AutoModelForCausalLM.from_pretrained(name, dtype=torch_dtype)
     except MeowError:
         raise
     except Exception as e:  # transformers raises many types (OSError, ValueError, HFValidationError...)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise MeowError(f"{name}: could not load model ({type(e).__name__}: {first})") from None
+        raise MeowError(f"{name}: could not load the {what} ({_first_line(e)})") from None
     finally:
+        hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
     if device:
         model.to(device)
     model.eval()
     if fmt is None:
         fmt = PromptFormat.from_dict(meta["format"]) if "format" in meta else guessed(tokenizer, name)
+    check_format(name, fmt, tokenizer)
     if fmt.kind == "chat":
         try:
-            fmt.chat_parts(tokenizer)  # a tokenizer without a usable chat template fails here, in one line
+            fmt.chat_parts(tokenizer)  # a chat template that cannot be used fails here, in one line
         except MeowError as e:
             raise MeowError(f"{name}: {e}") from None
     return LM(model, prepare_tokenizer(tokenizer), fmt, meta, name)
+
+
+def _first_line(e: Exception) -> str:
+    """`Type: first line of the message`; an empty or cut-off first line gets a hint of what is usually missing."""
+    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+    first = lines[0] if lines else ""
+    if "backend tokenizer" in first:  # transformers ends this line with ':' and lists nothing useful after it
+        first = "no usable tokenizer.json, tokenizer.model or vocab files"
+    return f"{type(e).__name__}: {first.rstrip(': ')}" if first else type(e).__name__
+
+
+def check_format(name: str, fmt: PromptFormat, tokenizer: Any) -> None:
+    """A chat prompt format needs the tokenizer's chat template: one line instead of transformers' traceback."""
+    if fmt.kind == "chat" and not getattr(tokenizer, "chat_template", None):
+        raise MeowError(f"{name}: the prompt format is 'chat' but the tokenizer has no chat template "
+                        f"(no chat_template.jinja / tokenizer_config.json 'chat_template'); add the template, or "
+                        f"set a non-chat prompt format in {META_FILE}")
 
 
 def save_lm(lm: LM, out_dir: str | Path, meta: dict[str, Any] | None = None, model: Any = None) -> Path:

@@ -42,24 +42,36 @@ def new_tiny_lm(corpus: list[str], tiny: TinyConfig, seed: int, tokenizer_from: 
 
 def train(data: str, split: str | None, out: str, model: str | None = None, init: str | None = None,
           cfg: TrainConfig | None = None, tiny: TinyConfig | None = None, tokenizer_from: str | None = None,
-          force: bool = False, prompt_format: PromptFormat | None = None) -> tuple[LM, dict[str, Any]]:
+          force: bool = False, prompt_format: PromptFormat | None = None, arch: str = "llama"
+          ) -> tuple[LM, dict[str, Any]]:
     """Train and save; returns the model and a summary (time, loss, rows).
 
-    `prompt_format` overrides the model's (meow.json, else guessed; plain for --init tiny) and is saved."""
+    `prompt_format` overrides the model's (meow.json, else guessed; plain for --init tiny) and is saved.
+    `init="random"`: a random-initialised `arch` model (meow.modeling.families) around the tokenizer
+    `tokenizer_from`, shaped by `tiny` (a smoke test of the pipeline for an architecture and tokenizer).
+    """
     if (model is None) == (init is None):
-        raise MeowError("give exactly one of --model PATH_OR_ID or --init tiny")
-    if init not in (None, "tiny"):
-        raise MeowError(f"unknown --init {init!r}; the only from-scratch model is 'tiny'")
+        raise MeowError("give exactly one of --model PATH_OR_ID or --init tiny|random")
+    if init not in (None, "tiny", "random"):
+        raise MeowError(f"unknown --init {init!r}; choose tiny (Llama + BPE trained here) or random (--arch)")
+    if init == "random" and not tokenizer_from:
+        raise MeowError("--init random needs --tokenizer-from DIR (a tokenizer folder, e.g. a model's)")
     out_path = prepare_output(out, kind="dir", force=force, inputs=[data, model, tokenizer_from])
     records = load_records(data, split, text=True)  # QA records, or passages (loss on every token)
     cfg = cfg or TrainConfig()
     tiny = tiny or TinyConfig()
     start = time.time()
-    if init:
+    if init == "random":
+        from meow.modeling.families import Shape, random_lm
+
+        lm = random_lm(arch, str(tokenizer_from), Shape(tiny.hidden_size, tiny.layers, tiny.heads, tiny.heads,
+                                                   tiny.intermediate_size, tiny.max_positions), cfg.seed)
+        lm.fmt = prompt_format or lm.fmt
+    elif init:
         lm = new_tiny_lm(tokenizer_corpus(data, split), tiny, cfg.seed, tokenizer_from)
         lm.fmt = prompt_format or lm.fmt
     else:
-        lm = load_lm(model, fmt=prompt_format)  # type: ignore[arg-type]
+        lm = load_lm(model, dtype=cfg.dtype, fmt=prompt_format)  # type: ignore[arg-type]
     work = out_path.parent / f".{out_path.name}.trainer"
     log = work / "train_log.jsonl"
     log.unlink(missing_ok=True)
@@ -67,7 +79,7 @@ def train(data: str, split: str | None, out: str, model: str | None = None, init
     seconds = time.time() - start
     meta = {
         "made_by": "meow train",
-        "base_model": model or "tiny (from scratch)",
+        "base_model": model or ("tiny (from scratch)" if init == "tiny" else f"random {arch} ({tokenizer_from})"),
         "data": str(data),
         "split": split,
         "records": len(records),

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.modeling.lm import LM
+from meow.modeling.lm import DTYPES, LM
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 # transformers SchedulerType values that need no extra arguments (reduce_lr_on_plateau needs evaluation,
@@ -34,6 +34,11 @@ class TrainConfig:
     max_length: int = field(default=512, metadata={"help": "truncate rows to this many tokens", "ge": 1})
     precision: str = field(default="fp32", metadata={"help": "numeric precision", "choices": PRECISIONS})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "trade compute for memory"})
+    dtype: str = field(default="float32", metadata={
+        "help": "dtype the weights are loaded and trained in: float32 (full-precision master weights; with "
+        "--precision bf16 the forward pass still runs in bf16) | auto (the checkpoint's torch_dtype) | bfloat16 | "
+        "float16 (half the memory, but AdamW updates below the weights' precision are lost)",
+        "choices": DTYPES})
     seed: int = field(default=0, metadata={"help": "random seed", "ge": 0})
 
 
@@ -72,6 +77,7 @@ def training_arguments(cfg: TrainConfig, out_dir: str | Path, steps_per_epoch: i
         "remove_unused_columns": False,
         "dataloader_num_workers": 0,
         "dataloader_pin_memory": _has_gpu(),
+        "use_cpu": not _accelerated(),  # without it, bf16 / fp16 autocast on a CPU-only machine is refused
         "disable_tqdm": False,
     }
     args.update(extra)
@@ -120,6 +126,12 @@ def _has_gpu() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _accelerated() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
 def _world_size() -> int:

@@ -55,7 +55,8 @@ class UnlearnConfig(TrainConfig):
     lora_alpha: float = _opt(16.0, "LoRA scaling alpha", gt=0)
     lora_dropout: float = _opt(0.0, "LoRA dropout", ge=0, lt=1)
     lora_target_modules: list[str] | None = field(default=None, metadata={
-        "help": "LoRA target modules (default: all linear layers)"})
+        "help": "LoRA target modules (default: every linear layer of the blocks, per architecture; never the "
+        "embeddings or lm_head)"})
     merge: bool = _opt(False, "LoRA: save the merged model instead of the adapter")
     eval_every: str | None = _opt(None, "evaluate while training: 'epoch' or every N optimizer steps")
     eval_n: int = _opt(0, "evaluate on the first N forget / retain records (0 = all)", ge=0)

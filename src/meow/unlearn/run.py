@@ -88,7 +88,9 @@ def make_reference(model: Any, device: Any) -> Callable[[dict[str, Any]], Any]:
 def apply_lora(model: Any, cfg: UnlearnConfig, base_path: str) -> Any:
     from peft import LoraConfig, get_peft_model
 
-    target = list(cfg.lora_target_modules) if cfg.lora_target_modules else "all-linear"
+    from meow.modeling.lora import lora_targets
+
+    target = lora_targets(model, cfg.lora_target_modules)  # per architecture; never lm_head / embeddings
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=target,
                       task_type="CAUSAL_LM")
     try:
@@ -252,7 +254,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     check_inputs(cfg, method, retain_records is not None, is_text(forget_records))
 
     set_seed(cfg.seed)
-    lm = load_lm(model, dtype="float32", fmt=prompt_format)
+    lm = load_lm(model, dtype=cfg.dtype, fmt=prompt_format)
     work = out_path.parent / f".{out_path.name}.trainer"
     args = trainer_arguments(cfg, work)
     lm.model.to(args.device)
