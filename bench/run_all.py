@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["bench_memo", "bench_npo_memory"]
+BENCHMARKS = ["bench_memo", "bench_npo_memory", "bench_validate"]
 
 
 class Tee(io.TextIOBase):
