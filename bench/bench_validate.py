@@ -68,10 +68,10 @@ def candidates(answer: str) -> list[tuple[str, None]]:
     """What a backend sends: one fact replaced (valid), one clause added, one sentence dropped, one negation."""
     words = answer.split()
     mid = len(words) // 2
-    replaced = " ".join(words[:mid] + ["Zanzibar"] + words[mid + 1:])
+    replaced = " ".join([*words[:mid], "Zanzibar", *words[mid + 1:]])
     added = answer + " She also won a prize."
     dropped = answer.split(". ", 1)[-1]
-    negated = " ".join(words[:mid] + ["not"] + words[mid:])
+    negated = " ".join([*words[:mid], "not", *words[mid:]])
     return [(replaced, None), (added, None), (dropped, None), (negated, None)]
 
 
