@@ -64,6 +64,20 @@ class DemoConfig:
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})
     relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate", "gt": 0})
 
+    def validate(self) -> None:
+        """Across fields and registries (meow.config calls it after the ranges), before anything is written."""
+        from meow.evaluate.attacks import ATTACKS
+
+        if self.hidden_size % 8:  # the demo's tiny models have 4 heads of an even size
+            raise MeowError(f"--hidden-size {self.hidden_size}: must be a multiple of 8 (4 heads of even size)")
+        unknown = [m for m in self.methods if m not in _method_names()]
+        if unknown:
+            raise MeowError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from "
+                            f"{', '.join(_method_names())}")
+        bad = [a for a in self.attacks if a not in ATTACKS.names()]
+        if bad:
+            raise MeowError(f"--attacks: unknown attack(s) {', '.join(bad)}; choose from {', '.join(ATTACKS.names())}")
+
 
 @dataclass
 class Stage:
