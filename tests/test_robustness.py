@@ -128,7 +128,7 @@ def workspace(tmp_path, tiny_bench_dir, tiny_model_dir):
 def cases() -> list[tuple[str, str, dict[str, str], list[str]]]:
     """(command, case name, placeholder substitutions, extra arguments)."""
     out = []
-    for name, (argv, kind, inputs, malformed, bad) in COMMANDS.items():
+    for name, (argv, _kind, inputs, malformed, bad) in COMMANDS.items():
         slot = "{out}" if "{out}" in argv else "{outfile}"
         out.append((name, "out-file", {slot: "{file}"}, []))
         out.append((name, "out-dir", {slot: "{dir}"}, []))
@@ -165,6 +165,13 @@ def test_bad_input_is_one_line_and_touches_nothing(command, case, subs, extra, w
     lines = err.splitlines()
     assert rc == 2, f"{argv}: exit {rc}: {err}"
     assert len(lines) == 1 and lines[0].startswith("meow") and "Traceback" not in err, err
+    kind = COMMANDS[command][1]
+    expected = {("out-file", "dir"): "a folder is expected", ("out-dir", "file"): "a file is expected",
+                ("out-file", "file"): "already exists", ("out-dir", "dir"): "already exists"}.get((case, kind))
+    if expected and command != "report summary folder":  # that row's input is refused first
+        assert expected in err, err
+    if case.startswith("out-is-") and kind == "dir":
+        assert "would overwrite the input" in err or "is a file" in err, err
     after = snapshot(*roots)
     assert {k: v for k, v in after.items() if k in before} == before, f"{argv} changed a file"
     assert set(after) == set(before), f"{argv} left {sorted(set(after) - set(before))}"
