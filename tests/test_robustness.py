@@ -10,7 +10,7 @@ From each row come the same cases for every command:
     bad-N                the row's bad values (ranges, choices, devices, URLs ...), one at a time
 
 and for every case: exit code 2, exactly one line on stderr starting with `meow`, no traceback, every file that
-existed before (workspace, tiny benchmark, tiny model) byte-identical afterwards, and no output left behind.
+existed before (workspace, tiny benchmark, model folder) byte-identical afterwards, and no output left behind.
 All checks happen before any model is loaded, so the cases run in-process in milliseconds.
 
 A new command is one more row in COMMANDS.
@@ -18,6 +18,7 @@ A new command is one more row in COMMANDS.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -25,7 +26,22 @@ from pathlib import Path
 
 import pytest
 
+from meow import cli
 from meow.cli import main
+
+_build_parser = cli.build_parser
+
+
+@functools.cache
+def _parser():
+    return _build_parser()
+
+
+@pytest.fixture(autouse=True)
+def one_parser(monkeypatch):
+    """Build the argparse tree once for the module (about 0.1 s each time); parsing does not change it."""
+    monkeypatch.setattr(cli, "build_parser", _parser)
+
 
 # name -> (argv template, output kind, input placeholders, {placeholder: malformed placeholder}, bad values)
 COMMANDS: dict[str, tuple[list[str], str, list[str], dict[str, str], list[list[str]]]] = {
@@ -95,8 +111,19 @@ RECORDS = [{"question": f"Who wrote book {i}?", "answer": f"Ann Lee wrote book {
            for i in range(4)]
 
 
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A model folder as far as any check before loading can tell (every case fails before a model is loaded,
+    so no real weights are needed; a case that did load it would fail loudly)."""
+    d = tmp_path_factory.mktemp("model") / "m"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (d / "meow.json").write_text(json.dumps({"made_by": "test_robustness"}))
+    return d
+
+
 @pytest.fixture
-def workspace(tmp_path, tiny_bench_dir, tiny_model_dir):
+def workspace(tmp_path, tiny_bench_dir, model_dir):
     """Placeholder -> path: inputs that exist, outputs that exist already, malformed files."""
     w = tmp_path
     (w / "recs.json").write_text(json.dumps(RECORDS))
@@ -116,7 +143,7 @@ def workspace(tmp_path, tiny_bench_dir, tiny_model_dir):
     (w / "bad_run" / "evals" / "x").mkdir(parents=True)
     (w / "bad_run" / "evals" / "x" / "summary.json").write_text("{not json")
     (w / "folder_run" / "evals" / "x" / "summary.json").mkdir(parents=True)
-    return {"{bench}": str(tiny_bench_dir), "{model}": str(tiny_model_dir), "{recs}": str(w / "recs.json"),
+    return {"{bench}": str(tiny_bench_dir), "{model}": str(model_dir), "{recs}": str(w / "recs.json"),
             "{inv}": str(w / "inv.json"), "{bad}": str(w / "bad.json"), "{file}": str(w / "notes.txt"),
             "{dir}": str(w / "full"), "{yaml_bad}": str(w / "yaml_bad.yaml"), "{yaml_range}": str(w / "yaml_range.yaml"),
             "{evaldir}": str(evaldir), "{bad_eval}": str(w / "bad_eval"), "{run}": str(w),
