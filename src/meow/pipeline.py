@@ -144,10 +144,11 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     The output policy (meow.io.prepare_output): a run folder made by `meow demo` is resumed; a file, or a
     non-empty folder that is not a run folder, is refused unless `force`. The folder is locked while the demo
     runs (meow.io.run_lock): a second process on it stops at once."""
-    from meow.io import prepare_output, run_lock
+    from meow.io import LOCK_FILE, prepare_output, run_lock
 
     run = Path(out)
-    prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run))
+    just_locked = run.is_dir() and {p.name for p in run.iterdir()} == {LOCK_FILE}  # another demo starting here
+    prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run) or just_locked)
     if (run / "manifest.json").exists() and not is_run_folder(run):  # only reached with --force: start over
         (run / "manifest.json").unlink()
     with run_lock(run):
