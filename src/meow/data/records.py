@@ -121,7 +121,14 @@ def load_file(path: str | Path) -> list[Record]:
         raise MeowError(f"{path}: expected a list of records at the top level, got {type(rows).__name__}")
     if not rows:
         raise MeowError(f"{path}: holds no records")
-    return [validate(r, path, i) for i, r in enumerate(rows)]
+    records = [validate(r, path, i) for i, r in enumerate(rows)]
+    empty = [i for i, r in enumerate(records) if not r["answer"].strip()]
+    if empty:
+        from meow.errors import warn
+
+        warn(f"{path}: {len(empty)} record(s) have an empty answer (first: record {empty[0]}); "
+             "they have nothing to learn, forget or recall")
+    return records
 
 
 def split_path(data: str | Path, split: str) -> Path | None:
