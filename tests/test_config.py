@@ -78,19 +78,22 @@ def test_plain_argparse_numbers():
         number(float, gt=0)("nan")
 
 
-def test_devices_are_checked_before_loading():
+def test_devices_are_checked_before_loading(monkeypatch):
+    import torch
+
     check_device(None)
     check_device("cpu")
     with pytest.raises(MeowError, match="not a device"):
         check_device("toaster")
-    import torch
-
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    with pytest.raises(MeowError, match="--device cuda:7" if count <= 7 else "never"):
-        if count <= 7:
-            check_device("cuda:7")
-        else:  # pragma: no cover - a machine with 8+ GPUs
-            raise MeowError("never")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(MeowError, match=r"^--device cuda:7: no CUDA device is available here"):
+        check_device("cuda:7")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    check_device("cuda")
+    check_device("cuda:1")
+    with pytest.raises(MeowError, match=r"^--ref-device cuda:7: only 2 CUDA device\(s\) here \(cuda:0 to cuda:1\)$"):
+        check_device("cuda:7", "--ref-device")
 
 
 def test_every_command_config_declares_its_ranges():
