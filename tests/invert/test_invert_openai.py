@@ -267,3 +267,14 @@ def test_api_key_env_given_a_key_is_refused_without_echoing_it(value):
 def test_base_url_must_be_a_url():
     with pytest.raises(MeowError, match="--base-url 'notaurl': expected an http"):
         invert_records(RECORDS, "openai", model="m", base_url="notaurl", progress=False)
+
+
+def test_http_proxy_of_the_environment_is_used(fake_llm, tmp_path, monkeypatch):
+    """As urllib did: HTTP_PROXY carries the request (here the fake server plays the proxy for an unknown host)."""
+    for name in ("no_proxy", "NO_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", fake_llm.url.removesuffix("/v1"))
+    out, _ = invert_records(RECORDS[:1], "openai", model="m", base_url="http://llm.example.invalid/v1",
+                            cache_path=tmp_path / "c.jsonl", progress=False, **FAST)
+    assert out[0]["inverted_answers"] == good_lines(RECORDS[0]["answer"], 0)
+    assert fake_llm.requests[0]["path"] == "http://llm.example.invalid/v1/chat/completions"
