@@ -147,3 +147,15 @@ def test_two_demo_processes_on_one_folder(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_torn_lock_file_is_waited_for_while_fresh_and_taken_over_once_old(tmp_path):
+    lock = tmp_path / LOCK_FILE
+    lock.write_text('{"pid": ')  # a process that crashed while writing it, or one writing it right now
+    with pytest.raises(MeowError, match="being locked by another process"), run_lock(tmp_path):
+        pass
+    old = time.time() - 60
+    os.utime(lock, (old, old))
+    with run_lock(tmp_path):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no stale-file leftovers
