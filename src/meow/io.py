@@ -1,4 +1,5 @@
-"""Plain-file I/O shared by every stage: atomic writes, JSON / JSON Lines, append-only caches."""
+"""Plain-file I/O shared by every stage: atomic writes, JSON / JSON Lines, append-only caches, the one output
+policy (prepare_output, staged_dir) and the run-folder lock (run_lock)."""
 
 from __future__ import annotations
 
