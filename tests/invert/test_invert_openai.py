@@ -259,6 +259,10 @@ def test_a_server_that_echoes_the_key_is_redacted(fake_llm, tmp_path, monkeypatc
 @pytest.mark.parametrize("value", ["sk-abc123def456ghi789", "sk_live_abcdef", "abcDEF1234567890abcdef12345678",
                                    "not a name"])
 def test_api_key_env_given_a_key_is_refused_without_echoing_it(value):
+    from meow.invert.openai import looks_like_key
+
+    assert not any(looks_like_key(n) for n in ("OPENAI_API_KEY", "my_project_openai_api_key", "VLLM_KEY_2",
+                                                "TOGETHER_API_KEY_FOR_THE_BIG_EVALUATION_RUN"))
     with pytest.raises(MeowError, match="NAME of an environment variable") as err:
         invert_records(RECORDS, "openai", model="m", api_key_env=value, progress=False)
     assert value not in str(err.value)

@@ -93,9 +93,12 @@ def redact(text: str, key: str | None) -> str:
 
 def looks_like_key(value: str) -> bool:
     """An --api-key-env value that is a key itself rather than the name of an environment variable."""
-    if not ENV_NAME.fullmatch(value):
+    if not ENV_NAME.fullmatch(value) or value.lower().startswith(("sk_", "sk-")):
         return True
-    return value.lower().startswith(("sk_", "sk-")) or (len(value) >= 24 and not re.fullmatch(r"[A-Z0-9_]+", value))
+    digits = sum(c.isdigit() for c in value)
+    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    # names are words joined by underscores (OPENAI_API_KEY, my_project_key); keys are long runs of mixed characters
+    return (len(value) >= 20 and "_" not in value) or (len(value) >= 32 and mixed and digits >= 4)
 
 
 def check_base_url(url: str) -> str:
