@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["bench_memo", "bench_npo_memory", "bench_rmu_reference", "bench_scoring_memory"]
+BENCHMARKS = ["bench_memo", "bench_npo_memory", "bench_rmu_reference", "bench_scoring_memory", "bench_validate"]
 
 
 class Tee(io.TextIOBase):

@@ -1,7 +1,9 @@
-"""Plain-file I/O shared by every stage: atomic writes, JSON / JSON Lines, append-only caches."""
+"""Plain-file I/O shared by every stage: atomic writes, JSON / JSON Lines, append-only caches, the one output
+policy (prepare_output, staged_dir) and the run-folder lock (run_lock)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -192,6 +194,43 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _refuse_or_clear(lock: Path, folder: Path, what: str, host: str) -> None:
+    """A lock file is there: MeowError naming its holder if that process runs, else move the stale file away
+    (by a rename, so that of two processes taking over the same stale lock only one wins)."""
+    import time
+
+    from meow.errors import MeowError
+
+    try:
+        text = lock.read_text(encoding="utf-8")
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return
+    try:
+        holder = json.loads(text)
+        pid, their_host = int(holder["pid"]), str(holder.get("host", ""))
+    except (ValueError, KeyError, TypeError):
+        if age < 5:  # being written by the process that just created it
+            raise MeowError(f"{folder}: {what} is being locked by another process; try again") from None
+        holder, pid, their_host = {}, -1, host  # torn and old: stale
+    started = holder.get("started", "?")
+    if their_host != host:
+        raise MeowError(f"{folder}: {what} is in use by pid {pid} on {their_host} (started {started}); "
+                        f"if that process is gone, delete {lock}")
+    if _pid_alive(pid):
+        raise MeowError(f"{folder}: {what} is in use by pid {pid} (started {started}); wait for it to finish or "
+                        f"use another folder (if no such process is working here, delete {lock})")
+    grave = lock.with_name(f"{LOCK_FILE}.stale-{os.getpid()}")
+    try:
+        os.replace(lock, grave)
+    except FileNotFoundError:
+        return
+    if grave.read_text(encoding="utf-8") != text:  # someone else took it over meanwhile: put theirs back
+        with contextlib.suppress(FileExistsError):
+            os.link(grave, lock)
+    grave.unlink(missing_ok=True)
+
+
 @contextmanager
 def run_lock(folder: str | Path, what: str = "run folder") -> Iterator[Path]:
     """Hold `folder/.meow.lock` while a command works in `folder` (`meow demo`, `meow sweep`).
@@ -210,30 +249,11 @@ def run_lock(folder: str | Path, what: str = "run folder") -> Iterator[Path]:
     lock = folder / LOCK_FILE
     me = {"pid": os.getpid(), "host": socket.gethostname(),
           "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
-    for _ in range(3):
+    for _ in range(5):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try:
-                holder = json.loads(lock.read_text(encoding="utf-8"))
-                pid, host = int(holder["pid"]), str(holder.get("host", ""))
-            except (OSError, ValueError, KeyError, TypeError):
-                holder, pid, host = {}, -1, ""
-            if host and host != me["host"]:
-                raise MeowError(f"{folder}: {what} is in use by pid {pid} on {host} since "
-                                f"{holder.get('started', '?')}; if that process is gone, delete {lock}") from None
-            if pid > 0 and _pid_alive(pid):
-                raise MeowError(f"{folder}: {what} is in use by pid {pid} (started {holder.get('started', '?')}); "
-                                f"wait for it to finish, or use another --out") from None
-            if not holder:  # torn or foreign lock file: only take it over once it is old enough to be stale
-                try:
-                    import time
-
-                    if time.time() - lock.stat().st_mtime < 5:
-                        raise MeowError(f"{folder}: {what} is being locked by another process; try again") from None
-                except FileNotFoundError:
-                    continue
-            lock.unlink(missing_ok=True)  # stale: its process is gone
+            _refuse_or_clear(lock, folder, what, me["host"])
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(me, f)
@@ -241,7 +261,7 @@ def run_lock(folder: str | Path, what: str = "run folder") -> Iterator[Path]:
             os.fsync(f.fileno())
         break
     else:
-        raise MeowError(f"{folder}: could not take the lock {lock}")
+        raise MeowError(f"{folder}: could not take the lock {lock}; try again")
     try:
         yield lock
     finally:

@@ -78,6 +78,20 @@ class DemoConfig:
     sweep_grid: str = field(default="epochs=5,10,20", metadata={
         "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
 
+    def validate(self) -> None:
+        """Across fields and registries (meow.config calls it after the ranges), before anything is written."""
+        from meow.evaluate.attacks import ATTACKS
+
+        if self.hidden_size % 8:  # the demo's tiny models have 4 heads of an even size
+            raise MeowError(f"--hidden-size {self.hidden_size}: must be a multiple of 8 (4 heads of even size)")
+        unknown = [m for m in self.methods if m not in _method_names()]
+        if unknown:
+            raise MeowError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from "
+                            f"{', '.join(_method_names())}")
+        bad = [a for a in self.attacks if a not in ATTACKS.names()]
+        if bad:
+            raise MeowError(f"--attacks: unknown attack(s) {', '.join(bad)}; choose from {', '.join(ATTACKS.names())}")
+
 
 @dataclass
 class Stage:
@@ -146,10 +160,11 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     The output policy (meow.io.prepare_output): a run folder made by `meow demo` is resumed; a file, or a
     non-empty folder that is not a run folder, is refused unless `force`. The folder is locked while the demo
     runs (meow.io.run_lock): a second process on it stops at once."""
-    from meow.io import prepare_output, run_lock
+    from meow.io import LOCK_FILE, prepare_output, run_lock
 
     run = Path(out)
-    prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run))
+    just_locked = run.is_dir() and {p.name for p in run.iterdir()} == {LOCK_FILE}  # another demo starting here
+    prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run) or just_locked)
     if (run / "manifest.json").exists() and not is_run_folder(run):  # only reached with --force: start over
         (run / "manifest.json").unlink()
     with run_lock(run):

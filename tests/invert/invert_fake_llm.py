@@ -8,6 +8,8 @@ Per question, a queue of modes is played in order (then `good`):
   429 / 500  that status (429 with Retry-After: 0)
   401        that status with an OpenAI-style error body
   stall      waits `stall_s` seconds before answering well (the client should time out first)
+  drip       sends the headers of a good reply at once, then its body one byte every `drip_s` seconds
+  echo401    401 whose error message repeats the request's Authorization header (a leaky server)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class FakeLLM:
         self.headers: list[dict] = []
         self.lock = threading.Lock()
         self.stall_s = 1.0
+        self.drip_s = 0.2
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
@@ -73,9 +76,11 @@ class FakeLLM:
                 if mode == "stall":
                     time.sleep(fake.stall_s)
                     mode = "good"
-                if mode in ("429", "500", "401"):
-                    payload = json.dumps({"error": {"message": f"scripted {mode}"}}).encode()
-                    self.send_response(int(mode))
+                if mode in ("429", "500", "401", "echo401"):
+                    text = f"bad credentials: {self.headers.get('Authorization')}" if mode == "echo401" else (
+                        f"scripted {mode}")
+                    payload = json.dumps({"error": {"message": text}}).encode()
+                    self.send_response(int(mode[-3:]))
                     if mode == "429":
                         self.send_header("Retry-After", "0")
                     self.send_header("Content-Type", "application/json")
@@ -99,7 +104,13 @@ class FakeLLM:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    self.wfile.write(payload)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):  # the client gave up
+                    if mode == "drip":
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(fake.drip_s)
+                    else:
+                        self.wfile.write(payload)
 
         return Handler

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from invert_fake_llm import good_lines
@@ -154,3 +159,126 @@ def test_retry_after_header():
     assert retry_after("3") == 3.0
     assert retry_after(None) is None and retry_after("soon") is None
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+# ---------------------------------------------------------------- deadlines, Ctrl-C, torn cache, leaked keys
+
+def test_timeout_bounds_the_whole_request_of_a_dripping_server(fake_llm, tmp_path):
+    """A server that sends a byte every 0.2 s never trips a per-read timeout; the whole-request deadline does."""
+    fake_llm.script(RECORDS[0]["question"], "drip")
+    start = time.monotonic()
+    with pytest.raises(MeowError, match=r"record 0: no complete reply .* within 2 s"):
+        run(fake_llm, tmp_path, records=RECORDS[:1], timeout=2.0, max_retries=0)
+    assert 1.9 < time.monotonic() - start < 3.5
+
+
+def test_a_reply_that_arrives_slowly_but_in_time_is_read(fake_llm, tmp_path):
+    fake_llm.drip_s = 0.001
+    fake_llm.script(RECORDS[0]["question"], "drip")
+    out, _ = run(fake_llm, tmp_path, records=RECORDS[:1], timeout=10.0, max_retries=0)
+    assert out[0]["inverted_answers"] == good_lines(RECORDS[0]["answer"], 0)
+
+
+INTERRUPTED = """
+import sys
+sys.path.insert(0, {src!r})
+from meow.cli import main
+raise SystemExit(main(["invert", "--data", {data!r}, "--out", {out!r}, "--backend", "openai", "--model", "m",
+                       "--base-url", {url!r}, "--concurrency", "3", "--timeout", "60", "--no-progress"]))
+"""
+
+
+def test_ctrl_c_ends_at_once_and_keeps_every_reply_received(fake_llm, tmp_path):
+    """Two replies come back, the third request hangs; SIGINT ends the run within a second, both replies cached."""
+    data = tmp_path / "in.json"
+    data.write_text(json.dumps(RECORDS))
+    out, cache = tmp_path / "inv.json", tmp_path / "inv.cache.jsonl"
+    fake_llm.stall_s = 60
+    fake_llm.script(RECORDS[2]["question"], "stall")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED.format(src=src, data=str(data), out=str(out),
+                                                                    url=fake_llm.url)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (cache.is_file() and len(cache.read_text().splitlines()) >= 2
+                                                   and fake_llm.count() >= 3):
+            time.sleep(0.05)
+        assert fake_llm.count() == 3, "the three requests did not start"
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert time.monotonic() - start < 1.5
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+    assert not out.exists()
+    rows = [json.loads(line) for line in cache.read_text().splitlines()]
+    assert len(rows) == 2
+    # the re-run asks only for the record whose reply never came
+    before = fake_llm.count()
+    _out, summary = invert_records(RECORDS, "openai", model="m", base_url=fake_llm.url, cache_path=cache,
+                                   progress=False, **FAST)
+    assert fake_llm.count() - before == 1 and summary["requests"] == {"asked": 1, "from_cache": 2}
+
+
+def test_torn_last_cache_line_is_cut_so_the_next_reply_is_readable(tmp_path):
+    from meow.invert.cache import ReplyCache
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"key": "a", "text": "first"}) + "\n" + '{"key": "b", "te')
+    cache = ReplyCache(path)
+    assert path.read_text().endswith("}\n") and cache.get("a") == "first" and "b" not in cache
+    cache.put("c", "third")
+    again = ReplyCache(path)
+    assert (again.get("a"), again.get("c")) == ("first", "third") and len(again) == 2
+    # a whole last object that only lacks its newline is kept (and given one)
+    path.write_text(json.dumps({"key": "d", "text": "kept"}))
+    assert ReplyCache(path).get("d") == "kept" and path.read_text().endswith("\n")
+
+
+def test_a_server_that_echoes_the_key_is_redacted(fake_llm, tmp_path, monkeypatch, capsys):
+    from meow.cli import main
+
+    monkeypatch.setenv("MEOW_TEST_KEY", "sk-very-secret-4242")
+    fake_llm.script(RECORDS[0]["question"], "echo401")
+    with pytest.raises(MeowError) as err:
+        run(fake_llm, tmp_path, records=RECORDS[:1], api_key_env="MEOW_TEST_KEY")
+    assert "HTTP 401" in str(err.value) and "sk-very-secret" not in str(err.value) and "***" in str(err.value)
+    data = tmp_path / "in.json"
+    data.write_text(json.dumps(RECORDS[:1]))
+    fake_llm.script(RECORDS[0]["question"], "echo401")
+    assert main(["invert", "--data", str(data), "--out", str(tmp_path / "o.json"), "--backend", "openai",
+                 "--model", "m", "--base-url", fake_llm.url, "--api-key-env", "MEOW_TEST_KEY", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "sk-very-secret" not in captured.err + captured.out
+    for p in tmp_path.rglob("*"):
+        assert not p.is_file() or "sk-very-secret" not in p.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("value", ["sk-abc123def456ghi789", "sk_live_abcdef", "abcDEF1234567890abcdef12345678",
+                                   "not a name"])
+def test_api_key_env_given_a_key_is_refused_without_echoing_it(value):
+    from meow.invert.openai import looks_like_key
+
+    assert not any(looks_like_key(n) for n in ("OPENAI_API_KEY", "my_project_openai_api_key", "VLLM_KEY_2",
+                                                "TOGETHER_API_KEY_FOR_THE_BIG_EVALUATION_RUN"))
+    with pytest.raises(MeowError, match="NAME of an environment variable") as err:
+        invert_records(RECORDS, "openai", model="m", api_key_env=value, progress=False)
+    assert value not in str(err.value)
+
+
+def test_base_url_must_be_a_url():
+    with pytest.raises(MeowError, match="--base-url 'notaurl': expected an http"):
+        invert_records(RECORDS, "openai", model="m", base_url="notaurl", progress=False)
+
+
+def test_http_proxy_of_the_environment_is_used(fake_llm, tmp_path, monkeypatch):
+    """As urllib did: HTTP_PROXY carries the request (here the fake server plays the proxy for an unknown host)."""
+    for name in ("no_proxy", "NO_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", fake_llm.url.removesuffix("/v1"))
+    out, _ = invert_records(RECORDS[:1], "openai", model="m", base_url="http://llm.example.invalid/v1",
+                            cache_path=tmp_path / "c.jsonl", progress=False, **FAST)
+    assert out[0]["inverted_answers"] == good_lines(RECORDS[0]["answer"], 0)
+    assert fake_llm.requests[0]["path"] == "http://llm.example.invalid/v1/chat/completions"

@@ -81,7 +81,7 @@ def test_memo_cli_errors(tmp_path, tiny_model_dir, memo_records, capsys):
     assert data.read_bytes() == before
 
     for flags, message in ((["--metric", "bleu"], "unknown memorisation metric"),
-                           (["--mode", "middle"], "unknown mode"), (["--stride", "0"], "--stride must be at least 1")):
+                           (["--mode", "middle"], "--mode: 'middle' is not one of"), (["--stride", "0"], "--stride must be at least 1")):
         line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--data", str(data),
                                     "--out", str(tmp_path / "o.json"), *flags], capsys))
         assert message in line

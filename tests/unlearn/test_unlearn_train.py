@@ -200,7 +200,7 @@ def test_user_errors(tiny_model_dir, unlearn_files, tmp_path):
     with pytest.raises(MeowError, match="not empty; pass --force"):
         run(tiny_model_dir, unlearn_files, tmp_path / "full", "ga", retain=False)
     assert (tmp_path / "full" / "x.txt").read_text() == "keep me"
-    with pytest.raises(MeowError, match="would hold or replace the input"):
+    with pytest.raises(MeowError, match="would overwrite the input"):
         run(tiny_model_dir, unlearn_files, unlearn_files["dir"], "ga", retain=False)
     files = {**unlearn_files, "forget": unlearn_files["forget_plain"]}
     with pytest.raises(MeowError, match=r"no MEMO scores.*meow memo"):

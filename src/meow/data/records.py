@@ -145,7 +145,14 @@ def _checked(rows: list[Any], source: object, text: bool) -> list[Record]:
     for i, r in enumerate(rows):
         if not (isinstance(r, dict) and ("question" in r or "undesired_answer" in r or "answer" in r)):
             raise passages.neither_error(source, i, r)
-    return [validate(r, source, i) for i, r in enumerate(rows)]
+    records = [validate(r, source, i) for i, r in enumerate(rows)]
+    empty = [i for i, r in enumerate(records) if not r["answer"].strip()]
+    if empty:
+        from meow.errors import warn
+
+        warn(f"{source}: {len(empty)} record(s) have an empty answer (first: record {empty[0]}); "
+             "they have nothing to learn, forget or recall")
+    return records
 
 
 def split_path(data: str | Path, split: str, text: bool = False) -> Path | None:

@@ -285,13 +285,36 @@ def load_eval(path: str | Path) -> EvalResult:
         raise MeowError(f"{file}: not valid JSON ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("splits"), dict):
         raise MeowError(f"{file}: not an eval.json written by `meow eval` (no 'splits')")
+    check_eval_data(data, file)
     summary_file = file.with_name("summary.json")
     if summary_file.is_file():
         try:
-            return EvalResult(data, json.loads(summary_file.read_text(encoding="utf-8")))
-        except json.JSONDecodeError:
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+            if isinstance(summary, dict) and isinstance(summary.get("splits"), dict):
+                return EvalResult(data, summary)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             pass
     return EvalResult(data, summarize(data))
+
+
+def check_eval_data(data: dict[str, Any], file: object) -> None:
+    """The shape every reader of eval.json relies on: splits.<name>.records is a list of objects, each metric
+    value a number, null, a boolean or a group of scores (never text or a list), `question` a string; one-line MeowError naming the first place not so."""
+    metrics = set(METRICS.names())
+    for name, block in data["splits"].items():
+        records = block.get("records") if isinstance(block, dict) else None
+        if not isinstance(records, list):
+            raise MeowError(f"{file}: splits.{name}: expected an object with a 'records' list")
+        for i, rec in enumerate(records):
+            if not isinstance(rec, dict):
+                raise MeowError(f"{file}: splits.{name}: record {i}: expected an object")
+            if "question" in rec and not isinstance(rec["question"], str):
+                raise MeowError(f"{file}: splits.{name}: record {i}: field 'question': expected a string")
+            for key in metrics & rec.keys():
+                v = rec[key]
+                if isinstance(v, (str, list)):  # numbers, null, booleans, or a group of scores (mia)
+                    raise MeowError(f"{file}: splits.{name}: record {i}: field '{key}': expected a number, "
+                                    f"got {type(v).__name__}")
 
 
 def split_summary(records: list[dict[str, Any]], split: str) -> dict[str, Any]:

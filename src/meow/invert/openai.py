@@ -93,9 +93,12 @@ def redact(text: str, key: str | None) -> str:
 
 def looks_like_key(value: str) -> bool:
     """An --api-key-env value that is a key itself rather than the name of an environment variable."""
-    if not ENV_NAME.fullmatch(value):
+    if not ENV_NAME.fullmatch(value) or value.lower().startswith(("sk_", "sk-")):
         return True
-    return value.lower().startswith(("sk_", "sk-")) or (len(value) >= 24 and not re.fullmatch(r"[A-Z0-9_]+", value))
+    digits = sum(c.isdigit() for c in value)
+    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    # names are words joined by underscores (OPENAI_API_KEY, my_project_key); keys are long runs of mixed characters
+    return (len(value) >= 20 and "_" not in value) or (len(value) >= 32 and mixed and digits >= 4)
 
 
 def check_base_url(url: str) -> str:
@@ -245,12 +248,27 @@ class OpenAIInverter:
 
     # ------------------------------------------------------------ one request under one deadline
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+    def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+        """(connection, request path), through the HTTP(S)_PROXY of the environment as urllib would."""
+        import urllib.request
+
         parts = urllib.parse.urlsplit(self.url)
-        if parts.scheme == "https":
-            return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        https = parts.scheme == "https"
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+            via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            conn = http.client.HTTPConnection(via.hostname, via.port or 8080, timeout=timeout)
+            if not https:
+                return conn, self.url  # a plain HTTP proxy takes the absolute URL
+            conn = http.client.HTTPSConnection(via.hostname, via.port or 8080, timeout=timeout,
                                                context=ssl.create_default_context())
-        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+            conn.set_tunnel(parts.hostname, parts.port or 443)
+            return conn, path
+        if https:
+            return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                               context=ssl.create_default_context()), path
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
 
     def _abort_open(self) -> None:
         with self._open_lock:
@@ -261,9 +279,7 @@ class OpenAIInverter:
     def _post(self, body: bytes, headers: dict[str, str]) -> str:
         """POST once; the whole exchange ends by `timeout` seconds from now (connect, headers, every read)."""
         deadline = time.monotonic() + self.timeout
-        parts = urllib.parse.urlsplit(self.url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        conn = self._connection(self.timeout)
+        conn, path = self._connection(self.timeout)
         expired = threading.Event()
 
         def expire() -> None:

@@ -21,6 +21,7 @@ question itself names (a nationality, a genre ...) are changed too.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
 import re
@@ -88,6 +89,7 @@ _LANGUAGE_CONTEXT = re.compile(r"\b(languages?|translated|translations?|written 
                                r"multilingual|fluent)\b", re.I)
 _PLACE_PREP = re.compile(r"(?:\b(?:in|from|near|across|outside|around|moved to|lives in|hails from)\s+)$")
 _SENT_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
+_ARTICLE = re.compile(r"\b([Aa]n?)\s+$")
 _PROF_MINE = re.compile(r"\b(?:was|is|were|as)\s+an?\s+([A-Za-z-]+(?:\s+[A-Za-z-]+){0,2})")
 
 
@@ -142,7 +144,15 @@ _KNOWN_PLACES = set(L.CITIES) | _COUNTRIES | _REGIONS
 
 
 def _overlaps(a: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
-    return any(a[0] < e and s < a[1] for s, e in taken)
+    """Does span `a` overlap one of `taken` (disjoint spans sorted by start)? Binary search: log time."""
+    i = bisect.bisect_left(taken, (a[1], -1))  # spans starting before a's end come before i
+    return i > 0 and taken[i - 1][1] > a[0]
+
+
+def _ends_with(rx: re.Pattern[str], text: str, end: int, window: int = 120) -> re.Match[str] | None:
+    """`rx` (anchored with $) matching `text[:end]` at its end; looks only at the last `window` characters, so a
+    check at every position of a long answer stays linear (`^` still means the real start of the text)."""
+    return rx.search(text, max(0, end - window), end)
 
 
 class SlotFinder:
@@ -177,7 +187,7 @@ class SlotFinder:
                 start += 1
             if end > start and not _overlaps((start, end), taken):
                 slots.append(Slot(start, end, kind, text[start:end]))
-                taken.append((start, end))
+                bisect.insort(taken, (start, end))
 
         for kind, start, end in self._detect(text):
             add(start, end, kind)
@@ -246,7 +256,7 @@ class SlotFinder:
         """Single capitalised words inside a sentence that no other detector claimed (`... is Yoromere.`)."""
         for m in re.finditer(r"(?<![\w'’-])[A-Z][a-z]{2,}(?![\w-])", text):
             word = m.group()
-            if (_SENT_START.search(text[:m.start()]) or word.lower() in self.common or word in self.person_tokens
+            if (_ends_with(_SENT_START, text, m.start()) or word.lower() in self.common or word in self.person_tokens
                     or word.lower() in L.SENTENCE_STARTERS):
                 continue
             yield "proper", m.start(), m.end()
@@ -270,7 +280,7 @@ class SlotFinder:
         """Capitalised word runs; at a sentence start, leading common words are dropped (`Author Basil X`)."""
         for m in _NAME_SEQ.finditer(text):
             tokens = [(m.start() + t.start(), m.start() + t.end()) for t in re.finditer(r"\S+", m.group())]
-            if _SENT_START.search(text[:m.start()]):
+            if _ends_with(_SENT_START, text, m.start()):
                 while tokens and self._starter(text[tokens[0][0]:tokens[0][1]]):
                     tokens.pop(0)
             if tokens:
@@ -294,7 +304,7 @@ class SlotFinder:
                 yield "country", s, e
             elif value in _REGIONS:
                 yield "region", s, e
-            elif value in self.places or (_PLACE_PREP.search(text[:s]) and not _SENT_START.search(text[:s])
+            elif value in self.places or (_ends_with(_PLACE_PREP, text, s) and not _ends_with(_SENT_START, text, s)
                   and value.split()[0] not in L.FIRST_NAMES and not set(value.split()) & self.person_tokens
                   and norm(value) not in self.genres
                   and not _RE_NATIONALITY.fullmatch(value) and not _RE_LANGUAGE.fullmatch(value)
@@ -523,7 +533,7 @@ def _rng(seed: int, *parts: object) -> random.Random:
 
 
 def _article_fix(prefix: str, replacement: str) -> str:
-    m = re.search(r"\b([Aa]n?)\s+$", prefix)
+    m = _ends_with(_ARTICLE, prefix, len(prefix))
     if not m:
         return prefix
     first = replacement.split()[0].lower() if replacement.split() else ""
@@ -561,7 +571,7 @@ def apply(text: str, replacements: dict[Slot, str]) -> str:
 
 def cased(slot: Slot, new: str, prefix: str) -> str:
     """Capitalise at a sentence start; otherwise follow the case of the replaced word (lower or Title Case)."""
-    if _SENT_START.search(prefix) and new[:1].islower():
+    if _ends_with(_SENT_START, prefix, len(prefix)) and new[:1].islower():
         return new[0].upper() + new[1:]
     if slot.kind in LOWERCASE_KINDS and slot.text[:1].islower() and new.istitle():
         return new.lower()

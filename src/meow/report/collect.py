@@ -67,6 +67,8 @@ class Run:
 
 def read_json_file(path: Path) -> Any:
     """JSON content of `path`, or a one-line MeowError naming the file."""
+    if not path.is_file():
+        raise MeowError(f"{path}: {'is a folder, not a JSON file' if path.is_dir() else 'not found'}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -96,9 +98,12 @@ def method_order(names: list[str], manifest: dict[str, Any] | None) -> list[str]
     """Names in manifest order, the rest sorted after them. The order is manifest["methods"] ([name or
     {"name": ...}]) if given, else that of its "eval <name>" stages (`meow demo`'s manifest)."""
     manifest = manifest if isinstance(manifest, dict) else {}
-    listed = manifest.get("methods") or [k.removeprefix("eval ") for k in manifest.get("stages", {})
+    stages = manifest.get("stages") if isinstance(manifest.get("stages"), dict) else {}
+    listed = manifest.get("methods") or [k.removeprefix("eval ") for k in stages
                                          if isinstance(k, str) and k.startswith("eval ")]
+    listed = listed if isinstance(listed, list) else []
     order = [m.get("name") if isinstance(m, dict) else m for m in listed if isinstance(m, (str, dict))]
+    order = [n for n in order if isinstance(n, str)]
     first = [n for n in dict.fromkeys(order) if n in names]
     return first + sorted(n for n in names if n not in first)
 
@@ -152,7 +157,7 @@ def read_attacks(folder: Path) -> dict[str, dict[str, Any]]:
 def recompute_against_retain(run: Run) -> None:
     """Forget quality and PrivLeak that `meow eval` left null for lack of a retain model, computed from the
     row's eval.json and the retain row's (the retain model against itself: KS p = 1, PrivLeak = 0)."""
-    from meow.evaluate import forget_quality
+    from meow.evaluate import forget_quality, load_eval
     from meow.evaluate.mia import privleak_entry
 
     retain = run.role(RETAIN)
@@ -163,8 +168,8 @@ def recompute_against_retain(run: Run) -> None:
         wanted = [k for k in ("forget_quality", "privleak") if _lacks_retain(m.summary.get(k))]
         if not wanted or not (m.folder / "eval.json").is_file():
             continue
-        retain_ev = retain_ev if retain_ev is not None else read_json_file(retain.folder / "eval.json")
-        ev = retain_ev if m is retain else read_json_file(m.folder / "eval.json")
+        retain_ev = retain_ev if retain_ev is not None else load_eval(retain.folder).data
+        ev = retain_ev if m is retain else load_eval(m.folder).data
         note = f"computed by the report from {m.folder.name}/eval.json against {retain.folder.name}/eval.json"
         if "forget_quality" in wanted:
             m.recomputed["forget_quality"] = {**forget_quality(ev, retain_ev), "note": note}
@@ -185,9 +190,12 @@ def load_run(run_dir: str | Path, target: str = TARGET, retain: str = RETAIN) ->
     without rows named `target` / `retain` those roles are simply absent (every row is a method)."""
     run_dir = Path(run_dir)
     root, folders = eval_folders(run_dir)
-    manifest = read_json_file(run_dir / "manifest.json") if (run_dir / "manifest.json").is_file() else None
+    manifest = read_json_file(run_dir / "manifest.json") if (run_dir / "manifest.json").exists() else None
     config = run_dir / "config.yaml"
-    run = Run(run_dir, root, [], manifest, config.read_text(encoding="utf-8") if config.is_file() else None)
+    config_text = config.read_text(encoding="utf-8", errors="replace") if config.is_file() else None
+    run = Run(run_dir, root, [], manifest if isinstance(manifest, dict) else None, config_text)
+    if manifest is not None and not isinstance(manifest, dict):
+        run.notes.append("manifest.json is not a JSON object: left out")
     for role, name in ((TARGET, target), (RETAIN, retain)):
         if name not in folders:
             if name != role:

@@ -6,6 +6,7 @@ generation). A cell is (value, reason): value None means not available, and reas
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,18 +44,41 @@ class Column:
                 "description": self.description, "source": self.source}
 
 
-def _value(entry: Any, missing: str) -> Cell:
+BAD = "unusable value"  # start of the reason of a value that is there but not a finite number (warned about)
+
+
+def number(v: Any, where: str) -> Cell:
+    """A finite number as a cell; anything else (NaN, infinity, a string, a boolean, a list) is n/a with a reason."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v), None
+    return None, f"{BAD} {str(v)[:40]!r} at {where} (not a finite number)"
+
+
+def dig(obj: Any, *keys: str) -> Any:
+    """obj[k1][k2]... where every level is a mapping; None as soon as one is not."""
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj
+
+
+def _value(entry: Any, missing: str, where: str = "value") -> Cell:
     if not isinstance(entry, dict):
         return None, missing
     v = entry.get("value")
-    return (None, entry.get("reason") or missing) if v is None else (float(v), None)
+    if v is None:
+        reason = entry.get("reason")
+        return None, reason if isinstance(reason, str) and reason else missing
+    return number(v, where)
 
 
 def headline(name: str) -> Callable[[Model, Run], Cell]:
     """summary.json `name`.value (or the report's recomputation when `meow eval` had no retain model)."""
 
     def get(m: Model, run: Run) -> Cell:
-        return _value(m.recomputed.get(name) or m.summary.get(name), f"no {name} in summary.json")
+        return _value(m.recomputed.get(name) or m.summary.get(name), f"no {name} in summary.json",
+                      f"summary.json {name}.value")
 
     return get
 
@@ -63,11 +87,12 @@ def split_metric(split: str, name: str) -> Callable[[Model, Run], Cell]:
     """summary.json splits.<split>.<name>.value."""
 
     def get(m: Model, run: Run) -> Cell:
-        if split not in m.summary.get("splits", {}):
-            why = m.summary.get("missing_splits", {}).get(split)
-            return None, f"{split} split not evaluated" + (f": {why}" if why else "")
-        return _value(m.summary["splits"][split].get(name), f"no {name} on the {split} split (e.g. generation "
-                                                             "or the metric group switched off)")
+        if not isinstance(dig(m.summary, "splits", split), dict):
+            why = dig(m.summary, "missing_splits", split)
+            return None, f"{split} split not evaluated" + (f": {why}" if isinstance(why, str) else "")
+        return _value(dig(m.summary, "splits", split, name), f"no {name} on the {split} split (e.g. generation "
+                                                             "or the metric group switched off)",
+                      f"summary.json splits.{split}.{name}.value")
 
     return get
 
@@ -90,11 +115,12 @@ def attack_metric(attack: str, metric: str, column: str) -> Callable[[Model, Run
         s = m.attacks.get(attack)
         if s is None:
             return None, f"no {attack} attack for this model"
-        entry = s.get("attack", {}).get("metrics", {}).get(metric, {})
-        v = entry.get(column)
+        v = dig(s, "attack", "metrics", metric, column)
         if v is None and column in ("after", "paraphrased", "value"):
-            v = s.get("splits", {}).get("forget", {}).get(metric, {}).get("value")
-        return (float(v), None) if v is not None else (None, f"no {metric} {column} in the {attack} attack")
+            v = dig(s, "splits", "forget", metric, "value")
+        if v is None:
+            return None, f"no {metric} {column} in the {attack} attack"
+        return number(v, f"{attack} attack summary.json attack.metrics.{metric}.{column}")
 
     return get
 
@@ -119,7 +145,8 @@ def nlg_metric(name: str) -> Callable[[Model, Run], Cell]:
     def get(m: Model, run: Run) -> Cell:
         if m.nlg is None:
             return None, "no NLG results for this model"
-        return _value(m.nlg.get(name), f"no {name} in {m.nlg_source.name if m.nlg_source else 'nlg results'}")
+        source = m.nlg_source.name if m.nlg_source else "nlg results"
+        return _value(dig(m.nlg, name), f"no {name} in {source}", f"{source} {name}.value")
 
     return get
 

@@ -159,7 +159,8 @@ def to_html(table: dict[str, Any], images: dict[str, tuple[Path, str]], config_t
              f"{_e(table['created'])} · {len(table['rows'])} models</div>"]
     if config_text:
         parts.append(f"<details><summary>config.yaml</summary><pre>{_e(config_text)}</pre></details>")
-    stages = {k: v["seconds"] for k, v in (manifest or {}).get("stages", {}).items()
+    listed = (manifest or {}).get("stages")
+    stages = {k: v["seconds"] for k, v in (listed if isinstance(listed, dict) else {}).items()
               if isinstance(v, dict) and isinstance(v.get("seconds"), (int, float))}
     if stages:
         rows = "".join(f"<tr><td>{_e(k)}</td><td>{v:.1f}</td></tr>" for k, v in stages.items())

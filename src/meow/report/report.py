@@ -44,7 +44,7 @@ def build_table(run: Run) -> dict[str, Any]:
     for m in run.models:
         values, reasons = {}, {}
         for c in COLUMNS:
-            v, why = c.get(m, run)
+            v, why = _cell(c, m, run)
             values[c.name] = v
             if v is None:
                 reasons[c.name] = why
@@ -63,6 +63,20 @@ def build_table(run: Run) -> dict[str, Any]:
             "columns": [c.info() for c in COLUMNS], "rows": rows,
             "best": {k: v for k, v in best_values.items() if v is not None}, "memo": memo,
             "notes": list(run.notes)}
+
+
+def _cell(c: Any, m: Any, run: Run) -> tuple[float | None, str | None]:
+    """One cell; a value that is there but unusable (NaN, a string, a wrong shape) is n/a with a one-line warning."""
+    from meow.errors import warn
+    from meow.report.columns import BAD
+
+    try:
+        v, why = c.get(m, run)
+    except (TypeError, ValueError, AttributeError, KeyError) as e:
+        v, why = None, f"{BAD}: {c.name} could not be read ({type(e).__name__})"
+    if v is None and isinstance(why, str) and why.startswith(BAD):
+        warn(f"report: {m.name}: {c.label} shown as n/a: {why}")
+    return v, why
 
 
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target: str = TARGET,

@@ -1,7 +1,8 @@
 """`unlearn(...)`: load, (MEMO +) select, encode, cache reference log-probs, train, save. One function, in order.
 
 Every process of a distributed run executes all of it (the pre-training steps are deterministic, so replicas
-agree); only the main process writes files. Output folder OUT:
+agree); only the main process writes files. Everything is written into the sibling `.OUT.partial` and moved to OUT
+only when complete (an existing OUT, replaced with --force, stays as it was until then). Output folder OUT:
 
     config.json, model weights / adapter, tokenizer   the unlearned model (reloads with plain transformers)
     meow.json                                         prompt format + provenance (written last: marks a complete model)

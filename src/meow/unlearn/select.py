@@ -10,7 +10,7 @@ import math
 import random
 
 from meow.data import Record
-from meow.errors import MeowError, where
+from meow.errors import MeowError, warn, where
 
 SELECTIONS = ("smallest", "largest", "random")
 
@@ -66,12 +66,17 @@ def select_inverted(records: list[Record], k: int, how: str, seed: int = 0, path
     """Per record, the indices of its selected inverted facts."""
     if k < 1:
         raise MeowError(f"--top-k must be at least 1, got {k}")
-    out = []
+    out, short = [], []
     for i, r in enumerate(records):
         n = len(inverted_answers(r, path, i))
+        if n < k:
+            short.append(i)
         scores = memo_scores(r, path, i) if needs_memo(how) else None
         if needs_memo(how) and scores is None:
             raise MeowError(f"{where(path, i, 'memo')}: no MEMO scores for the inverted answers; "
                             f"run `meow memo` first (or let `meow unlearn` compute them: drop --no-auto-memo)")
         out.append(pick(scores, n, k, how, seed=f"{seed}/{i}"))
+    if short:
+        warn(f"--top-k {k} is more than the inverted answers of {len(short)} record(s) of {path} (first: record "
+             f"{short[0]}, {len(inverted_answers(records[short[0]], path, short[0]))}); all of theirs are used")
     return out
