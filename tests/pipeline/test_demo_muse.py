@@ -26,10 +26,8 @@ def test_muse_demo_end_to_end(tmp_path):
     target = json.loads((run / "evals/target/summary.json").read_text())
     assert target["retain_model"] and target["privleak"]["reference"].startswith("retain model")
     assert all(target[k]["value"] is not None for k in ("verbmem_forget", "knowmem_forget", "knowmem_retain"))
-    table = json.loads((run / "report" / "report.json").read_text()) if (run / "report" / "report.json").exists() \
-        else None
-    if table is not None:
-        assert "verbmem_forget" in json.dumps(table)
+    header = (run / "report" / "table.csv").read_text().splitlines()[0]
+    assert "VerbMem forget" in header and "PrivLeak" in header  # the report shows MUSE's numbers
     again = run_muse_demo(run, MuseDemoConfig(**SMALL), console=Console(quiet=True))
     assert all(was_reused for _, _, was_reused in again["timings"])
     assert len(result["timings"]) == len(again["timings"])
