@@ -38,7 +38,7 @@ class MuseDemoConfig:
     memo_stride: int = field(default=60, metadata={"help": "MEMO window step over a passage (characters)", "ge": 1})
     memo_max_new_tokens: int = field(default=32, metadata={"help": "MEMO generation length", "ge": 1})
     methods: list[str] = field(default_factory=lambda: list(MUSE_METHODS), metadata={"help": "unlearning methods"})
-    unlearn_epochs: float = field(default=5.0, metadata={"help": "unlearning epochs", "gt": 0})
+    unlearn_epochs: float = field(default=8.0, metadata={"help": "unlearning epochs", "gt": 0})
     unlearn_lr: float = field(default=1e-3, metadata={"help": "unlearning learning rate", "gt": 0})
     unlearn_batch_size: int = field(default=8, metadata={"help": "forget rows per step", "ge": 1})
     max_length: int = field(default=96, metadata={"help": "passage chunk length in tokens", "ge": 8})
@@ -98,7 +98,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     k_data = runner(Stage("benchmark", key("muse", 3, cfg.articles, cfg.qa_per_article, cfg.seed),
                           [data / "benchmark.json", data / "text" / "target.json"], make_data))
     tiny = TinyConfig(hidden_size=cfg.hidden_size, layers=cfg.layers, intermediate_size=4 * cfg.hidden_size)
-    train_cfg = TrainConfig(epochs=cfg.train_epochs, lr=cfg.train_lr, batch_size=8, weight_decay=0.0, seed=cfg.seed,
+    train_cfg = TrainConfig(epochs=cfg.train_epochs, lr=cfg.train_lr, batch_size=4, weight_decay=0.0, seed=cfg.seed,
                             max_length=256)
     k_target = runner(Stage("train target (forget + retain)", key(k_data, tiny, train_cfg), [models / "target"],
                             lambda: train(str(data / "text"), "target", str(models / "target"), init="tiny",
