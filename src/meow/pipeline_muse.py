@@ -61,6 +61,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.config import save_config
     from meow.evaluate.muse import MuseConfig
     from meow.evaluate.muse.commands import evaluate_muse_dirs
+    from meow.evaluate.muse.evaluator import summarize_muse
     from meow.invert import invert_file
     from meow.io import write_json
     from meow.memo import MemoConfig, run_memo
@@ -115,7 +116,11 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
             summaries[name] = evaluate_muse_dirs(str(models / name), str(data), str(evals / name), mcfg,
                                                  retain_eval=None if name == "retain" else str(evals / "retain"),
                                                  force=True)
-        runner(Stage(f"eval {name}", key(model_key, k_retain, mcfg), [evals / name / "summary.json"], go))
+            if name == "retain":  # the reference row against itself: PrivLeak 0 by definition, not against 0.5
+                ev = json.loads((evals / name / "eval.json").read_text(encoding="utf-8"))
+                write_json(evals / name / "summary.json", summarize_muse(ev, ev))
+        extra = "self-reference" if name == "retain" else None
+        runner(Stage(f"eval {name}", key(model_key, k_retain, mcfg, extra), [evals / name / "summary.json"], go))
 
     eval_stage("retain", k_retain)
     eval_stage("target", k_target)
