@@ -166,3 +166,28 @@ def test_hub_offline_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MeowError, match="could not load verbmem/forget from the hub") as e:
         load_muse("muse-bench/MUSE-News-not-cached")
     assert "\n" not in str(e.value)
+
+
+def test_hub_repo_copy_of_parquet_files(tiny_muse_dir: Path, tmp_path: Path) -> None:
+    """A downloaded copy of muse-bench/MUSE-News (parquet files + README configs) reads like the JSON layout."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from meow.evaluate.muse import load_muse
+    from meow.evaluate.muse.data import SETS
+
+    repo = tmp_path / "MUSE-News"
+    configs: dict[str, list[str]] = {}
+    for config, split, fields in SETS.values():
+        rows = _read(tiny_muse_dir / config / f"{split}.json")
+        rows = [{"text": r} if isinstance(r, str) else r for r in rows]
+        (repo / config).mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows), repo / config / f"{split}-00000-of-00001.parquet")
+        configs.setdefault(config, []).append(split)
+    lines = ["---", "configs:"]
+    for config, splits in configs.items():
+        lines += [f"- config_name: {config}", "  data_files:"]
+        lines += [f"  - split: {s}\n    path: {config}/{s}-*.parquet" for s in splits]
+    (repo / "README.md").write_text("\n".join([*lines, "---", ""]))
+    got, want = load_muse(repo), load_muse(tiny_muse_dir)
+    assert got.sets == want.sets and not got.missing
