@@ -178,7 +178,7 @@ def test_hub_repo_copy_of_parquet_files(tiny_muse_dir: Path, tmp_path: Path) -> 
 
     repo = tmp_path / "MUSE-News"
     configs: dict[str, list[str]] = {}
-    for config, split, fields in SETS.values():
+    for config, split, _ in SETS.values():
         rows = _read(tiny_muse_dir / config / f"{split}.json")
         rows = [{"text": r} if isinstance(r, str) else r for r in rows]
         (repo / config).mkdir(parents=True, exist_ok=True)
