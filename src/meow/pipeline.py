@@ -312,7 +312,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
                    help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
                         "(meow.pipeline_muse; options shared by name, others via --config)")
-    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 10)")
+    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 8)")
     p.set_defaults(func=_run_demo_cli)
 
 

@@ -194,3 +194,10 @@ def test_hub_repo_copy_of_parquet_files(tiny_muse_dir: Path, tmp_path: Path) -> 
     (repo / "README.md").write_text("\n".join([*lines, "---", ""]))
     got, want = load_muse(repo), load_muse(tiny_muse_dir)
     assert got.sets == want.sets and not got.missing
+
+
+@pytest.mark.parametrize("argv", [["eval-muse", "--help"], ["demo", "--help"], ["benchmark", "make", "--help"]])
+def test_help_pages(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 0 and "usage" in capsys.readouterr().out

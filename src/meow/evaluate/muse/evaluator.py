@@ -43,7 +43,7 @@ class MuseConfig:
         "help": "which numbers to compute", "choices": HEADLINES})
     verbmem_max_new_tokens: int = field(default=128, metadata={"help": "VerbMem continuation length", "ge": 1})
     knowmem_max_new_tokens: int = field(default=32, metadata={"help": "KnowMem answer length", "ge": 1})
-    min_k: float = field(default=0.4, metadata={"help": "PrivLeak: Min-K% share (MUSE: forget_holdout_Min-40%)",
+    min_k: float = field(default=0.4, metadata={"help": "PrivLeak: share k of lowest token log-probs (MUSE: Min-40 percent)",
                                                 "gt": 0, "le": 1})
     batch_size: int = field(default=32, metadata={"help": "prompts per batch", "ge": 1})
 
