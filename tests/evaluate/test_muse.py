@@ -201,3 +201,18 @@ def test_help_pages(argv: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as e:
         main(argv)
     assert e.value.code == 0 and "usage" in capsys.readouterr().out
+
+
+def test_published_retrain_auc(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture) -> None:
+    """--retain-auc news: muse_bench eval.py's (AUC - AUC_RETRAIN) / AUC_RETRAIN x 100 with its News constant."""
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
+                 "--metrics", "privleak", "--retain-auc", "news"]) == 0
+    p = _read(out / "summary.json")["privleak"]
+    auc_muse = 1 - p["auc"]
+    assert p["value"] == pytest.approx((auc_muse - 0.47719999999999996) / 0.47719999999999996 * 100)
+    assert "published" in p["reference"]
+    assert main(["eval-muse", "--model", "x", "--data", str(tiny_muse_dir), "--out", str(tmp_path / "o"),
+                 "--retain-auc", "1.5"]) == 2
+    assert "--retain-auc 1.5" in capsys.readouterr().err
