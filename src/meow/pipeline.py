@@ -390,10 +390,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
     add_arguments(p, DemoConfig, exclude=("sweep",))
+    p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
+                   help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
+                        "(meow.pipeline_muse; options shared by name, others via --config)")
+    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 8)")
     p.set_defaults(func=_run_demo_cli)
 
 
 def _run_demo_cli(args: argparse.Namespace) -> int:
+    if args.benchmark == "muse":
+        from meow.pipeline_muse import MuseDemoConfig, run_muse_demo
+
+        run_muse_demo(args.out, resolve(MuseDemoConfig, args.config, overrides_from_args(args, MuseDemoConfig)),
+                      force=args.force)
+        return 0
     cfg = resolve(DemoConfig, args.config, overrides_from_args(args, DemoConfig))
     run_demo(args.out, cfg, force=args.force)
     return 0

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import real_tokenizer_dir
+from realtok import real_tokenizer_dir
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 STAGES = ["build", "benchmark", "invert", "memo", "memo_batched_first", "memo_plain_first", "unlearn_meow_gd_full",

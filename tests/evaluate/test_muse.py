@@ -41,15 +41,16 @@ def muse_verbmem(model, tok, data: list[dict], n: int = 128) -> float:
     return sum(scores) / len(scores) * 100
 
 
-def muse_knowmem(model, tok, qa: list[dict], icl: list[dict], n: int = 32) -> float:
+def muse_knowmem(model, tok, qa: list[dict], icl: list[dict], n: int = 32) -> tuple[float, list[str]]:
     general = "".join(f"Question: {d['question']}\nAnswer: {d['answer']}\n\n" for d in icl)
-    scores = []
+    scores, outs = [], []
     for d in qa:
         out = _muse_generate(model, tok, general + f"Question: {d['question']}\nAnswer: ", n)
         for word in ["\n\n", "\nQuestion", "Question:"]:
             out = out.split(word)[0]
         scores.append(_muse_rouge_l(d["answer"], out))
-    return sum(scores) / len(scores) * 100
+        outs.append(out)
+    return sum(scores) / len(scores) * 100, outs
 
 
 def muse_min40(model, tok, text: str) -> float:
@@ -97,10 +98,13 @@ def test_eval_muse_matches_muse_bench(tiny_muse_dir: Path, tiny_muse_model_dir: 
     d = tiny_muse_dir
     assert s["verbmem_forget"]["value"] == pytest.approx(
         muse_verbmem(lm.model, lm.tokenizer, _read(d / "verbmem/forget.json")), abs=1e-9)
+    ev = _read(out / "eval.json")
     for side in ("forget", "retain"):
-        assert s[f"knowmem_{side}"]["value"] == pytest.approx(muse_knowmem(
-            lm.model, lm.tokenizer, _read(d / f"knowmem/{side}_qa.json"), _read(d / f"knowmem/{side}_qa_icl.json")),
-            abs=1e-9)
+        value, outputs = muse_knowmem(lm.model, lm.tokenizer, _read(d / f"knowmem/{side}_qa.json"),
+                                      _read(d / f"knowmem/{side}_qa_icl.json"))
+        assert s[f"knowmem_{side}"]["value"] == pytest.approx(value, abs=1e-9)
+        assert [r["generation"] for r in ev["sets"][f"knowmem_{side}"]["records"]] == outputs  # same cut answers
+        assert any(o.strip() for o in outputs)  # the tiny model does answer something
     forget, holdout = _read(d / "privleak/forget.json"), _read(d / "privleak/holdout.json")
     auc_u = muse_auc(lm.model, lm.tokenizer, forget, holdout)
     auc_r = muse_auc(ref.model, ref.tokenizer, forget, holdout)
@@ -108,7 +112,6 @@ def test_eval_muse_matches_muse_bench(tiny_muse_dir: Path, tiny_muse_model_dir: 
     assert s["privleak"]["auc"] == pytest.approx(1 - auc_u) and s["privleak"]["retain_auc"] == pytest.approx(1 - auc_r)
     assert s["verbmem_forget"]["value"] > 30  # the target memorised its articles
     assert s["privleak"]["value"] < -50  # and leaks: forget texts look far more likely than holdout ones
-    ev = _read(out / "eval.json")
     rec = ev["sets"]["privleak_forget"]["records"][0]
     assert rec["min_k"] == pytest.approx(muse_min40(lm.model, lm.tokenizer, forget[0]), abs=1e-4)
     assert (out / "retain_model" / "eval.json").is_file()
@@ -166,3 +169,50 @@ def test_hub_offline_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MeowError, match="could not load verbmem/forget from the hub") as e:
         load_muse("muse-bench/MUSE-News-not-cached")
     assert "\n" not in str(e.value)
+
+
+def test_hub_repo_copy_of_parquet_files(tiny_muse_dir: Path, tmp_path: Path) -> None:
+    """A downloaded copy of muse-bench/MUSE-News (parquet files + README configs) reads like the JSON layout."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from meow.evaluate.muse import load_muse
+    from meow.evaluate.muse.data import SETS
+
+    repo = tmp_path / "MUSE-News"
+    configs: dict[str, list[str]] = {}
+    for config, split, _ in SETS.values():
+        rows = _read(tiny_muse_dir / config / f"{split}.json")
+        rows = [{"text": r} if isinstance(r, str) else r for r in rows]
+        (repo / config).mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows), repo / config / f"{split}-00000-of-00001.parquet")
+        configs.setdefault(config, []).append(split)
+    lines = ["---", "configs:"]
+    for config, splits in configs.items():
+        lines += [f"- config_name: {config}", "  data_files:"]
+        lines += [f"  - split: {s}\n    path: {config}/{s}-*.parquet" for s in splits]
+    (repo / "README.md").write_text("\n".join([*lines, "---", ""]))
+    got, want = load_muse(repo), load_muse(tiny_muse_dir)
+    assert got.sets == want.sets and not got.missing
+
+
+@pytest.mark.parametrize("argv", [["eval-muse", "--help"], ["demo", "--help"], ["benchmark", "make", "--help"]])
+def test_help_pages(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 0 and "usage" in capsys.readouterr().out
+
+
+def test_published_retrain_auc(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture) -> None:
+    """--retain-auc news: muse_bench eval.py's (AUC - AUC_RETRAIN) / AUC_RETRAIN x 100 with its News constant."""
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
+                 "--metrics", "privleak", "--retain-auc", "news"]) == 0
+    p = _read(out / "summary.json")["privleak"]
+    auc_muse = 1 - p["auc"]
+    assert p["value"] == pytest.approx((auc_muse - 0.47719999999999996) / 0.47719999999999996 * 100)
+    assert "published" in p["reference"]
+    assert main(["eval-muse", "--model", "x", "--data", str(tiny_muse_dir), "--out", str(tmp_path / "o"),
+                 "--retain-auc", "1.5"]) == 2
+    assert "--retain-auc 1.5" in capsys.readouterr().err

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from meow.evaluate import mia
+from meow.evaluate.base import Scored
 from meow.evaluate.extraction import exact_memorisation, extraction_strength
 from meow.modeling import LM, PromptFormat, score
 from meow.modeling.tiny import TinyConfig, build_tiny_model, train_tokenizer
@@ -82,8 +83,9 @@ def test_token_metrics_drop_eos_as_open_unlearning(lm):
         mink = float(torch.sort(lp).values[:n].mean())  # open-unlearning returns its negative
         assert exact_memorisation(s.answer_only().hits.tolist()) == pytest.approx(em)
         assert extraction_strength(s.answer_only().hits.tolist()) == pytest.approx(es)
-        assert mia.MIA_ATTACKS.get("min_k").fn(s, a, 0.4) == pytest.approx(mink, rel=1e-5)
-        assert mia.MIA_ATTACKS.get("loss").fn(s, a, 0.4) == pytest.approx(s.mean_nll)  # LOSS keeps EOS
+        q_scored = Scored(split="forget", record={"question": q, "answer": a}, answer=s, min_k=0.4)
+        assert mia.MIA_ATTACKS.get("min_k").fn(q_scored) == pytest.approx(mink, rel=1e-5)
+        assert mia.MIA_ATTACKS.get("loss").fn(q_scored) == pytest.approx(s.mean_nll)  # LOSS keeps EOS
 
 
 def test_eos_false_scores_the_continuation_only(lm):

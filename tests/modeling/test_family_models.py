@@ -102,7 +102,7 @@ def test_family_folder_is_a_hub_like_checkpoint(family_model_dir):
 @pytest.fixture(scope="module")
 def bf16_llama(tmp_path_factory) -> Path:
     """A Llama-2-family model stored in bfloat16 (config.json "dtype": "bfloat16")."""
-    from conftest import FIXTURES, real_tokenizer_dir
+    from realtok import FIXTURES, real_tokenizer_dir
 
     from meow.modeling.families import family_model
 
@@ -226,7 +226,7 @@ def test_chat_format_without_a_chat_template_is_one_line(family_model_dir, tmp_p
 
 
 def test_train_init_random_arch_around_a_real_tokenizer(forget_file, tmp_path):
-    from conftest import real_tokenizer_dir
+    from realtok import real_tokenizer_dir
 
     tok_dir = real_tokenizer_dir("qwen3")
     out = tmp_path / "q"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import real_tokenizer_dir
+from realtok import real_tokenizer_dir
 
 from meow.modeling import IGNORE, LM
 from meow.modeling.encoding import tokenize

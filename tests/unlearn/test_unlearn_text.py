@@ -98,3 +98,24 @@ def test_idk_needs_qa(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: 
     assert main(["unlearn", "--model", str(tiny_muse_model_dir), "--forget", str(tiny_muse_dir / "raw/forget.json"),
                  "--method", "idk", "--out", str(tmp_path / "o")]) == 2
     assert "needs QA records" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["llama2", "llama3", "qwen3", "gemma3"])
+def test_chunks_with_real_tokenizers(name: str) -> None:
+    """Every chunk starts with exactly what the tokenizer puts before a text (BOS for Llama-2 and Gemma-3, nothing
+    for Qwen3 and, in this fixture, Llama-3), as MUSE's `tokenizer.encode(text)` does."""
+    from transformers import AutoTokenizer
+
+    from meow.data.text import chunk_ids, special_prefix
+    from tests.conftest import real_tokenizer_dir
+
+    tok = AutoTokenizer.from_pretrained(real_tokenizer_dir(name))
+    prefix = special_prefix(tok)
+    text = "Oslo, 3 May 2001. Alan Ashford, a baker from Lyon, won the Silver Owl Prize. " * 4
+    full = tok(text, add_special_tokens=True)["input_ids"]
+    assert full[:len(prefix)] == prefix and full[len(prefix):] == tok(text, add_special_tokens=False)["input_ids"]
+    if name in ("llama2", "gemma3"):
+        assert prefix == [tok.bos_token_id]
+    chunks = chunk_ids(tok, text, 12)
+    assert all(len(c) <= 12 and c[:len(prefix)] == prefix for c in chunks)
+    assert [t for c in chunks for t in c[len(prefix):]] == tok(text, add_special_tokens=False)["input_ids"]

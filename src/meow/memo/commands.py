@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     def fmt(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.3f}"
 
-    options = f"{cfg.mode} mode" + (f", stride {cfg.stride}" if cfg.metric == "memo" else "")
+    options = f"{s['options']['mode']} mode" + (f", stride {cfg.stride}" if cfg.metric == "memo" else "")
     Console(stderr=True, soft_wrap=True).print(
         f"{cfg.metric.upper()} ({options}) on {s['records']} records in {s['seconds']} s: "
         f"original answers {fmt(s['answer']['mean'])}, inverted answers {fmt(s['inverted_answers']['mean'])} "

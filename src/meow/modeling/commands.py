@@ -14,7 +14,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="fine-tune a causal LM on question/answer records (or train a tiny one from scratch)",
                        description="Fine-tune on QA pairs, loss on answer tokens only. The prompt format is recorded "
                        "in the saved folder's meow.json and reused by every later stage.")
-    p.add_argument("--data", required=True, help="records file, or a folder together with --split")
+    p.add_argument("--data", required=True, help="records file, or a folder together with --split; a text corpus "
+                   "(.txt, JSON strings / 'text' objects) trains on every token of its passages")
     p.add_argument("--split", default=None, help="split name inside --data (e.g. full, retain90)")
     p.add_argument("--out", required=True, help="output model folder")
     src = p.add_mutually_exclusive_group(required=True)

@@ -113,7 +113,7 @@ def read_memo(path: Path) -> Memo:
     from meow.data import load_file
 
     originals, inverted = [], []
-    for i, rec in enumerate(load_file(path)):
+    for i, rec in enumerate(load_file(path, text=True)):  # QA records or passages (MUSE demo)
         memo = rec.get("memo")
         if memo is None:
             continue

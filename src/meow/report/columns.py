@@ -188,15 +188,19 @@ COLUMNS: tuple[Column, ...] = (
     Column("verbmem_forget", "VerbMem forget", "lower",
            "MUSE VerbMem (0-100): mean ROUGE-L F1 of greedy continuations of forget-article prompts against the "
            "true continuations", f"{EVAL}: verbmem_forget.value (meow eval-muse)", headline("verbmem_forget"),
-           digits=2, short="VerbMem\nforget"),
+           "muse", digits=2, short="VerbMem\nforget"),
     Column("knowmem_forget", "KnowMem forget", "lower",
            "MUSE KnowMem on the forget set (0-100): mean ROUGE-L F1 of few-shot answers",
-           f"{EVAL}: knowmem_forget.value (meow eval-muse)", headline("knowmem_forget"), digits=2,
+           f"{EVAL}: knowmem_forget.value (meow eval-muse)", headline("knowmem_forget"), "muse", digits=2,
            short="KnowMem\nforget"),
     Column("knowmem_retain", "KnowMem retain", "higher",
            "MUSE KnowMem on the retain set (0-100, utility): mean ROUGE-L F1 of few-shot answers",
-           f"{EVAL}: knowmem_retain.value (meow eval-muse)", headline("knowmem_retain"), digits=2,
+           f"{EVAL}: knowmem_retain.value (meow eval-muse)", headline("knowmem_retain"), "muse", digits=2,
            short="KnowMem\nretain"),
+    Column("muse_privleak", "PrivLeak", "0",
+           "MUSE PrivLeak (percent): ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) x 100, Min-40% AUC forget vs "
+           "holdout; 0: leaks as much as the retain model, strongly negative: still leaks",
+           f"{EVAL}: privleak.value (meow eval-muse)", headline("privleak"), "muse", digits=2, short="PrivLeak"),
     Column("fluency_ls", "fluency LS", "higher",
            "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
            "sigmoid(-ln Brunet), sigmoid(ln Honore)", f"{EVAL}: splits.forget.fluency_ls.value",
@@ -226,7 +230,7 @@ COLUMNS: tuple[Column, ...] = (
            "nlg/<name>/summary.json or nlg.json: mauve.value", nlg_metric("mauve"), "nlg"),
 )
 SHORT_LEGEND = "FQ forget quality, MU model utility, KFA key-fact accuracy, R-L ROUGE-L recall, LS fluency"
-TABLES = {"main": "Main results", "robustness": "Robustness (attacks on the forget set)",
+TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)", "robustness": "Robustness (attacks on the forget set)",
           "nlg": "Open-ended generation (NLG)"}
 
 

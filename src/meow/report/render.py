@@ -33,10 +33,11 @@ HOW_TO_READ = [
 
 
 def shown_columns(table: dict[str, Any], name: str) -> list[Column]:
-    """The main table always shows every column; the others only columns with at least one value."""
+    """The main table always shows every column (unless no row has TOFU numbers: a MUSE-only run); the others only
+    columns with at least one value."""
     cols = columns(name)
     if name == "main":
-        return cols
+        return [] if table["rows"] and all(r.get("kind") == "muse" for r in table["rows"]) else cols
     return [c for c in cols if any(r["values"][c.name] is not None for r in table["rows"])]
 
 

@@ -50,7 +50,8 @@ def build_table(run: Run) -> dict[str, Any]:
                 reasons[c.name] = why
         notes = {k: e["note"] for k, e in m.recomputed.items() if e.get("value") is not None}
         rows.append({"name": m.name, "role": m.role, "folder": _rel(m.folder, run.folder),
-                     "model": m.summary.get("model"), "values": values, "reasons": reasons, "notes": notes})
+                     "model": m.summary.get("model"), "kind": m.summary.get("kind", "tofu"), "values": values,
+                     "reasons": reasons, "notes": notes})
     add_seed_spread(rows, run.folder, run.notes)  # --seeds N: mean over seeds, min-max in row["spread"]
     methods = [r for r in rows if r["role"] == METHOD]
     best_values = {c.name: best([r["values"][c.name] for r in methods], c.better) for c in COLUMNS

@@ -19,8 +19,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "transformers Trainer: `accelerate launch -m meow unlearn ...` or `torchrun -m meow unlearn ...` for "
         "DDP / DeepSpeed / FSDP. Options: defaults < --config YAML < flags.")
     p.add_argument("--model", required=True, help="model to unlearn: folder or hub id")
-    p.add_argument("--forget", required=True, help="forget records (JSON / JSONL); MEOW needs inverted_answers")
-    p.add_argument("--retain", default=None, help="retain records, for methods with a retain term and evaluation")
+    p.add_argument("--forget", required=True, help="forget records (JSON / JSONL; MEOW needs inverted_answers), or a "
+                   "text corpus (.txt, or JSON strings / 'text' objects: chunked to --max-length, loss on every token)")
+    p.add_argument("--retain", default=None, help="retain records or text corpus, for methods with a retain term")
     p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
     p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")

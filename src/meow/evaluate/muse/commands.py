@@ -25,6 +25,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ref.add_argument("--retain-model", default=None, metavar="DIR",
                      help="the retain model: its PrivLeak AUC is computed first (saved in OUT/retain_model)")
     ref.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval-muse` folder")
+    ref.add_argument("--retain-auc", default=None, metavar="AUC|news|books",
+                     help="the retrained model's published AUC as muse_bench's constants.py lists it "
+                          "(forget_holdout_Min-40%%; news = 0.4772, books = 0.5393), instead of a retain model")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
@@ -50,9 +53,27 @@ def load_muse_eval(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def published_auc(value: str | None) -> float | None:
+    """--retain-auc: a number in (0, 1), or news / books for muse_bench's AUC_RETRAIN values."""
+    from meow.errors import MeowError
+    from meow.evaluate.muse.evaluator import PUBLISHED_RETRAIN_AUC
+
+    if value is None:
+        return None
+    if value.lower() in PUBLISHED_RETRAIN_AUC:
+        return PUBLISHED_RETRAIN_AUC[value.lower()]
+    try:
+        auc = float(value)
+    except ValueError:
+        auc = -1.0
+    if not 0 < auc < 1:
+        raise MeowError(f"--retain-auc {value}: expected a number between 0 and 1, or news / books")
+    return auc
+
+
 def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_model: str | None = None,
                        retain_eval: str | None = None, force: bool = False, dtype: str = "auto",
-                       device: str | None = None) -> dict[str, Any]:
+                       device: str | None = None, retain_auc: str | None = None) -> dict[str, Any]:
     """The command's work as a function (used by `meow demo --benchmark muse`); returns summary.json content."""
     import gc
 
@@ -62,6 +83,7 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     from meow.modeling import load_lm
 
     cfg.check()
+    published = published_auc(retain_auc)
     outp = prepare_output(out, kind="dir", force=force, inputs=[model, data, retain_model, retain_eval])
     muse = load_muse(data)
     retain = load_muse_eval(retain_eval) if retain_eval else None
@@ -78,11 +100,11 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
         gc.collect()
     lm = load_lm(model, dtype=dtype, device=device)
     ev = run_sets(lm, muse, cfg)
-    summary = summarize_muse(ev, retain)
+    summary = summarize_muse(ev, retain, published)
     write_json(outp / "eval.json", ev)
     write_json(outp / "summary.json", summary)
     write_json(outp / "config.json", {"command": "eval-muse", "model": model, "data": str(data), "files": muse.sources,
-                                      "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval,
+                                      "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval, "retain_auc": published,
                                       "dtype": dtype, "device": device, "options": cfg.__dict__, "versions": versions})
     return summary
 
@@ -92,7 +114,7 @@ def run_eval_muse(args: argparse.Namespace) -> int:
 
     cfg = resolve(MuseConfig, args.config, overrides_from_args(args, MuseConfig))
     s = evaluate_muse_dirs(args.model, args.data, args.out, cfg, args.retain_model, args.retain_eval, args.force,
-                           args.dtype, args.device)
+                           args.dtype, args.device, args.retain_auc)
     for name in ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak"):
         e = s[name]
         print(f"{name:15s} {'n/a' if e['value'] is None else format(e['value'], '.2f'):>8s}"

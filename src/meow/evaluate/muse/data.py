@@ -8,7 +8,8 @@ Local folder (what muse_bench's `load_data.py` writes under data/news/, and `meo
     privleak/forget.json, privleak/retain.json, privleak/holdout.json
                                ["text", ...] (or [{"text"}])
 
-Hub id (e.g. `muse-bench/MUSE-News`, `muse-bench/MUSE-Books`): `datasets.load_dataset(id, config, split=split)`
+Hub id (e.g. `muse-bench/MUSE-News`, `muse-bench/MUSE-Books`), or a downloaded copy of such a hub repository (a
+folder of parquet files): `datasets.load_dataset(id_or_folder, config, split=split)`
 with configs `verbmem` (split forget), `knowmem` (forget_qa, retain_qa, forget_qa_icl, retain_qa_icl) and
 `privleak` (forget, retain, holdout), as `load_data.py` does. A file or split that is absent leaves its metric
 out of the evaluation (with the reason in summary.json).
@@ -95,10 +96,17 @@ def _read_hub(dataset_id: str, config: str, split: str) -> tuple[Any, str] | Non
     return [dict(r) for r in ds], f"{dataset_id}:{config}/{split}"
 
 
+def _has_json_layout(root: Path) -> bool:
+    return any((root / config / f"{split}{x}").is_file() for config, split, _ in SETS.values() for x in (".json", ".jsonl"))
+
+
 def load_muse(data: str | Path, only: tuple[str, ...] | None = None) -> MuseData:
     """Every set in `SETS` (or those in `only`) found in `data` (a folder or a hub id)."""
     p = Path(data)
-    if p.is_dir():
+    if p.is_dir() and not _has_json_layout(p) and any(p.rglob("*.parquet")):  # a downloaded copy of the hub repo
+        def read(config: str, split: str) -> tuple[Any, str] | None:
+            return _read_hub(str(p), config, split)
+    elif p.is_dir():
         def read(config: str, split: str) -> tuple[Any, str] | None:
             return _read_local(p, config, split)
     elif HUB_ID.fullmatch(str(data)) and not p.suffix:
@@ -118,5 +126,8 @@ def load_muse(data: str | Path, only: tuple[str, ...] | None = None) -> MuseData
         out.sets[name] = _rows(got[0], fields, got[1])
         out.sources[name] = got[1]
     if not out.sets:
-        raise MeowError(f"--data {data}: none of MUSE's files found (expected e.g. {p / 'verbmem' / 'forget.json'})")
+        inner = [c for c in ("news", "books") if (p / c).is_dir()]
+        hint = f"; give {' or '.join(str(p / c) for c in inner)}" if inner else ""
+        raise MeowError(f"--data {data}: none of MUSE's files found (expected e.g. {p / 'verbmem' / 'forget.json'})"
+                        + hint)
     return out

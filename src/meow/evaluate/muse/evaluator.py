@@ -33,6 +33,8 @@ from meow.evaluate.muse.data import MuseData
 
 HEADLINES = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak")
 REFERENCE_AUC = 0.5  # MUSE / open-unlearning's reference AUC when no retain model is given
+# muse_bench constants.py AUC_RETRAIN[corpus]["forget_holdout_Min-40%"]: the retrained models' AUC, MUSE's orientation
+PUBLISHED_RETRAIN_AUC = {"news": 0.47719999999999996, "books": 0.5392999999999999}
 
 
 @dataclass
@@ -43,7 +45,7 @@ class MuseConfig:
         "help": "which numbers to compute", "choices": HEADLINES})
     verbmem_max_new_tokens: int = field(default=128, metadata={"help": "VerbMem continuation length", "ge": 1})
     knowmem_max_new_tokens: int = field(default=32, metadata={"help": "KnowMem answer length", "ge": 1})
-    min_k: float = field(default=0.4, metadata={"help": "PrivLeak: Min-K% share (MUSE: forget_holdout_Min-40%)",
+    min_k: float = field(default=0.4, metadata={"help": "PrivLeak: share k of lowest token log-probs (MUSE: Min-40 percent)",
                                                 "gt": 0, "le": 1})
     batch_size: int = field(default=32, metadata={"help": "prompts per batch", "ge": 1})
 
@@ -188,8 +190,11 @@ def _entry(value: float | None, reason: str | None, description: str, **extra: A
     return {"value": value, "reason": None if value is not None else reason, "description": description, **extra}
 
 
-def retain_auc(retain: dict[str, Any] | None) -> tuple[float, str]:
-    """(reference AUC, where it came from): the retain model's eval.json, else MUSE's default 0.5."""
+def retain_auc(retain: dict[str, Any] | None, published: float | None = None) -> tuple[float, str]:
+    """(reference AUC, where it came from): a published retrained AUC (MUSE's orientation, as in its constants.py),
+    the retain model's eval.json, else MUSE's default 0.5."""
+    if published is not None:
+        return 1 - published, f"published retrained-model AUC {published} (muse_bench constants.py orientation)"
     if retain is None:
         return REFERENCE_AUC, f"no retain model: reference AUC {REFERENCE_AUC} (MUSE's and open-unlearning's default)"
     auc = (retain.get("privleak") or {}).get("auc")
@@ -199,8 +204,9 @@ def retain_auc(retain: dict[str, Any] | None) -> tuple[float, str]:
     return float(auc), f"retain model {retain.get('model')}"
 
 
-def summarize_muse(ev: dict[str, Any], retain: dict[str, Any] | None = None) -> dict[str, Any]:
-    """summary.json content from eval.json content (and the retain model's, for PrivLeak)."""
+def summarize_muse(ev: dict[str, Any], retain: dict[str, Any] | None = None, published_auc: float | None = None
+                   ) -> dict[str, Any]:
+    """summary.json content from eval.json content (and the retain model's, or a published AUC, for PrivLeak)."""
     sets, missing = ev.get("sets", {}), ev.get("missing", {})
     out: dict[str, Any] = {"kind": "muse", "model": ev.get("model"),
                            "retain_model": retain.get("model") if retain else None}
@@ -220,7 +226,7 @@ def summarize_muse(ev: dict[str, Any], retain: dict[str, Any] | None = None) -> 
             "forget texts as members and holdout as non-members (MUSE forget_holdout_Min-40%); 0 is ideal, "
             "strongly negative = still leaks, positive = over-unlearned")
     if "privleak" in ev:
-        ref, whence = retain_auc(retain)
+        ref, whence = retain_auc(retain, published_auc)
         auc = ev["privleak"]["auc"]
         out["privleak"] = _entry(M.privleak_percent(auc, ref), None, desc, auc=auc, retain_auc=ref, reference=whence,
                                  min_k=ev.get("options", {}).get("min_k"))
