@@ -79,7 +79,7 @@ def one_at_a_time(lm: Any, records: list[dict], stride: int, max_new_tokens: int
         for answer in [rec["answer"], *rec["inverted_answers"]]:
             scores = []
             for i in range(1, len(answer), stride):
-                prompt = lm.fmt.prompt(tok, rec["question"]) + lm.fmt.continuation(answer[:i])
+                prompt = lm.fmt.prompt(tok, rec["question"]) + lm.fmt.continuation(answer[:i], tok)
                 ids = torch.tensor([tok(prompt, add_special_tokens=not lm.fmt.prompt_has_special_tokens)["input_ids"]],
                                    device=model.device)  # a GPU model (bench/gpu_check.py) needs its inputs there
                 with torch.no_grad():

@@ -13,15 +13,17 @@ from meow.cli import main
 from meow.evaluate import EvalConfig, evaluate, load_splits, mia
 
 
-def _ids(lm, question: str, answer: str) -> tuple[list[int], list[int]]:
+def _ids(lm, question: str, answer: str, eos: bool) -> tuple[list[int], list[int]]:
     tok = lm.tokenizer
     p = tok(lm.prompts([question])[0], add_special_tokens=not lm.fmt.prompt_has_special_tokens)["input_ids"]
     c = tok(lm.continuations([answer])[0], add_special_tokens=False)["input_ids"]
-    return p, c
+    return p, c + ([tok.eos_token_id] if eos else [])
 
 
-def ref_loss(lm, question: str, answer: str, grad: bool = False) -> torch.Tensor:
-    p, c = _ids(lm, question, answer)
+def ref_loss(lm, question: str, answer: str, grad: bool = False, eos: bool = False) -> torch.Tensor:
+    """Mean token NLL of the answer; `eos`: with the EOS label (open-unlearning's evaluate_probability avg_loss,
+    which the Reference attack uses), else without it (tokenwise_logprobs, which GradNorm uses)."""
+    p, c = _ids(lm, question, answer, eos)
     with torch.set_grad_enabled(grad):
         logits = lm.model(torch.tensor([p + c])).logits[0, len(p) - 1 : -1].float()
         return -torch.log_softmax(logits, -1)[torch.arange(len(c)), torch.tensor(c)].mean()
@@ -60,7 +62,7 @@ def test_gradnorm_and_reference_match_plain_computations(tiny_lm, tiny_bench_dir
         for rec in res.records(split):
             q, a = rec["question"], rec["answer"]
             assert rec["mia"]["gradnorm"] == pytest.approx(ref_grad_norm(tiny_lm, q, a), rel=1e-4)
-            want = ref_loss(tiny_lm, q, a).item() - ref_loss(ref_lm, q, a).item()
+            want = ref_loss(tiny_lm, q, a, eos=True).item() - ref_loss(ref_lm, q, a, eos=True).item()
             assert rec["mia"]["reference"] == pytest.approx(want, abs=1e-4)
     aucs = res.summary["mia_auc"]["by_attack"]
     assert {"gradnorm", "reference"} <= set(aucs)
