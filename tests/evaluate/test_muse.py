@@ -158,7 +158,7 @@ def test_eval_muse_errors(tiny_muse_dir: Path, tmp_path: Path, capsys: pytest.Ca
                               "knowmem_retain_qa_icl", "privleak_forget", "privleak_retain", "privleak_holdout"}
     assert main(["eval-muse", "--model", "x", "--data", str(tiny_muse_dir), "--out", str(tmp_path / "o"),
                  "--metrics", "nope"]) == 2
-    assert "--metrics nope" in capsys.readouterr().err
+    assert "--metrics: 'nope' is not one of" in capsys.readouterr().err
 
 
 def test_hub_offline_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,9 +198,7 @@ def test_hub_repo_copy_of_parquet_files(tiny_muse_dir: Path, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("argv", [["eval-muse", "--help"], ["demo", "--help"], ["benchmark", "make", "--help"]])
 def test_help_pages(argv: list[str], capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    assert e.value.code == 0 and "usage" in capsys.readouterr().out
+    assert main(argv) == 0 and "usage" in capsys.readouterr().out  # main returns argparse's exit code
 
 
 def test_published_retrain_auc(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path,

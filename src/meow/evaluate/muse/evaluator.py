@@ -102,7 +102,7 @@ def text_logprobs(lm: Any, texts: list[str], batch_size: int) -> list[list[float
     from meow.modeling import PromptFormat, score
 
     plain = dc.replace(lm, fmt=PromptFormat())  # plain: the empty prompt gets the tokenizer's special tokens
-    return [s.logprobs.tolist() for s in score(plain, [""] * len(texts), texts, batch_size)]
+    return [s.logprobs.tolist() for s in score(plain, [""] * len(texts), texts, batch_size, eos=False)]
 
 
 # ---------------------------------------------------------------- sets
