@@ -46,7 +46,7 @@ def one_parser(monkeypatch):
 # name -> (argv template, output kind, input placeholders, {placeholder: malformed placeholder}, bad values)
 COMMANDS: dict[str, tuple[list[str], str, list[str], dict[str, str], list[list[str]]]] = {
     "benchmark make": (["benchmark", "make", "{out}", "--authors", "20", "--qa-per-author", "2"], "dir", [], {},
-                       [["--authors", "7"], ["--qa-per-author", "16"], ["--seed", "-1"], ["--authors", "x"]]),
+                       [["--authors", "7"], ["--qa-per-author", "21"], ["--seed", "-1"], ["--authors", "x"]]),
     "train tiny": (["train", "--data", "{bench}", "--split", "full", "--init", "tiny", "--out", "{out}", "--check", "0"],
                    "dir", ["{bench}"], {"{bench}": "{bad}"},
                    [["--lr", "-0.1"], ["--batch-size", "0"], ["--batch-size", "-4"], ["--grad-accum", "0"],
@@ -100,6 +100,12 @@ COMMANDS: dict[str, tuple[list[str], str, list[str], dict[str, str], list[list[s
     "report": (["report", "{run}", "--out", "{out}"], "dir", ["{run}", "{run_eval}"], {"{run}": "{bad_run}"},
                [["--target", "nope"], ["--target", "x", "--retain", "x"]]),
     "report summary folder": (["report", "{folder_run}", "--out", "{out}"], "dir", [], {}, []),
+    "summarize": (["summarize", "{evaldir}", "--out", "{out}"], "dir", ["{evaldir}"], {"{evaldir}": "{bad_eval}"},
+                  [["--retain-eval", "{bad_eval}"], ["--retain-eval", "{nothing}"]]),
+    "eval-muse": (["eval-muse", "--model", "{model}", "--data", "{muse}", "--out", "{out}"], "dir",
+                  ["{model}", "{muse}"], {"{muse}": "{bad}"},
+                  [["--metrics", "nope"], ["--min-k", "0"], ["--batch-size", "0"], ["--device", "cuda:7"],
+                   ["--retain-auc", "nope"], ["--verbmem-max-new-tokens", "0"], ["--dtype", "x"]]),
     "demo": (["demo", "--out", "{out}"], "dir", [], {},
              [["--authors", "0"], ["--forget-split", "forget50"], ["--hidden-size", "12"], ["--train-epochs", "nan"],
               ["--methods", "bogus"], ["--attacks", "nope"], ["--unlearn-lr", "-1"], ["--config", "{yaml_bad}"],
@@ -123,7 +129,7 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def workspace(tmp_path, tiny_bench_dir, model_dir):
+def workspace(tmp_path, tiny_bench_dir, tiny_muse_dir, model_dir):
     """Placeholder -> path: inputs that exist, outputs that exist already, malformed files."""
     w = tmp_path
     (w / "recs.json").write_text(json.dumps(RECORDS))
@@ -143,7 +149,7 @@ def workspace(tmp_path, tiny_bench_dir, model_dir):
     (w / "bad_run" / "evals" / "x").mkdir(parents=True)
     (w / "bad_run" / "evals" / "x" / "summary.json").write_text("{not json")
     (w / "folder_run" / "evals" / "x" / "summary.json").mkdir(parents=True)
-    return {"{bench}": str(tiny_bench_dir), "{model}": str(model_dir), "{recs}": str(w / "recs.json"),
+    return {"{bench}": str(tiny_bench_dir), "{muse}": str(tiny_muse_dir), "{model}": str(model_dir), "{recs}": str(w / "recs.json"),
             "{inv}": str(w / "inv.json"), "{bad}": str(w / "bad.json"), "{file}": str(w / "notes.txt"),
             "{dir}": str(w / "full"), "{yaml_bad}": str(w / "yaml_bad.yaml"), "{yaml_range}": str(w / "yaml_range.yaml"),
             "{evaldir}": str(evaldir), "{bad_eval}": str(w / "bad_eval"), "{run}": str(w),
@@ -185,7 +191,7 @@ def test_bad_input_is_one_line_and_touches_nothing(command, case, subs, extra, w
     template = COMMANDS[command][0]
     values = {**workspace, **{k: workspace[v] for k, v in subs.items()}}
     argv = [values.get(a, a) for a in template] + [values.get(a, a) for a in extra]
-    roots = [Path(workspace["{root}"]), Path(workspace["{bench}"]), Path(workspace["{model}"])]
+    roots = [Path(workspace["{root}"]), Path(workspace["{bench}"]), Path(workspace["{muse}"]), Path(workspace["{model}"])]
     before = snapshot(*roots)
     rc = main(argv)
     err = capsys.readouterr().err.strip()

@@ -33,7 +33,7 @@ class DemoConfig:
 
     # data
     authors: int = field(default=40, metadata={"help": "fictitious authors in the benchmark", "ge": 1})
-    qa_per_author: int = field(default=10, metadata={"help": "questions per author", "ge": 1, "le": 15})
+    qa_per_author: int = field(default=10, metadata={"help": "questions per author", "ge": 1, "le": 20})
     background: int = field(default=20, metadata={"help": "records in each background-knowledge set", "ge": 0})
     forget_split: str = field(default="forget10", metadata={"help": "forget split", "choices": ("forget01", "forget05", "forget10")})
     seed: int = field(default=0, metadata={"help": "seed of every stage", "ge": 0})
