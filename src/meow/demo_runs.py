@@ -71,7 +71,7 @@ def stage_line(name: str, run: Path) -> str:
                     + (f", forget quality {_num(fq)}" if fq is not None else "") + f", forget key-fact acc. {_num(hit)}")
         if kind == "train":
             m = read_json(run / "models" / rest.split()[0] / "meow.json")
-            return f"{m.get('records')} records, final loss {_num(m.get('train_loss'))}"
+            return f"{m.get('records')} records, mean training loss {_num(m.get('train_loss'))}"
         if kind == "unlearn":
             s = read_json(run / "models" / rest / "unlearn_summary.json")
             return f"{s['rows']} rows, {s['steps']} steps, last loss {_num(s.get('final_loss'))}"

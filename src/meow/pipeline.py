@@ -64,9 +64,11 @@ class DemoConfig:
     # evaluation
     eval_max_new_tokens: int = field(default=48, metadata={"help": "generation length in evaluation", "ge": 1})
     nlg_prefix_tokens: int = field(default=12, metadata={"help": "NLG: tokens given before the continuation (0: skip)", "ge": 0})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (0: torch's default). Fixed at 1 by default: "
-                                                      "the sum order, and so the last digits, depend on it; recorded "
-                                                      "in environment.json", "ge": 0})
+    threads: int = field(default=2, metadata={"help": "torch CPU threads (0: torch's default, the core count). Fixed "
+                                                      "at 2 by default, the same on every machine with 2 or more "
+                                                      "cores: the sum order, and so the last digits, can depend on it; "
+                                                      "recorded in environment.json. 1 is faster on a busy machine",
+                                                      "ge": 0})
     attacks: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACKS),
                                metadata={"help": "attacks run on each unlearned model (empty: none)"})
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})

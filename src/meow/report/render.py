@@ -81,7 +81,9 @@ def to_markdown(table: dict[str, Any], plots: dict[str, tuple[str, str]]) -> str
         out.append("")
     seeds = max((len(r.get("seeds") or []) for r in table["rows"]), default=0)
     if seeds > 1:
-        out += [f"Method rows: mean over {seeds} seeds, (min–max) where the seeds differ.", ""]
+        out += [f"Method rows: mean over {seeds} seeds, (min–max) where the seeds differ, in the columns computed "
+                "for every seed (forget quality, model utility, key-fact accuracies, forget ROUGE-L, MIA AUC, "
+                "PrivLeak); MEMO, fluency, attacks and NLG are of the main seed's run.", ""]
     out += ["Bold: best method per column (reference models excluded). ↑ higher is better, ↓ lower is better, "
             "→x closest to x is best. n/a: not available (see table.json for why). † computed by the report "
             "(see table.json).", ""]

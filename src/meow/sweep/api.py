@@ -173,6 +173,8 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
                              stable_hash([data_key, ref_key]))
         target = Reference("target", out / "target", summary_values(ev.summary))
     retain_row = Reference("retain", retain_ref, summary_values(retain_ev.summary))
+    if retain_row.values.get("forget_quality") is None:  # the retain model against itself: KS p-value 1
+        retain_row.values["forget_quality"] = 1.0
 
     todo = [(p, s, u, m, _run_key(data_key, ref_key, u, m)) for p, s, u, m in runs]
     results: dict[str, dict[str, Any]] = {}

@@ -39,7 +39,8 @@ def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tu
     for i, t in enumerate(tables):
         colour = PALETTE[i % len(PALETTE)]
         last = list(t["grid"])[-1] if t["grid"] else None
-        for j, line in enumerate(_lines(t)):
+        lines = _lines(t)
+        for j, line in enumerate(lines):
             pts = [(r, _xy(r["values"])) for r in line]
             notes += [f"frontier: {t['method']} {r['name']} left out (no forget quality or utility)"
                       for r, p in pts if p is None]
@@ -51,7 +52,8 @@ def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tu
             yerr = [[p[3][0] for _, p in pts], [p[3][1] for _, p in pts]]
             ax.errorbar(px, py, xerr=xerr, yerr=yerr, color=colour, marker="o", markersize=5, linewidth=1.3,
                         linestyle=("-", "--", ":", "-.")[j % 4], capsize=2, elinewidth=0.8, zorder=3,
-                        label=t["method"] if j == 0 else None)
+                        label=t["method"] + (" " + ", ".join(f"{k}={line[0]['point'][k]}" for k in list(t["grid"])[:-1])
+                                             if len(lines) > 1 else ""))
             if last is not None:
                 for (r, p) in pts:
                     ax.annotate(f"{r['point'][last]:g}" if isinstance(r["point"][last], float) else
