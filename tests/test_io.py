@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from meow.cli import main
 from meow.errors import MeowError
 from meow.io import LOCK_FILE, prepare_output, run_lock, staged_dir
 
@@ -144,6 +145,22 @@ def test_two_demo_processes_on_one_folder(tmp_path):
                              capture_output=True, text=True, env=env, timeout=120)
         assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
         assert f"in use by pid {holder.pid}" in res.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_two_sweep_processes_on_one_folder(tmp_path, tiny_model_dir, tiny_bench_dir):
+    """`meow sweep` takes the same lock: a second sweep on the same --out stops with one line, exit 2."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD.format(src=SRC, folder=str(tmp_path / "sw"))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        (tmp_path / "retain_eval").mkdir()
+        res = main(["sweep", "--method", "ga", "--model", str(tiny_model_dir),
+                    "--forget", str(tiny_bench_dir / "forget10.json"), "--data", str(tiny_bench_dir),
+                    "--retain-eval", str(tmp_path / "retain_eval"), "--out", str(tmp_path / "sw")])
+        assert res == 2
     finally:
         holder.kill()
         holder.wait()

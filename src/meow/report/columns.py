@@ -83,6 +83,17 @@ def headline(name: str) -> Callable[[Model, Run], Cell]:
     return get
 
 
+def of_kind(kind: str, get: Callable[[Model, Run], Cell]) -> Callable[[Model, Run], Cell]:
+    """`get`, for summaries of one kind only ("tofu": `meow eval`, "muse": `meow eval-muse`); n/a for the other."""
+
+    def only(m: Model, run: Run) -> Cell:
+        if m.summary.get("kind", "tofu") != kind:
+            return None, f"not a {kind} evaluation"
+        return get(m, run)
+
+    return only
+
+
 def split_metric(split: str, name: str) -> Callable[[Model, Run], Cell]:
     """summary.json splits.<split>.<name>.value."""
 
@@ -184,7 +195,7 @@ COLUMNS: tuple[Column, ...] = (
            "as much as the retain model, negative: still leaks, positive: over-unlearned",
            f"{EVAL}: privleak.value; if computed against the default reference AUC 0.5 (no retain model), "
            "recomputed against the retain row as forget quality is",
-           headline("privleak"), short="PrivLeak"),
+           of_kind("tofu", headline("privleak")), short="PrivLeak"),
     Column("verbmem_forget", "VerbMem forget", "lower",
            "MUSE VerbMem (0-100): mean ROUGE-L F1 of greedy continuations of forget-article prompts against the "
            "true continuations", f"{EVAL}: verbmem_forget.value (meow eval-muse)", headline("verbmem_forget"),
@@ -200,7 +211,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("muse_privleak", "PrivLeak", "0",
            "MUSE PrivLeak (percent): ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) x 100, Min-40% AUC forget vs "
            "holdout; 0: leaks as much as the retain model, strongly negative: still leaks",
-           f"{EVAL}: privleak.value (meow eval-muse)", headline("privleak"), "muse", digits=2, short="PrivLeak"),
+           f"{EVAL}: privleak.value (meow eval-muse)", of_kind("muse", headline("privleak")), "muse", digits=2,
+           short="PrivLeak"),
     Column("fluency_ls", "fluency LS", "higher",
            "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
            "sigmoid(-ln Brunet), sigmoid(ln Honore)", f"{EVAL}: splits.forget.fluency_ls.value",

@@ -125,20 +125,37 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
     """
     from rich.console import Console
 
-    from meow.data import load_records
-    from meow.evaluate import EvalConfig, load_eval, load_splits
-    from meow.io import prepare_output
-    from meow.unlearn import resolve_configs
+    from meow.io import LOCK_FILE, prepare_output, run_lock
 
-    console = console or Console(stderr=True)
     out = Path(out)
     if (retain_eval is None) == (retain_model is None):
         raise MeowError("sweep: give exactly one of --retain-eval DIR or --retain-model DIR (the forget-quality "
                         "reference)")
     resuming = (out / "sweep.json").is_file() or (out / "runs").is_dir()  # a sweep folder: reuse its runs
-    prepare_output(out, kind="dir", force=force or resuming,
+    just_locked = out.is_dir() and {p.name for p in out.iterdir()} == {LOCK_FILE}  # another sweep starting here
+    prepare_output(out, kind="dir", force=force or resuming or just_locked,
                    inputs=[model, forget, retain, retain_eval, retain_model, data, target_eval], option="--out")
-    out.mkdir(parents=True, exist_ok=True)
+    created = not out.exists()
+    try:
+        with run_lock(out, "sweep folder"):  # a second process on the same folder stops at once
+            return _run_sweep(method, model, forget, out, retain, retain_eval, retain_model, data, forget_split,
+                              eval_files, target_eval, grid, seeds, base, config, eval_cfg, force, keep_models,
+                              Console(stderr=True) if console is None else console, pace)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):  # refused before any work: leave nothing behind
+            out.rmdir()
+        raise
+
+
+def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | None, retain_eval: Any,
+               retain_model: Any, data: Any, forget_split: str, eval_files: Any, target_eval: Any, grid: Any,
+               seeds: int | list[int], base: dict[str, Any] | None, config: str | None, eval_cfg: Any, force: bool,
+               keep_models: bool, console: Any, pace: dict[str, float] | None) -> dict[str, Any]:
+    """`run_sweep` inside its folder's lock."""
+    from meow.data import load_records
+    from meow.evaluate import EvalConfig, load_eval, load_splits
+    from meow.unlearn import resolve_configs
+
     base = dict(base or {})
     base_cfg, _ = resolve_configs(config, {**base, "method": method})
     grid = grid if grid is not None else default_grid(base_cfg.lr, base_cfg.epochs)
