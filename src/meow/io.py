@@ -53,6 +53,21 @@ def write_records(path: str | Path, rows: list[dict]) -> None:
         write_json(path, rows)
 
 
+def read_json_file(path: str | Path) -> Any:
+    """JSON content of a user-given file, or a one-line MeowError naming it (missing, a folder, unreadable, not JSON)."""
+    from meow.errors import MeowError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MeowError(f"{path}: {'is a folder, not a JSON file' if path.is_dir() else 'not found'}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise MeowError(f"{path}: not valid JSON ({e})") from None
+    except OSError as e:
+        raise MeowError(f"{path}: cannot be read ({e.strerror})") from None
+
+
 def read_json(path: str | Path) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)

@@ -9,29 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from reference import greedy
+from reference import MC_YAML, greedy
 
 from meow.cli import main
 from meow.evaluate.nlu import NLUConfig, run_nlu
-
-MC_YAML = """task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: label
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-  - metric: acc_norm
-    aggregation: mean
-    higher_is_better: true
-"""
 
 GEN_YAML = """task: tiny_gen
 dataset_path: json

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from reference import MC_YAML
 
 from meow.cli import main
 from meow.modeling.families import FAMILIES
@@ -203,23 +204,6 @@ def test_attack_relearn(micro, trained, family_model_dir, tmp_path):
     assert (out / "summary.json").is_file()
 
 
-NLU_YAML = """task: fam_mc
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: label
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-"""
-
-
 @pytest.mark.parametrize("name", ["qwen3", "llama2"])
 def test_eval_nlu_local_task(name, micro, trained, tmp_path):
     from meow.data import load_file
@@ -227,7 +211,7 @@ def test_eval_nlu_local_task(name, micro, trained, tmp_path):
     docs = [{"question": r["question"], "choices": [r["answer"], *r["perturbed_answer"][:2]], "label": 0}
             for r in load_file(micro["data"] / "forget10_perturbed.json")]
     (tmp_path / "mc.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (tmp_path / "fam_mc.yaml").write_text(NLU_YAML.format(data=tmp_path / "mc.jsonl"))
+    (tmp_path / "fam_mc.yaml").write_text(MC_YAML.format(name="fam_mc", data=tmp_path / "mc.jsonl"))
     out = tmp_path / "nlu"
     assert main(["eval-nlu", "--model", str(trained(name)), "--tasks", "fam_mc", "--include-path", str(tmp_path),
                  "--out", str(out)]) == 0

@@ -77,7 +77,7 @@ from meow.evaluate.splits import (  # noqa: F401  (re-exported: meow.evaluate.ev
     load_splits,
     split_files,
 )
-from meow.io import write_json
+from meow.io import read_json_file, write_json
 
 FORMAT = 1
 
@@ -279,10 +279,7 @@ def load_eval(path: str | Path) -> EvalResult:
     file = p / "eval.json" if p.is_dir() else p
     if not file.is_file():
         raise MeowError(f"{path}: no eval.json (write one with `meow eval --out {path}`)")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MeowError(f"{file}: not valid JSON ({e})") from None
+    data = read_json_file(file)
     if not isinstance(data, dict) or not isinstance(data.get("splits"), dict):
         raise MeowError(f"{file}: not an eval.json written by `meow eval` (no 'splits')")
     check_eval_data(data, file)

@@ -15,13 +15,13 @@ then the methods in manifest order (`manifest.json` "methods": [name or {"name":
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError, where
+from meow.io import read_json_file
 
 TARGET, RETAIN, METHOD = "target", "retain", "method"
 NO_RETAIN = "no retain model"  # start of the reason `meow eval` gives when it had no retain model
@@ -63,16 +63,6 @@ class Run:
 
     def role(self, role: str) -> Model | None:
         return next((m for m in self.models if m.role == role), None)
-
-
-def read_json_file(path: Path) -> Any:
-    """JSON content of `path`, or a one-line MeowError naming the file."""
-    if not path.is_file():
-        raise MeowError(f"{path}: {'is a folder, not a JSON file' if path.is_dir() else 'not found'}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MeowError(f"{path}: not valid JSON ({e})") from None
 
 
 def read_summary(path: Path) -> dict[str, Any]:

@@ -14,24 +14,19 @@ Per-question values become meow records (`nll_answer`, `nll_paraphrased`, `nll_p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
 from meow.evaluate.logs.open_unlearning import from_open_unlearning, is_open_unlearning
 from meow.evaluate.logs.tofu_logs import TOFU_FILES, from_tofu, is_tofu
+from meow.io import read_json_file
 
 __all__ = ["TOFU_FILES", "detect_format", "read_eval_logs"]
 
 
 def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MeowError(f"{path}: not valid JSON ({e})") from None
-    except OSError as e:
-        raise MeowError(f"{path}: cannot be read ({e.strerror})") from None
+    return read_json_file(path)
 
 
 def _folder_files(p: Path) -> tuple[str, Any]:

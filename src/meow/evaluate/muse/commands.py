@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from meow.config import add_arguments
 from meow.evaluate.muse.evaluator import MuseConfig
+from meow.io import read_json_file
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +44,7 @@ def load_muse_eval(path: str | Path) -> dict[str, Any]:
     file = Path(path) / "eval.json" if Path(path).is_dir() else Path(path)
     if not file.is_file():
         raise MeowError(f"{path}: no eval.json (write one with `meow eval-muse --out {path}`)")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MeowError(f"{file}: not valid JSON ({e})") from None
+    data = read_json_file(file)
     if not isinstance(data, dict) or data.get("kind") != "muse":
         raise MeowError(f"{file}: not an eval.json written by `meow eval-muse`")
     return data
