@@ -296,6 +296,11 @@ def method_overrides(cfg: DemoConfig, method: str) -> dict[str, Any]:
         overrides |= {"select": cfg.select, "top_k": cfg.top_k}
     if "retain_weight" in {f.name for f in dataclasses.fields(METHODS.get(method))}:
         overrides["retain_weight"] = cfg.retain_weight
+    if method == "rmu":  # WMDP's layer 7 (of 32) and down_proj of layers 5-7, scaled to the tiny model's depth
+        layer = max(1, cfg.layers // 2)
+        overrides |= {"layer": rf"model\.layers\.{layer}",
+                      "trainable": [rf"model\.layers\.({'|'.join(str(i) for i in range(max(0, layer - 2), layer + 1))})"
+                                    r"\.mlp\.down_proj\.weight"]}
     return overrides
 
 

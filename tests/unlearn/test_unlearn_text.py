@@ -93,6 +93,23 @@ def test_text_pipeline_end_to_end(tiny_muse_dir: Path, tiny_muse_model_dir: Path
     assert meow["verbmem_forget"]["value"] < target["verbmem_forget"]["value"]
 
 
+@pytest.mark.parametrize("method, extra", [
+    ("rmu", ["--layer", r"model\.layers\.1", "--trainable", r"model\.layers\.(0|1)\.mlp\.down_proj\.weight",
+             "--steering-coeff", "20", "--retain-weight", "100"]),
+    ("wga", []), ("undial", []), ("simnpo", [])])
+def test_open_unlearning_methods_on_passages(method: str, extra: list[str], tiny_muse_dir: Path,
+                                             tiny_muse_model_dir: Path, tmp_path: Path) -> None:
+    """RMU and the newer losses take passage corpora too (every token labelled): forget passages' loss rises."""
+    forget, retain = tiny_muse_dir / "raw" / "forget.json", tiny_muse_dir / "raw" / "retain1.txt"
+    texts = json.loads(forget.read_text())
+    before = _passage_nll(tiny_muse_model_dir, texts)
+    assert main(["unlearn", "--model", str(tiny_muse_model_dir), "--forget", str(forget), "--retain", str(retain),
+                 "--method", method, "--max-length", "48", "--batch-size", "4", "--grad-accum", "1",
+                 "--warmup-epochs", "0", "--lr", "3e-3", "--epochs", "2", "--out", str(tmp_path / method),
+                 *extra]) == 0
+    assert _passage_nll(tmp_path / method, texts) > before + 0.05
+
+
 def test_idk_needs_qa(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path,
                       capsys: pytest.CaptureFixture) -> None:
     assert main(["unlearn", "--model", str(tiny_muse_model_dir), "--forget", str(tiny_muse_dir / "raw/forget.json"),
