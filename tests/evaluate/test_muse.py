@@ -214,3 +214,69 @@ def test_published_retrain_auc(tiny_muse_dir: Path, tiny_muse_model_dir: Path, t
     assert main(["eval-muse", "--model", "x", "--data", str(tiny_muse_dir), "--out", str(tmp_path / "o"),
                  "--retain-auc", "1.5"]) == 2
     assert "--retain-auc 1.5" in capsys.readouterr().err
+
+
+def _passage_logp(model, tok, text: str) -> torch.Tensor:
+    """log p of every token after the first (muse_bench metrics/privleak.py's tokens), with the autograd graph."""
+    ids = torch.tensor(tok.encode(text)).unsqueeze(0)
+    logp = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+    return logp.gather(-1, ids[0, 1:, None]).squeeze(-1)
+
+
+def _loss(model, tok, text: str) -> float:
+    with torch.no_grad():
+        return float(-_passage_logp(model, tok, text).mean())
+
+
+def test_eval_muse_every_attack(tiny_muse_dir: Path, tiny_muse_model_dir: Path, retain_dir: Path,
+                                tmp_path: Path) -> None:
+    """privleak.by_attack: LOSS / zlib AUCs as sklearn computes them, GradNorm as plain autograd, Reference with a
+    second model; PrivLeak per attack against the retain model's AUC of the same attack."""
+    import zlib
+
+    from sklearn.metrics import roc_auc_score
+
+    from meow.modeling import load_lm
+
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
+                 "--metrics", "privleak", "--retain-model", str(retain_dir),
+                 "--mia-reference-model", str(retain_dir)]) == 0
+    s, ev = _read(out / "summary.json")["privleak"], _read(out / "eval.json")
+    r_ev = _read(out / "retain_model" / "eval.json")
+    assert set(s["by_attack"]) == {"loss", "zlib", "min_k", "min_k_pp", "gradnorm", "reference"}
+    assert s["value"] == pytest.approx(((1 - s["auc"]) - (1 - s["retain_auc"])) / (1 - s["retain_auc"]) * 100)
+    lm, ref = load_lm(tiny_muse_model_dir), load_lm(retain_dir)
+    model, tok = lm.model.eval(), lm.tokenizer
+    forget, holdout = _read(tiny_muse_dir / "privleak/forget.json"), _read(tiny_muse_dir / "privleak/holdout.json")
+    texts = forget + holdout
+    y = [1] * len(forget) + [0] * len(holdout)
+    loss = [_loss(model, tok, t) for t in texts]
+    z = [v / len(zlib.compress(t.encode("utf-8"))) for v, t in zip(loss, texts)]
+    assert s["by_attack"]["loss"]["auc"] == pytest.approx(roc_auc_score(y, [-v for v in loss]))
+    assert s["by_attack"]["zlib"]["auc"] == pytest.approx(roc_auc_score(y, [-v for v in z]))
+    rec = ev["sets"]["privleak_forget"]["records"][0]["mia"]
+    assert rec["loss"] == pytest.approx(loss[0], abs=1e-5)
+    assert rec["reference"] == pytest.approx(loss[0] - _loss(ref.model.eval(), tok, texts[0]), abs=1e-5)
+    model.zero_grad(set_to_none=True)
+    (-_passage_logp(model, tok, texts[0]).mean()).backward()
+    norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]
+    assert rec["gradnorm"] == pytest.approx(float(torch.stack(norms).mean()), rel=1e-4)
+    for name, e in s["by_attack"].items():
+        r_auc = r_ev["privleak"]["by_attack"][name]
+        assert e["privleak"] == pytest.approx(((1 - e["auc"]) - (1 - r_auc)) / (1 - r_auc) * 100, abs=1e-6)
+    assert s["by_attack"]["min_k"]["auc"] == pytest.approx(s["auc"])  # no passage under 1 / k tokens here
+    assert "retain model" in s["by_attack_reference"] and not s["unavailable"]
+
+
+def test_eval_muse_attacks_switched_off(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ev"
+    assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
+                 "--metrics", "privleak", "--mia-gradnorm", "false"]) == 0
+    s = _read(out / "summary.json")["privleak"]
+    assert set(s["by_attack"]) == {"loss", "zlib", "min_k", "min_k_pp"}
+    assert "--mia-gradnorm false" in s["unavailable"]["gradnorm"]
+    assert "--mia-reference-model" in s["unavailable"]["reference"]
+    assert "default 0.5" in s["by_attack_reference"]
+    for e in s["by_attack"].values():
+        assert e["privleak"] == pytest.approx(((1 - e["auc"]) - 0.5) / 0.5 * 100, abs=1e-6)

@@ -158,6 +158,11 @@ def _reference(q: Scored) -> float | None:
 @metric("mia", group="mia", splits=MIA_SPLITS, aggregate=lambda records, split: None)
 def _mia(q: Scored) -> dict[str, float | None]:
     """Membership-inference scores of the answer, one per attack that has what it needs."""
+    return attack_scores(q)
+
+
+def attack_scores(q: Scored) -> dict[str, float]:
+    """{attack: score} of every registered attack that has what it needs (`meow eval`'s records, MUSE's passages)."""
     out = {}
     for name in MIA_ATTACKS.names():
         value = MIA_ATTACKS.get(name).fn(q)

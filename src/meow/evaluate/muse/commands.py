@@ -28,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ref.add_argument("--retain-auc", default=None, metavar="AUC|news|books",
                      help="the retrained model's published AUC as muse_bench's constants.py lists it "
                           "(forget_holdout_Min-40%%; news = 0.4772, books = 0.5393), instead of a retain model")
+    p.add_argument("--mia-reference-model", default=None, metavar="DIR",
+                   help="reference model of the Reference membership attack on the PrivLeak passages (passage loss "
+                   "minus this model's; e.g. the base model before fine-tuning)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
@@ -70,7 +73,8 @@ def published_auc(value: str | None) -> float | None:
 
 def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_model: str | None = None,
                        retain_eval: str | None = None, force: bool = False, dtype: str = "auto",
-                       device: str | None = None, retain_auc: str | None = None) -> dict[str, Any]:
+                       device: str | None = None, retain_auc: str | None = None,
+                       mia_reference_model: str | None = None) -> dict[str, Any]:
     """The command's work as a function (used by `meow demo --benchmark muse`); returns summary.json content."""
     import gc
 
@@ -81,13 +85,16 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
 
     cfg.check()
     published = published_auc(retain_auc)
-    outp = prepare_output(out, kind="dir", force=force, inputs=[model, data, retain_model, retain_eval])
+    outp = prepare_output(out, kind="dir", force=force, inputs=[model, data, retain_model, retain_eval,
+                                                                      mia_reference_model])
     muse = load_muse(data)
     retain = load_muse_eval(retain_eval) if retain_eval else None
     versions = package_versions("rouge-score", "transformers", "torch")
+    ref_lm = (load_lm(mia_reference_model, dtype=dtype, device=device)
+              if mia_reference_model and "privleak" in cfg.metrics else None)
     if retain_model:
         rlm = load_lm(retain_model, dtype=dtype, device=device)
-        retain = run_sets(rlm, muse, cfg, privleak_only=True)
+        retain = run_sets(rlm, muse, cfg, privleak_only=True, reference_lm=ref_lm)
         rdir = outp / "retain_model"
         write_json(rdir / "eval.json", retain)
         write_json(rdir / "summary.json", summarize_muse(retain))
@@ -96,12 +103,13 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
         del rlm
         gc.collect()
     lm = load_lm(model, dtype=dtype, device=device)
-    ev = run_sets(lm, muse, cfg)
+    ev = run_sets(lm, muse, cfg, reference_lm=ref_lm)
     summary = summarize_muse(ev, retain, published)
     write_json(outp / "eval.json", ev)
     write_json(outp / "summary.json", summary)
     write_json(outp / "config.json", {"command": "eval-muse", "model": model, "data": str(data), "files": muse.sources,
                                       "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval, "retain_auc": published,
+                                      "mia_reference_model": mia_reference_model,
                                       "dtype": dtype, "device": device, "options": cfg.__dict__, "versions": versions})
     return summary
 
@@ -111,7 +119,7 @@ def run_eval_muse(args: argparse.Namespace) -> int:
 
     cfg = resolve(MuseConfig, args.config, overrides_from_args(args, MuseConfig))
     s = evaluate_muse_dirs(args.model, args.data, args.out, cfg, args.retain_model, args.retain_eval, args.force,
-                           args.dtype, args.device, args.retain_auc)
+                           args.dtype, args.device, args.retain_auc, args.mia_reference_model)
     for name in ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak"):
         e = s[name]
         print(f"{name:15s} {'n/a' if e['value'] is None else format(e['value'], '.2f'):>8s}"

@@ -13,11 +13,20 @@ eval.json:
      "sets": {"verbmem_forget": {"source": ..., "records": [{"index", "prompt", "gt", "generation",
                                                             "rouge_l_f1", "rouge_l_recall"}]},
               "knowmem_forget" / "knowmem_retain": {... [{"index", "question", "answer", "generation", ...}]},
-              "privleak_forget" / "privleak_holdout" / "privleak_retain": {... [{"index", "n_tokens", "min_k"}]}},
-     "privleak": {"auc": P(forget looks more likely than holdout), "auc_muse": 1 - auc}}
+              "privleak_forget" / "privleak_holdout": {... [{"index", "n_tokens", "min_k",
+                                                             "mia": {"loss", "zlib", "min_k", "min_k_pp",
+                                                                     "gradnorm", "reference"}}]}},
+     "privleak": {"auc": P(forget looks more likely than holdout), "auc_muse": 1 - auc,
+                  "by_attack": {attack: AUC, meow's orientation}, "unavailable": {attack: why}}}
+
+`mia` holds every attack of meow's registry (meow.evaluate.mia.MIA_ATTACKS) on the raw passage, the tokens after
+the first scored as `min_k` is: LOSS, zlib, Min-K% and Min-K%++ (k = min_k), GradNorm (one backward pass per
+passage, `mia_gradnorm`) and Reference (`reference_lm`, `--mia-reference-model`). MUSE's headline stays Min-40%.
 
 summary.json: {"kind": "muse", "model", "retain_model", "verbmem_forget", "knowmem_forget", "knowmem_retain",
-"privleak": each {"value" (MUSE's 0-100 scale) or null, "reason", "description", "n", ...}, "splits": {}}.
+"privleak": each {"value" (MUSE's 0-100 scale) or null, "reason", "description", "n", ...}, "splits": {}};
+privleak also has "by_attack": {attack: {"auc", "privleak"}} (`mia.roc_auc`, `mia.privleak` against the retain
+model's AUC of the same attack, else 0.5) and "by_attack_reference".
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meow.errors import MeowError
+from meow.evaluate import mia
+from meow.evaluate.base import FORGET, HOLDOUT, Scored
 from meow.evaluate.muse import metrics as M
 from meow.evaluate.muse.data import MuseData
 
@@ -48,6 +59,8 @@ class MuseConfig:
     min_k: float = field(default=0.4, metadata={"help": "PrivLeak: share k of lowest token log-probs (MUSE: Min-40 percent)",
                                                 "gt": 0, "le": 1})
     batch_size: int = field(default=32, metadata={"help": "prompts per batch", "ge": 1})
+    mia_gradnorm: bool = field(default=True, metadata={"help": "GradNorm membership attack on the PrivLeak passages "
+                                                                "(one backward pass per forget/holdout passage)"})
 
     def check(self) -> MuseConfig:
         bad = [m for m in self.metrics if m not in HEADLINES]
@@ -95,14 +108,24 @@ def _hf_continuation(lm: Any, ids: list[int], max_new_tokens: int) -> str:
     return decode(lm.tokenizer, out[0, len(ids):].tolist())
 
 
+def plain(lm: Any) -> Any:
+    """`lm` with no prompt format: an empty prompt gets the tokenizer's special tokens, so a raw text is scored."""
+    from meow.modeling import PromptFormat
+
+    return dataclasses.replace(lm, fmt=PromptFormat())
+
+
+def text_scores(lm: Any, texts: list[str], batch_size: int, stats: bool = False) -> list[Any]:
+    """TokenScores of every token of each text after the first (the first given BOS when the tokenizer adds one);
+    `stats`: with Min-K%++'s mu, sigma."""
+    from meow.modeling import score
+
+    return score(plain(lm), [""] * len(texts), texts, batch_size, stats=stats, eos=False)
+
+
 def text_logprobs(lm: Any, texts: list[str], batch_size: int) -> list[list[float]]:
-    """log p of every token of each text after the first (the first given BOS when the tokenizer adds one)."""
-    import dataclasses as dc
-
-    from meow.modeling import PromptFormat, score
-
-    plain = dc.replace(lm, fmt=PromptFormat())  # plain: the empty prompt gets the tokenizer's special tokens
-    return [s.logprobs.tolist() for s in score(plain, [""] * len(texts), texts, batch_size, eos=False)]
+    """log p of every token of each text after the first."""
+    return [s.logprobs.tolist() for s in text_scores(lm, texts, batch_size)]
 
 
 # ---------------------------------------------------------------- sets
@@ -132,9 +155,21 @@ def knowmem(lm: Any, rows: list[dict[str, str]], icl: list[dict[str, str]], cfg:
     return _rouge_records(rows, [r["answer"] for r in rows], [M.cut_answer(o) for o in outputs])
 
 
-def privleak_scores(lm: Any, rows: list[dict[str, str]], cfg: MuseConfig) -> list[dict[str, Any]]:
-    lps = text_logprobs(lm, [r["text"] for r in rows], cfg.batch_size)
-    return [{"index": i, "n_tokens": len(lp), "min_k": M.min_k_score(lp, cfg.min_k)} for i, lp in enumerate(lps)]
+def privleak_scores(lm: Any, rows: list[dict[str, str]], cfg: MuseConfig, reference_lm: Any = None
+                    ) -> list[dict[str, Any]]:
+    """Per passage: MUSE's Min-K% value (`min_k`) and meow's MIA attacks (`mia`, mia.attack_scores) from one
+    `score` call, GradNorm's backward passes (mia.grad_norms, empty prompt) and the reference model's `score`."""
+    texts = [r["text"] for r in rows]
+    scores = text_scores(lm, texts, cfg.batch_size, stats=True)
+    grads = mia.grad_norms(plain(lm), [""] * len(texts), texts) if cfg.mia_gradnorm else [None] * len(texts)
+    refs = text_scores(reference_lm, texts, cfg.batch_size) if reference_lm is not None else [None] * len(texts)
+    out = []
+    for i, (text, s, g, ref) in enumerate(zip(texts, scores, grads, refs)):
+        q = Scored("privleak", {"answer": text}, s, min_k=cfg.min_k, reference=ref, grad_norm=g)
+        lp = s.logprobs.tolist()
+        out.append({"index": i, "n_tokens": len(lp), "min_k": M.min_k_score(lp, cfg.min_k),
+                    "mia": mia.attack_scores(q)})
+    return out
 
 
 def _mean(records: list[dict[str, Any]], key: str) -> float:
@@ -142,8 +177,9 @@ def _mean(records: list[dict[str, Any]], key: str) -> float:
     return sum(vals) / len(vals)
 
 
-def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = False) -> dict[str, Any]:
-    """eval.json content for `lm` (see the module docstring)."""
+def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = False, reference_lm: Any = None
+             ) -> dict[str, Any]:
+    """eval.json content for `lm` (see the module docstring); `reference_lm`: the Reference attack's model."""
     cfg.check()
     want = ("privleak",) if privleak_only else tuple(cfg.metrics)
     sets: dict[str, Any] = {}
@@ -169,7 +205,7 @@ def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = Fal
                 put(f"knowmem_{side}", qa, knowmem(lm, data.sets[qa], data.sets[icl], cfg))
         if "privleak" in want and need("privleak_forget", "privleak_holdout"):
             for name in ("privleak_forget", "privleak_holdout"):
-                put(name, name, privleak_scores(lm, data.sets[name], cfg))
+                put(name, name, privleak_scores(lm, data.sets[name], cfg, reference_lm))
     finally:
         lm.model.train(training)
     ev: dict[str, Any] = {"format": 1, "kind": "muse", "model": getattr(lm, "path", None),
@@ -177,8 +213,20 @@ def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = Fal
     if "privleak_forget" in sets:
         a_muse = M.auc_muse([r["min_k"] for r in sets["privleak_forget"]["records"]],
                             [r["min_k"] for r in sets["privleak_holdout"]["records"]])
-        ev["privleak"] = {"auc": 1 - a_muse, "auc_muse": a_muse}
+        ev["privleak"] = {"auc": 1 - a_muse, "auc_muse": a_muse, **attack_aucs(sets, cfg, reference_lm is not None)}
     return ev
+
+
+def attack_aucs(sets: dict[str, Any], cfg: MuseConfig, has_reference: bool) -> dict[str, Any]:
+    """{"by_attack": {attack: AUC}, "unavailable": {attack: why}}: mia.attack_aucs (meow eval's AUCs: members =
+    forget, more likely -> > 0.5) on the passages' `mia` scores."""
+    aucs = mia.attack_aucs({"splits": {FORGET: sets["privleak_forget"], HOLDOUT: sets["privleak_holdout"]}})
+    why = {"gradnorm": None if cfg.mia_gradnorm else "switched off (--mia-gradnorm false)",
+           "reference": None if has_reference else "no reference model (--mia-reference-model DIR)"}
+    by = aucs if isinstance(aucs, dict) else {}
+    unavailable = {n: w or (aucs if isinstance(aucs, str) else "no finite scores")
+                   for n, w in ((n, why.get(n)) for n in mia.MIA_ATTACKS.names()) if n not in by}
+    return {"by_attack": by, "unavailable": unavailable}
 
 
 # ---------------------------------------------------------------- summary
@@ -229,13 +277,28 @@ def summarize_muse(ev: dict[str, Any], retain: dict[str, Any] | None = None, pub
         ref, whence = retain_auc(retain, published_auc)
         auc = ev["privleak"]["auc"]
         out["privleak"] = _entry(M.privleak_percent(auc, ref), None, desc, auc=auc, retain_auc=ref, reference=whence,
-                                 min_k=ev.get("options", {}).get("min_k"))
+                                 min_k=ev.get("options", {}).get("min_k"), **by_attack(ev, retain))
     else:
         why = "; ".join(v for k, v in missing.items() if k.startswith("privleak")) or "not evaluated (--metrics)"
         out["privleak"] = _entry(None, why, desc)
     out["splits"] = {}
     out["missing_splits"] = dict(missing)
     return out
+
+
+def by_attack(ev: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
+    """{"by_attack": {attack: {"auc", "privleak"}}, "by_attack_reference", "unavailable"}: PrivLeak per attack
+    (mia.privleak, as `meow eval`) against the retain model's AUC of the same attack, else 0.5."""
+    mine = ev["privleak"].get("by_attack", {})
+    if retain is None:
+        ref = {name: mia.REFERENCE_AUC for name in mine}
+        whence = f"default {mia.REFERENCE_AUC} (no retain model: give --retain-model or --retain-eval)"
+    else:
+        ref = (retain.get("privleak") or {}).get("by_attack", {})
+        whence = f"retain model {retain.get('model')}, same attack"
+    out = {name: {"auc": auc, "privleak": mia.privleak(auc, ref[name]) if name in ref else None}
+           for name, auc in mine.items()}
+    return {"by_attack": out, "by_attack_reference": whence, "unavailable": ev["privleak"].get("unavailable", {})}
 
 
 def eval_muse(lm: Any, data: MuseData, cfg: MuseConfig | None = None, retain: dict[str, Any] | None = None
