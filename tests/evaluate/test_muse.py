@@ -280,3 +280,15 @@ def test_eval_muse_attacks_switched_off(tiny_muse_dir: Path, tiny_muse_model_dir
     assert "default 0.5" in s["by_attack_reference"]
     for e in s["by_attack"].values():
         assert e["privleak"] == pytest.approx(((1 - e["auc"]) - 0.5) / 0.5 * 100, abs=1e-6)
+
+
+def test_by_attack_against_an_older_retain_eval() -> None:
+    """A retain eval.json without per-attack AUCs: PrivLeak null for those attacks, and summary.json says why."""
+    from meow.evaluate import mia
+    from meow.evaluate.muse.evaluator import by_attack
+
+    ev = {"privleak": {"auc": 0.9, "by_attack": {"loss": 0.8, "min_k": 0.9}, "unavailable": {}}}
+    retain = {"model": "r", "privleak": {"auc": 0.6, "by_attack": {"min_k": 0.6}}}
+    out = by_attack(ev, retain)
+    assert out["by_attack"]["min_k"]["privleak"] == pytest.approx(mia.privleak(0.9, 0.6))
+    assert out["by_attack"]["loss"] == {"auc": 0.8, "privleak": None} and "loss" in out["by_attack_reference"]

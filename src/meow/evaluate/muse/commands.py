@@ -16,7 +16,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "eval-muse", help="MUSE's VerbMem, KnowMem (forget / retain) and PrivLeak of a model",
         description="MUSE (swj0419/muse_bench) as its metrics/ and eval.py compute it: VerbMem (greedy 128-token "
         "continuations, ROUGE-L F1), KnowMem forget / retain (few-shot QA, 32 tokens, ROUGE-L F1) and PrivLeak "
-        "(Min-40%% AUC forget vs holdout against the retain model's; 0.5 without one). Writes eval.json, "
+        "(Min-40%% AUC forget vs holdout against the retain model's; 0.5 without one), plus PrivLeak per membership "
+        "attack of `meow eval` (privleak.by_attack). Writes eval.json, "
         "summary.json and config.json into --out.")
     p.add_argument("--model", required=True, help="model folder or hub id")
     p.add_argument("--data", required=True, help="folder in MUSE's layout (verbmem/, knowmem/, privleak/) or a hub "

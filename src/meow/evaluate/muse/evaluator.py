@@ -296,6 +296,8 @@ def by_attack(ev: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, An
     else:
         ref = (retain.get("privleak") or {}).get("by_attack", {})
         whence = f"retain model {retain.get('model')}, same attack"
+        if missing := [name for name in mine if name not in ref]:
+            whence += f" (its eval.json has no AUC for {', '.join(missing)}: PrivLeak null there)"
     out = {name: {"auc": auc, "privleak": mia.privleak(auc, ref[name]) if name in ref else None}
            for name, auc in mine.items()}
     return {"by_attack": out, "by_attack_reference": whence, "unavailable": ev["privleak"].get("unavailable", {})}
