@@ -65,6 +65,10 @@ def stage_line(name: str, run: Path) -> str:
     try:
         if kind == "eval":
             s = read_json(run / "evals" / rest / "summary.json")
+            if s.get("kind") == "muse":  # meow eval-muse: MUSE's headline numbers
+                return ", ".join(f"{label} {_num((s.get(key) or {}).get('value'))}" for key, label in (
+                    ("verbmem_forget", "VerbMem forget"), ("knowmem_forget", "KnowMem forget"),
+                    ("knowmem_retain", "KnowMem retain"), ("privleak", "PrivLeak")))
             fq = (s.get("forget_quality") or {}).get("value")
             hit = s.get("splits", {}).get("forget", {}).get("fact_hit", {}).get("value")
             return (f"model utility {_num((s.get('model_utility') or {}).get('value'))}"
