@@ -95,7 +95,7 @@ def test_text_pipeline_end_to_end(tiny_muse_dir: Path, tiny_muse_model_dir: Path
 
 @pytest.mark.parametrize("method, extra", [
     ("rmu", ["--layer", r"model\.layers\.1", "--trainable", r"model\.layers\.(0|1)\.mlp\.down_proj\.weight",
-             "--steering-coeff", "20", "--retain-weight", "100"]),
+             "--steering-coeff", "20", "--retain-weight", "1", "--epochs", "6"]),
     ("wga", []), ("undial", []), ("simnpo", [])])
 def test_open_unlearning_methods_on_passages(method: str, extra: list[str], tiny_muse_dir: Path,
                                              tiny_muse_model_dir: Path, tmp_path: Path) -> None:
@@ -107,7 +107,9 @@ def test_open_unlearning_methods_on_passages(method: str, extra: list[str], tiny
                  "--method", method, "--max-length", "48", "--batch-size", "4", "--grad-accum", "1",
                  "--warmup-epochs", "0", "--lr", "3e-3", "--epochs", "2", "--out", str(tmp_path / method),
                  *extra]) == 0
-    assert _passage_nll(tmp_path / method, texts) > before + 0.05
+    after = _passage_nll(tmp_path / method, texts)
+    print(f"{method}: passage NLL {before:.3f} -> {after:.3f}")
+    assert after > before + 0.05
 
 
 def test_idk_needs_qa(tiny_muse_dir: Path, tiny_muse_model_dir: Path, tmp_path: Path,
