@@ -97,18 +97,20 @@ def roc_auc(members: Sequence[float], nonmembers: Sequence[float]) -> float:
     return wins / (len(pos) * len(neg))
 
 
-def privleak(auc: float, auc_retain: float) -> float:
+def privleak(auc: float, auc_retain: float, eps: float = PRIVLEAK_EPS) -> float:
     """PrivLeak (MUSE eval.py; open-unlearning privacy.py `privleak`), in percent:
 
         PrivLeak = ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100
 
     AUC as `roc_auc` (members more likely -> > 0.5; MUSE's own AUC is 1 - this). A model that still leaks is
     strongly negative (about -100 when AUC -> 1 against a retain AUC of 0.5), 0 is ideal, positive means
-    over-unlearned. The denominator gets open-unlearning's + 1e-10 (MUSE has none: equal to ~1e-10 relative), so a
-    reference AUC of 1 gives 0 for an equal AUC instead of 0/0.
+    over-unlearned. The denominator gets open-unlearning's `eps` = 1e-10 (MUSE has none: `eps=0`, equal to ~1e-10
+    relative), so a reference AUC of 1 gives 0 for an equal AUC instead of 0/0; with `eps=0` it gives NaN.
     """
     ref = 1 - auc_retain
-    return ((1 - auc) - ref) / (ref + PRIVLEAK_EPS) * 100
+    if ref + eps <= 0:
+        return float("nan")
+    return ((1 - auc) - ref) / (ref + eps) * 100
 
 
 # ---------------------------------------------------------------- attacks

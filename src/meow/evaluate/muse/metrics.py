@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -66,7 +65,8 @@ def auc_muse(forget: Sequence[float], holdout: Sequence[float]) -> float:
 
 
 def privleak_percent(auc: float, auc_retain: float) -> float:
-    """((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100, AUCs with forget = members (module docstring)."""
-    if math.isnan(auc) or math.isnan(auc_retain) or auc_retain >= 1:
-        return float("nan")
-    return ((1 - auc) - (1 - auc_retain)) / (1 - auc_retain) * 100
+    """((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100, AUCs with forget = members (module docstring):
+    `mia.privleak` without open-unlearning's 1e-10, as muse_bench's eval.py."""
+    from meow.evaluate.mia import privleak
+
+    return privleak(auc, auc_retain, eps=0.0)
