@@ -63,14 +63,12 @@ class MuseConfig:
                                                                 "(one backward pass per forget/holdout passage)"})
 
     def check(self) -> MuseConfig:
-        bad = [m for m in self.metrics if m not in HEADLINES]
-        if bad or not self.metrics:
-            raise MeowError(f"--metrics {','.join(self.metrics)}: choose from {', '.join(HEADLINES)}")
-        for name in ("verbmem_max_new_tokens", "knowmem_max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise MeowError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
-        if not 0 < self.min_k <= 1:
-            raise MeowError(f"--min-k: expected a share in (0, 1], got {self.min_k}")
+        """The declared ranges (meow.config.check_fields), for options built without `meow.config.resolve`."""
+        from meow.config import check_fields
+
+        if not self.metrics:
+            raise MeowError(f"--metrics: choose at least one of {', '.join(HEADLINES)}")
+        check_fields(MuseConfig, self)
         return self
 
 
