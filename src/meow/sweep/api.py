@@ -101,12 +101,12 @@ def _evaluate_model(model: str, splits: dict, sources: dict, absent: dict, retai
 
 
 def estimate_steps(method: str, n_forget: int, cfg: Any) -> int:
-    """Optimizer steps of one run (as meow.unlearn.run.set_schedule, world size 1)."""
+    """Optimizer steps of one run (meow.unlearn.run.optimizer_steps, world size 1)."""
     from meow.unlearn import METHODS
+    from meow.unlearn.run import optimizer_steps
 
     rows = n_forget * (cfg.top_k if METHODS.get(method).alt == "inverted" else 1)
-    per_epoch = math.ceil(math.ceil(rows / cfg.batch_size) / cfg.grad_accum)
-    return cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
+    return optimizer_steps(cfg, rows)[0]
 
 
 def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: str | Path | None = None,

@@ -173,6 +173,13 @@ def trainer_arguments(cfg: UnlearnConfig, work: Path) -> Any:
                               use_cpu=not accelerated)  # bf16 / fp16 autocast on CPU needs use_cpu
 
 
+def optimizer_steps(cfg: UnlearnConfig, rows: int, world_size: int = 1) -> tuple[int, int]:
+    """(total optimizer steps, steps per epoch) of the default schedule: ceil(ceil(rows / (batch x world)) / accum)
+    per epoch, for `epochs` (or `max_steps` when given)."""
+    per_epoch = math.ceil(math.ceil(rows / (cfg.batch_size * world_size)) / cfg.grad_accum)
+    return cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs)), per_epoch
+
+
 def set_schedule(args: Any, cfg: UnlearnConfig, rows: int) -> int:
     """Warm-up in epochs and sparse logging, from the number of optimizer steps; returns the total.
 
@@ -187,8 +194,7 @@ def set_schedule(args: Any, cfg: UnlearnConfig, rows: int) -> int:
         args.warmup_steps = round(cfg.warmup_epochs * warm) if cfg.warmup_epochs else round(cfg.warmup_ratio * total)
         args.logging_steps = cfg.logging_steps or max(1, total // 20)
         return total
-    per_epoch = math.ceil(math.ceil(rows / (cfg.batch_size * args.world_size)) / cfg.grad_accum)
-    total = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs))
+    total, per_epoch = optimizer_steps(cfg, rows, args.world_size)
     args.warmup_steps = round(cfg.warmup_epochs * per_epoch) if cfg.warmup_epochs else round(cfg.warmup_ratio * total)
     args.logging_steps = cfg.logging_steps or max(1, total // 20)
     return total
