@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
+from meow.evaluate.logs.records import require_records
 from meow.evaluate.logs.open_unlearning import from_open_unlearning, is_open_unlearning
 from meow.evaluate.logs.tofu_logs import TOFU_FILES, from_tofu, is_tofu
 from meow.io import read_json_file
@@ -81,4 +82,4 @@ def read_eval_logs(path: str | Path) -> dict[str, Any]:
         data = from_tofu(content, str(path))
     else:
         data = from_open_unlearning(content, str(path))
-    return {**data, "log_format": fmt}
+    return {**require_records(data, path), "log_format": fmt}
