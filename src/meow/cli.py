@@ -14,7 +14,7 @@ import sys
 import typing
 
 from meow import __version__
-from meow.errors import MeowError
+from meow.errors import Interrupted, MeowError
 
 COMMAND_MODULES = [
     "meow.benchmark.commands",   # meow benchmark make
@@ -72,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"meow {args.command}: error: {e.strerror or e}"
               f"{f': {e.filename}' if getattr(e, 'filename', None) else ''}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"meow {args.command}: interrupted; finished work is saved and a re-run resumes it", file=sys.stderr)
+    except KeyboardInterrupt as e:  # a stage that knows what it kept says so (meow.errors.Interrupted)
+        said = str(e) if isinstance(e, Interrupted) else "interrupted; finished work is saved and a re-run resumes it"
+        print(f"meow {args.command}: {said}", file=sys.stderr)
         return 130
 
 

@@ -117,12 +117,16 @@ def _same(a: Path, b: Path) -> bool:
 
 def prepare_output(path: str | Path, *, kind: str, force: bool = False,
                    inputs: Iterable[str | Path | None] = (), option: str = "--out",
-                   also: Iterable[str | Path] = (), replace_ok: bool = False) -> Path:
+                   also: Iterable[str | Path] = (), replace_ok: bool = False,
+                   holds_outputs: Iterable[str | Path | None] = ()) -> Path:
     """The one output policy (every command calls this before any computation starts).
 
     - `kind` is "dir" or "file": an existing path of the other kind is refused, `--force` or not;
     - an output may never be one of the command's inputs, nor a folder holding one, `--force` or not
       (`also`: side files the command writes next to a file output, e.g. OUT.summary.json, checked the same way);
+    - nor inside an input folder (a model, a benchmark, an evaluation stays as it was: no `unlearn --out MODEL/sub`,
+      no `memo --out MODEL/memo.json`), except inside `holds_outputs`: workspaces meant to collect outputs (a run
+      folder, whose report goes to RUN/report);
     - an existing output (a non-empty folder, or a file) is only replaced with `force` (or `replace_ok`: the
       caller has its own resume rules, e.g. `meow demo`'s manifest);
     - writes stay atomic: files through `atomic_write_text`, folders through `staged_dir`.
@@ -146,12 +150,17 @@ def prepare_output(path: str | Path, *, kind: str, force: bool = False,
     for extra in written[1:]:
         if extra.is_dir():
             raise MeowError(f"{option} {out}: would write {extra}, which is a folder")
+    workspaces = {Path(w).resolve() for w in holds_outputs if w}
     for item in inputs:
         if item is None or str(item) == "":
             continue
         src = Path(item)
         if not src.exists():
             continue
+        if src.is_dir() and src.resolve() not in workspaces and any(
+                src.resolve() in t.resolve().parents for t in written):
+            raise MeowError(f"{option} {out}: is inside the input folder {item}; meow never writes into its inputs, "
+                            "choose a path outside it")
         for target in written:
             if _same(src, target) or (target == out and kind == "dir" and out.exists()
                                       and out.resolve() in src.resolve().parents):

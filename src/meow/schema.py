@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from meow.errors import MeowError
 
@@ -72,7 +72,7 @@ class AnyOf:
     options: tuple[Schema, ...]
 
 
-Schema = Union[Num, Str, ListOf, ByIndex, Obj, AnyOf]
+Schema = Num | Str | ListOf | ByIndex | Obj | AnyOf
 
 
 def describe(schema: Schema) -> str:
@@ -177,7 +177,7 @@ def same_indices(containers: dict[str, dict[str, Any]], file: object, path: tupl
     items = [(k, v) for k, v in containers.items() if isinstance(v, dict)]
     if len(items) < 2:
         return
-    (first, ref), keys = items[0], set(items[0][1])
+    first, keys = items[0][0], set(items[0][1])
     for name, other in items[1:]:
         if set(other) != keys:
             extra = sorted(set(other) - keys, key=_index_key)

@@ -30,7 +30,7 @@ from typing import Any
 
 from meow.errors import MeowError
 from meow.io import read_json, stable_hash, write_json
-from meow.sweep.grid import Grid, default_grid, point_name, points
+from meow.sweep.grid import Grid, check_size, default_grid, point_name, points
 
 FORMAT = 1
 METRICS = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l", "mia_auc",
@@ -115,13 +115,14 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
               target_eval: str | Path | None = None, grid: Grid | None = None, seeds: int | list[int] = 1,
               base: dict[str, Any] | None = None, config: str | None = None, eval_cfg: Any = None,
               force: bool = False, keep_models: bool = False, console: Any = None,
-              pace: dict[str, float] | None = None) -> dict[str, Any]:
+              pace: dict[str, float] | None = None, max_runs: int | None = None) -> dict[str, Any]:
     """Run `method` from `model` at every grid point and seed; returns the table (also OUT/sweep.json).
 
     `base`: options shared by every point (as `meow unlearn` flags); `config`: a YAML file of them. `seeds`: a count
     (seeds base_seed .. base_seed + N - 1) or the list of seeds. `retain_eval` (an eval folder) or `retain_model`
     (evaluated first into OUT/retain) is the forget-quality reference; `target_eval` reuses an evaluation of `model`.
     `pace`: {"seconds_per_step", "eval_seconds"} measured elsewhere (the demo's own run), for the first estimate.
+    `max_runs`: refuse (before anything is written) a sweep of more runs than this (None: no limit).
     """
     from rich.console import Console
 
@@ -131,6 +132,8 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
     if (retain_eval is None) == (retain_model is None):
         raise MeowError("sweep: give exactly one of --retain-eval DIR or --retain-model DIR (the forget-quality "
                         "reference)")
+    check_size(grid if grid is not None else default_grid(1.0, 1.0), seeds if isinstance(seeds, int) else len(seeds),
+               max_runs)
     resuming = (out / "sweep.json").is_file() or (out / "runs").is_dir()  # a sweep folder: reuse its runs
     just_locked = out.is_dir() and {p.name for p in out.iterdir()} == {LOCK_FILE}  # another sweep starting here
     prepare_output(out, kind="dir", force=force or resuming or just_locked,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+MAX_RUNS = 100
+
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,8 +26,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-eval", default=None, metavar="DIR", help="reuse this evaluation of --model")
     p.add_argument("--out", required=True, help="sweep folder")
     p.add_argument("--grid", action="append", default=None, metavar="KEY=V1,V2",
-                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1)")
+                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8; spaces around "
+                   "values are ignored, an empty value is an error")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1), from the base seed "
+                   "(--set seed=S) on; seed is no --grid axis")
+    p.add_argument("--max-runs", type=int, default=MAX_RUNS, metavar="N",
+                   help=f"refuse a sweep of more than N runs (points x seeds) before it starts (default: {MAX_RUNS})")
     p.add_argument("--config", default=None, help="YAML file of base unlearning options")
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
                    help="one base option (repeatable), e.g. --set batch_size=8")
@@ -39,7 +45,7 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meow.errors import MeowError
-    from meow.sweep.grid import parse_grid
+    from meow.sweep.grid import parse_grid, parse_set
     from meow.unlearn.config import method_keys, train_keys
 
     if args.seeds < 1:
@@ -47,8 +53,10 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     known = train_keys() | method_keys(args.method) if args.method in _methods() else None
     if known is None:
         raise MeowError(f"--method {args.method!r}: unknown; choose from {', '.join(_methods())}")
+    if args.max_runs < 1:
+        raise MeowError(f"--max-runs {args.max_runs}: expected at least 1")
     grid = parse_grid(args.grid, known - {"method"}) if args.grid else None
-    base = {k: v[0] for k, v in parse_grid(args.set, known - {"method"}).items()} if args.set else {}
+    base = parse_set(args.set, known - {"method"})
     from meow.evaluate import EvalConfig
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
@@ -58,7 +66,8 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     table = run_sweep(args.method, args.model, args.forget, args.out, data=args.data, forget_split=args.forget_split,
                       retain=args.retain, retain_eval=args.retain_eval, retain_model=args.retain_model,
                       target_eval=args.target_eval, grid=grid, seeds=args.seeds, base=base, config=args.config,
-                      eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console)
+                      eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console,
+                      max_runs=args.max_runs)
     console.print(to_markdown([table]))
     console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png")
     return 0

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
-from meow.evaluate.logs.records import require_records
 from meow.evaluate.logs.open_unlearning import from_open_unlearning, is_open_unlearning
+from meow.evaluate.logs.records import require_records
 from meow.evaluate.logs.tofu_logs import TOFU_FILES, from_tofu, is_tofu
 from meow.io import read_json_file
 
