@@ -56,16 +56,15 @@ def write_records(path: str | Path, rows: list[dict]) -> None:
 def read_json_file(path: str | Path) -> Any:
     """JSON content of a user-given file, or a one-line MeowError naming it (missing, a folder, unreadable, not JSON)."""
     from meow.errors import MeowError
+    from meow.schema import read_text_file
 
     path = Path(path)
-    if not path.is_file():
-        raise MeowError(f"{path}: {'is a folder, not a JSON file' if path.is_dir() else 'not found'}")
+    if path.is_dir():
+        raise MeowError(f"{path}: is a folder, not a JSON file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return json.loads(read_text_file(path))
+    except json.JSONDecodeError as e:
         raise MeowError(f"{path}: not valid JSON ({e})") from None
-    except OSError as e:
-        raise MeowError(f"{path}: cannot be read ({e.strerror})") from None
 
 
 def read_json(path: str | Path) -> Any:
