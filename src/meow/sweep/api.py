@@ -91,7 +91,7 @@ def _evaluate_model(model: str, splits: dict, sources: dict, absent: dict, retai
     from meow.modeling import load_lm
 
     stamp = out / "sweep_key.json"
-    if stamp.is_file() and read_json(stamp).get("key") == key and (out / "summary.json").is_file():
+    if _reusable(stamp, key, ()) is not None and (out / "summary.json").is_file():
         return load_eval(out)
     result = evaluate(load_lm(model), splits, retain_ev, cfg=eval_cfg, sources=sources, missing_splits=absent,
                       progress=False)
@@ -201,9 +201,9 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     pending = []
     for p, s, u, m, k in todo:
         name = point_name(p, s)
-        old = out / "runs" / name / "result.json"
-        if not force and old.is_file() and read_json(old).get("key") == k:
-            results[name] = read_json(old)
+        old = None if force else _reusable(out / "runs" / name / "result.json", k)
+        if old is not None:
+            results[name] = old
         else:
             pending.append((p, s, u, m, k))
     _print_estimate(console, method, grid, seed_list, pending, len(results), results, n_forget, pace)
@@ -223,6 +223,20 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     table = aggregate(method, model, grid, seed_list, base, results, target, retain_row)
     write_outputs(table, out)
     return table
+
+
+def _reusable(path: Path, key: str, fields: tuple[str, ...] = ("values", "steps", "seed")) -> dict[str, Any] | None:
+    """A file this sweep wrote earlier, if it is whole and holds `key` (else None: that run is done again and the
+    file replaced; a torn or hand-edited file in the sweep's own folder is no input)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key or not all(f in data for f in fields):
+        return None
+    return data
 
 
 def _run_key(data_key: list[Any], ref_key: str, ucfg: Any, mcfg: Any) -> str:
