@@ -49,11 +49,20 @@ class ListOf:
 
 
 @dataclass(frozen=True)
-class ByIndex:
-    """A per-question container: an object keyed by question index ("0", "1", ...), values of `item`."""
+class MapOf:
+    """An object with any keys (names: attacks, splits), values of `item`; `label` prefixes a key in messages."""
 
     item: Schema
+    nonempty: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ByIndex(MapOf):
+    """A per-question container: an object keyed by question index ("0", "1", ...), values of `item`."""
+
     nonempty: bool = True
+    label: str = "question"
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class AnyOf:
     options: tuple[Schema, ...]
 
 
-Schema = Num | Str | ListOf | ByIndex | Obj | AnyOf
+Schema = Num | Str | ListOf | MapOf | Obj | AnyOf
 
 
 def describe(schema: Schema) -> str:
@@ -86,6 +95,8 @@ def describe(schema: Schema) -> str:
         return f"{size}list of {_plural(describe(schema.item))}" if schema.length else f"{size}list"
     if isinstance(schema, ByIndex):
         return "an object keyed by question index"
+    if isinstance(schema, MapOf):
+        return "a non-empty object" if schema.nonempty else "an object"
     if isinstance(schema, Obj):
         return "an object" + (f" with {', '.join(sorted(set(schema.fields) - schema.optional))}"
                               if set(schema.fields) - schema.optional else "")
@@ -146,11 +157,11 @@ def check(value: Any, schema: Schema, file: object, path: tuple[str, ...] = ()) 
             raise wrong()
         for i, item in enumerate(value):
             check(item, schema.item, file, (*path, f"{schema.label} {i}"))
-    elif isinstance(schema, ByIndex):
+    elif isinstance(schema, MapOf):
         if not isinstance(value, dict) or (schema.nonempty and not value):
             raise wrong()
         for key, item in value.items():
-            check(item, schema.item, file, (*path, f"question {key}"))
+            check(item, schema.item, file, (*path, f"{schema.label} {key}".strip()))
     elif isinstance(schema, Obj):
         if not isinstance(value, dict) or (schema.nonempty and not value):
             raise wrong()
@@ -162,7 +173,7 @@ def check(value: Any, schema: Schema, file: object, path: tuple[str, ...] = ()) 
             check(value[name], sub, file, (*path, name))
     elif not any(_fits(value, option) for option in schema.options):
         for option in schema.options:  # the error of the option of the value's own kind, if any
-            if isinstance(value, (list, dict)) and isinstance(option, (ListOf, ByIndex, Obj)) and _kind(option) is type(value):
+            if isinstance(value, (list, dict)) and isinstance(option, (ListOf, MapOf, Obj)) and _kind(option) is type(value):
                 check(value, option, file, path)
         raise wrong()
     return value

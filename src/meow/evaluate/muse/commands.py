@@ -9,6 +9,7 @@ from typing import Any
 from meow.config import add_arguments
 from meow.evaluate.muse.evaluator import MuseConfig
 from meow.io import read_json_file
+from meow.schema import MapOf, Num, Obj, Str, check
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +42,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_eval_muse)
 
 
+# what a retain model's eval.json must hold where it is read (PrivLeak's reference AUCs)
+_PRIVLEAK = Obj({"auc": Num(nullable=True), "by_attack": MapOf(Obj({"auc": Num()}))}, optional=frozenset({"by_attack"}))
+MUSE_EVAL = Obj({"model": Str(nonempty=False), "privleak": _PRIVLEAK}, optional=frozenset({"model", "privleak"}))
+
+
 def load_muse_eval(path: str | Path) -> dict[str, Any]:
     """eval.json content of a `meow eval-muse` folder."""
     from meow.errors import MeowError
@@ -51,7 +57,7 @@ def load_muse_eval(path: str | Path) -> dict[str, Any]:
     data = read_json_file(file)
     if not isinstance(data, dict) or data.get("kind") != "muse":
         raise MeowError(f"{file}: not an eval.json written by `meow eval-muse`")
-    return data
+    return check(data, MUSE_EVAL, file)
 
 
 def published_auc(value: str | None) -> float | None:
@@ -80,7 +86,7 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     import gc
 
     from meow.evaluate.muse.data import load_muse
-    from meow.evaluate.muse.evaluator import run_sets, summarize_muse
+    from meow.evaluate.muse.evaluator import retain_auc, run_sets, summarize_muse
     from meow.io import package_versions, prepare_output, write_json
     from meow.modeling import load_lm
 
@@ -90,6 +96,8 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
                                                                       mia_reference_model])
     muse = load_muse(data)
     retain = load_muse_eval(retain_eval) if retain_eval else None
+    if retain is not None and "privleak" in cfg.metrics:
+        retain_auc(retain, published)  # its reference AUC is there (else one line now, before any model loads)
     versions = package_versions("rouge-score", "transformers", "torch")
     ref_lm = (load_lm(mia_reference_model, dtype=dtype, device=device)
               if mia_reference_model and "privleak" in cfg.metrics else None)
