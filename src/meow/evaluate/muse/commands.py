@@ -86,7 +86,8 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     import gc
 
     from meow.evaluate.muse.data import load_muse
-    from meow.evaluate.muse.evaluator import retain_auc, run_sets, summarize_muse
+    from meow.evaluate.muse.evaluator import retain_auc as reference_auc
+    from meow.evaluate.muse.evaluator import run_sets, summarize_muse
     from meow.io import package_versions, prepare_output, write_json
     from meow.modeling import load_lm
 
@@ -97,7 +98,7 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     muse = load_muse(data)
     retain = load_muse_eval(retain_eval) if retain_eval else None
     if retain is not None and "privleak" in cfg.metrics:
-        retain_auc(retain, published)  # its reference AUC is there (else one line now, before any model loads)
+        reference_auc(retain, published)  # its reference AUC is there (else one line now, before any model loads)
     versions = package_versions("rouge-score", "transformers", "torch")
     ref_lm = (load_lm(mia_reference_model, dtype=dtype, device=device)
               if mia_reference_model and "privleak" in cfg.metrics else None)
