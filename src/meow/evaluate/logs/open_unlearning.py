@@ -59,8 +59,9 @@ OPEN_UNLEARNING = Obj(METRIC_SCHEMAS, optional=frozenset(METRIC_SCHEMAS), nonemp
 
 
 def is_open_unlearning(data: Any) -> bool:
-    return isinstance(data, dict) and bool(data) and all(
-        isinstance(v, dict) and ("agg_value" in v or "value_by_index" in v) for v in data.values())
+    """An object of metric entries, or one naming any metric meow reads (then its schema says what is wrong)."""
+    return isinstance(data, dict) and bool(data) and (bool(set(data) & set(METRIC_SCHEMAS)) or all(
+        isinstance(v, dict) and ("agg_value" in v or "value_by_index" in v) for v in data.values()))
 
 
 def _by_index(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def _split(data: dict[str, Any], split: str, source: str) -> list[dict[str, Any]
     para = _by_index(data, names["Q_A_PARA_Prob"]) if split in (FORGET, RETAIN) else prob
     normalised = _by_index(data, names["Q_A_Prob_normalised"])
     tr = _by_index(data, TRUTH_RATIO[split])
-    indices = sorted(set(prob) | set(pert) | set(rouge) | set(para) | set(tr), key=sort_key)
+    indices = sorted(set().union(*(_by_index(data, n) for n in names.values())), key=sort_key)
     out = []
     for idx in indices:
         gen = rouge.get(idx, {})
