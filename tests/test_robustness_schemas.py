@@ -34,7 +34,8 @@ from meow.evaluate.logs.open_unlearning import OPEN_UNLEARNING
 from meow.evaluate.logs.tofu_logs import TOFU_AGGREGATED, TOFU_LOG
 from meow.evaluate.muse.commands import MUSE_EVAL, load_muse_eval
 from meow.evaluate.muse.data import SETS, load_muse, row_schema
-from meow.schema import AnyOf, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, check
+from meow.evaluate.results import eval_schema
+from meow.schema import AnyOf, Bool, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, check
 
 MISSING = object()  # "delete this key"
 
@@ -49,6 +50,8 @@ def _node(schema: Schema, value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(schema, Num):
         yield from (("string", "1.5"), ("boolean", True), ("nan", math.nan), ("infinity", math.inf),
                     ("object", {"value": 1.0}))
+    elif isinstance(schema, Bool):
+        yield from (("string", "yes"), ("list", [True]))
     elif isinstance(schema, Str):
         yield from (("number", 5), ("object", {"text": "x"}), ("list", ["x"]))
         if schema.nonempty:
@@ -77,8 +80,9 @@ def variants(schema: Schema, value: Any, keys: tuple = (), depth: int = 9, agree
              within: AnyOf | None = None) -> Iterator[tuple[tuple, str, Any]]:
     """(key path, kind, replacement) for `value` and, down to `depth`, every field it holds. `within`: the AnyOf
     whose option `schema` is (a replacement another option takes, e.g. one loss for a list of losses, is legal)."""
+    union = within if within is not None else schema if isinstance(schema, AnyOf) else None
     for kind, bad in _node(schema, value):
-        if within is None or not _fits(bad, within):
+        if union is None or not _fits(bad, union):  # what one option of a union refuses, another may take
             yield keys, kind, bad
     if depth == 0:
         return
@@ -112,7 +116,9 @@ def _fits(value: Any, schema: Schema) -> bool:
 
 
 def _same_kind(schema: Schema, value: Any) -> bool:
-    kinds = {Num: (int, float), Str: str, ListOf: list, MapOf: dict, ByIndex: dict, Obj: dict}
+    if isinstance(schema, Num) and isinstance(value, bool):
+        return False
+    kinds = {Num: (int, float), Bool: bool, Str: str, ListOf: list, MapOf: dict, ByIndex: dict, Obj: dict}
     return isinstance(value, kinds[type(schema)])
 
 
@@ -182,6 +188,10 @@ MUSE_ROWS = {"verbmem_forget": [{"prompt": "It was a cold", "gt": " day in May."
              "privleak_forget": [{"text": "A passage about Ann."}, "Another passage."]}
 CORPUS = [{"text": "Ann Lee wrote a book in 1990.", "inverted_answers": ["Bo Park wrote a book in 1980."]},
           "A plain passage about Cy Ode."]
+MEOW_EVAL = {"format": 1, "model": "m", "splits": {"forget": {"records": [
+    {"index": i, "question": f"Q{i}?", "answer": "A.", "probability": 0.5, "truth_ratio": 0.7 + i / 10,
+     "log_truth_ratio": -0.3, "rouge_l_recall": 0.8, "fact_hit": True, "mia": {"loss": 0.4, "min_k": -2.0}}
+    for i in range(N)]}}}
 MUSE_RETAIN_EVAL = {"kind": "muse", "model": "retain", "privleak": {"auc": 0.6, "by_attack": {"min_k": {"auc": 0.6}}}}
 
 
@@ -202,6 +212,7 @@ class Reader:
 READERS = [
     Reader("tofu-log", TOFU_LOG, tofu_log(), "logs/eval_log_forget.json", ["summarize", "{ws}/logs", "--out", "{out}"],
            other={"logs/eval_log.json": tofu_log()}),
+    Reader("meow-eval", eval_schema(), MEOW_EVAL, "evalf/eval.json", ["summarize", "{ws}/evalf", "--out", "{out}"]),
     Reader("tofu-log-as-retain-eval", TOFU_LOG, tofu_log(), "logs/eval_log_forget.json",
            ["eval", "--model", "{model}", "--data", "{bench}", "--retain-eval", "{ws}/logs", "--out", "{out}"],
            depth=2),

@@ -32,6 +32,11 @@ class Num:
 
 
 @dataclass(frozen=True)
+class Bool:
+    """true or false."""
+
+
+@dataclass(frozen=True)
 class Str:
     """A string; `nonempty`: holding more than white space."""
 
@@ -81,13 +86,15 @@ class AnyOf:
     options: tuple[Schema, ...]
 
 
-Schema = Num | Str | ListOf | MapOf | Obj | AnyOf
+Schema = Num | Bool | Str | ListOf | MapOf | Obj | AnyOf
 
 
 def describe(schema: Schema) -> str:
     """`expected ...` wording of a schema."""
     if isinstance(schema, Num):
         return "a finite number" + (" or null" if schema.nullable else "")
+    if isinstance(schema, Bool):
+        return "true or false"
     if isinstance(schema, Str):
         return "a non-empty string" if schema.nonempty else "a string"
     if isinstance(schema, ListOf):
@@ -147,6 +154,9 @@ def check(value: Any, schema: Schema, file: object, path: tuple[str, ...] = ()) 
         if value is None and schema.nullable:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise wrong()
+    elif isinstance(schema, Bool):
+        if not isinstance(value, bool):
             raise wrong()
     elif isinstance(schema, Str):
         if not isinstance(value, str) or (schema.nonempty and not value.strip()):
