@@ -104,6 +104,8 @@ def describe(schema: Schema) -> str:
         return "an object keyed by question index"
     if isinstance(schema, MapOf):
         return "a non-empty object" if schema.nonempty else "an object"
+    if isinstance(schema, Obj) and schema.nonempty and not set(schema.fields) - schema.optional:
+        return "a non-empty object"
     if isinstance(schema, Obj):
         return "an object" + (f" with {', '.join(sorted(set(schema.fields) - schema.optional))}"
                               if set(schema.fields) - schema.optional else "")
