@@ -156,3 +156,18 @@ def test_huge_sweep_is_refused_before_anything_is_written(tmp_path, model_dir, t
     err = capsys.readouterr().err.strip()
     assert "100000000 runs" in err and "--max-runs" in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_elsewhere_promises_a_resume_only_where_one_exists(tmp_path, monkeypatch, capsys):
+    from meow import cli as cli_module
+    from meow.evaluate.logs import commands
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "summarize_logs", interrupted)
+    (tmp_path / "logs").mkdir()
+    assert main(["summarize", str(tmp_path / "logs"), "--out", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err
+    assert "nothing was left" in err and "resumes" not in err and not (tmp_path / "out").exists(), err
+    assert {"demo", "sweep", "invert"} == cli_module.RESUMING  # the commands whose re-run reuses finished work

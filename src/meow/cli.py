@@ -32,6 +32,9 @@ COMMAND_MODULES = [
 ]
 
 
+RESUMING = {"demo", "sweep", "invert"}  # commands that keep finished work (stages, runs, replies) across a Ctrl-C
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2), like every other meow user error; sub-commands inherit it."""
 
@@ -73,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{f': {e.filename}' if getattr(e, 'filename', None) else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:  # a stage that knows what it kept says so (meow.errors.Interrupted)
-        said = str(e) if isinstance(e, Interrupted) else "interrupted; finished work is saved and a re-run resumes it"
+        said = (str(e) if isinstance(e, Interrupted)
+                else "interrupted; finished work is saved and a re-run resumes it" if args.command in RESUMING
+                else "interrupted; outputs are written only when complete, so nothing was left (a re-run starts over)")
         print(f"meow {args.command}: {said}", file=sys.stderr)
         return 130
 

@@ -87,8 +87,10 @@ def read_jsonl_tolerant(path: str | Path) -> list[Any]:
     path = Path(path)
     if not path.exists():
         return []
+    from meow.schema import read_text_file
+
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text_file(path).splitlines():
         if not line.strip():
             continue
         try:
@@ -225,7 +227,7 @@ def _refuse_or_clear(lock: Path, folder: Path, what: str, host: str) -> None:
     from meow.errors import MeowError
 
     try:
-        text = lock.read_text(encoding="utf-8")
+        text = lock.read_text(encoding="utf-8", errors="replace")  # garbage is a torn lock, not a crash
         age = time.time() - lock.stat().st_mtime
     except FileNotFoundError:
         return
@@ -248,7 +250,7 @@ def _refuse_or_clear(lock: Path, folder: Path, what: str, host: str) -> None:
         os.replace(lock, grave)
     except FileNotFoundError:
         return
-    if grave.read_text(encoding="utf-8") != text:  # someone else took it over meanwhile: put theirs back
+    if grave.read_text(encoding="utf-8", errors="replace") != text:  # someone else took it over meanwhile: put theirs back
         with contextlib.suppress(FileExistsError):
             os.link(grave, lock)
     grave.unlink(missing_ok=True)
