@@ -28,14 +28,13 @@ import yaml
 from test_robustness import RECORDS, model_dir, one_parser, snapshot  # noqa: F401  (fixtures)
 
 from meow.cli import main
-from meow.errors import MeowError
 from meow.evaluate.logs import read_eval_logs
 from meow.evaluate.logs.open_unlearning import OPEN_UNLEARNING
 from meow.evaluate.logs.tofu_logs import TOFU_AGGREGATED, TOFU_LOG
 from meow.evaluate.muse.commands import MUSE_EVAL, load_muse_eval
 from meow.evaluate.muse.data import SETS, load_muse, row_schema
 from meow.evaluate.results import eval_schema
-from meow.schema import AnyOf, Bool, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, check
+from meow.schema import AnyOf, Bool, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, fits
 
 MISSING = object()  # "delete this key"
 
@@ -82,7 +81,7 @@ def variants(schema: Schema, value: Any, keys: tuple = (), depth: int = 9, agree
     whose option `schema` is (a replacement another option takes, e.g. one loss for a list of losses, is legal)."""
     union = within if within is not None else schema if isinstance(schema, AnyOf) else None
     for kind, bad in _node(schema, value):
-        if union is None or not _fits(bad, union):  # what one option of a union refuses, another may take
+        if union is None or not fits(bad, union):  # what one option of a union refuses, another may take
             yield keys, kind, bad
     if depth == 0:
         return
@@ -105,14 +104,6 @@ def variants(schema: Schema, value: Any, keys: tuple = (), depth: int = 9, agree
             yield keys, "one-question-fewer", {k: v for k, v in list(value.items())[:-1]}
     elif isinstance(schema, ListOf) and value:
         yield from variants(schema.item, value[0], (*keys, 0), depth - 1, agree)
-
-
-def _fits(value: Any, schema: Schema) -> bool:
-    try:
-        check(value, schema, "x")
-    except MeowError:
-        return False
-    return True
 
 
 def _same_kind(schema: Schema, value: Any) -> bool:

@@ -139,7 +139,8 @@ def fail(file: object, path: Iterable[str], message: str) -> MeowError:
     return MeowError(": ".join([str(file), *path, message]))
 
 
-def _fits(value: Any, schema: Schema) -> bool:
+def fits(value: Any, schema: Schema) -> bool:
+    """Whether `value` fits `schema` (no error raised)."""
     try:
         check(value, schema, "")
     except MeowError:
@@ -183,7 +184,7 @@ def check(value: Any, schema: Schema, file: object, path: tuple[str, ...] = ()) 
                     raise fail(file, path, f"missing '{name}' ({describe(sub)})")
                 continue
             check(value[name], sub, file, (*path, name))
-    elif not any(_fits(value, option) for option in schema.options):
+    elif not any(fits(value, option) for option in schema.options):
         for option in schema.options:  # the error of the option of the value's own kind, if any
             if isinstance(value, (list, dict)) and isinstance(option, (ListOf, MapOf, Obj)) and _kind(option) is type(value):
                 check(value, option, file, path)
