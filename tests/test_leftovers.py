@@ -129,7 +129,7 @@ def test_grid_rules():
                        (["seed=1,2"], "--seeds")):
         with pytest.raises(MeowError, match=words):
             parse_grid(bad)
-    with pytest.raises(MeowError, match=r"^--set 'lr': expected KEY=V"):
+    with pytest.raises(MeowError, match=r"^--set .lr.: expected KEY=VALUE"):
         parse_set(["lr"])
     with pytest.raises(MeowError, match=r"^--set lr=\.\.\.: expected one value, got 2"):
         parse_set(["lr=1e-4,2e-4"])

@@ -57,6 +57,11 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
         raise MeowError(f"--max-runs {args.max_runs}: expected at least 1")
     grid = parse_grid(args.grid, known - {"method"}) if args.grid else None
     base = parse_set(args.set, known - {"method"})
+    from meow.unlearn.config import resolve_configs
+
+    resolve_configs(args.config, {"method": args.method})  # the --config file first: its errors name it
+    _check_values("--set", {k: [v] for k, v in base.items()}, args, {})
+    _check_values("--grid", grid or {}, args, base)
     from meow.evaluate import EvalConfig
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
@@ -71,6 +76,21 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     console.print(to_markdown([table]))
     console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png")
     return 0
+
+
+def _check_values(option: str, grid: dict, args: argparse.Namespace, base: dict) -> None:
+    """Every value of every axis as an option of `meow unlearn` (with the base options), before anything starts;
+    an error names the flag the user typed (`--grid epochs=0,5: value 0: ...`)."""
+    from meow.errors import MeowError
+    from meow.unlearn.config import resolve_configs
+
+    for key, values in grid.items():
+        for v in values:
+            try:
+                resolve_configs(args.config, {**base, key: v, "method": args.method})
+            except MeowError as e:
+                shown = ",".join(map(str, values))
+                raise MeowError(f"{option} {key}={shown}: value {v!r}: {e}") from None
 
 
 def _methods() -> list[str]:

@@ -41,7 +41,8 @@ def parse_grid(items: list[str] | None, known: set[str] | None = None, option: s
         key, sep, values = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key or not values.strip():
-            raise MeowError(f"{option} {item!r}: expected KEY=V1,V2,... (e.g. lr=1e-4,3e-4)")
+            form = "KEY=VALUE (e.g. batch_size=8)" if option == "--set" else "KEY=V1,V2,... (e.g. lr=1e-4,3e-4)"
+            raise MeowError(f"{option} {item!r}: expected {form}")
         if key == "seed" and option == "--grid":
             raise MeowError(f"{option} {item!r}: seed is not a grid axis; use --seeds N for N seeds per point "
                             "(starting at the base seed, --set seed=S)")
