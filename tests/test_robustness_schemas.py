@@ -183,7 +183,7 @@ MEOW_EVAL = {"format": 1, "model": "m", "splits": {"forget": {"records": [
     {"index": i, "question": f"Q{i}?", "answer": "A.", "probability": 0.5, "truth_ratio": 0.7 + i / 10,
      "log_truth_ratio": -0.3, "rouge_l_recall": 0.8, "fact_hit": True, "mia": {"loss": 0.4, "min_k": -2.0}}
     for i in range(N)]}}}
-MUSE_RETAIN_EVAL = {"kind": "muse", "model": "retain", "privleak": {"auc": 0.6, "by_attack": {"min_k": {"auc": 0.6}}}}
+MUSE_RETAIN_EVAL = {"kind": "muse", "model": "retain", "privleak": {"auc": 0.6, "by_attack": {"min_k": 0.6, "loss": 0.5}}}
 
 
 @dataclasses.dataclass

@@ -43,7 +43,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 # what a retain model's eval.json must hold where it is read (PrivLeak's reference AUCs)
-_PRIVLEAK = Obj({"auc": Num(nullable=True), "by_attack": MapOf(Obj({"auc": Num()}))}, optional=frozenset({"by_attack"}))
+_PRIVLEAK = Obj({"auc": Num(nullable=True), "by_attack": MapOf(Num())}, optional=frozenset({"by_attack"}))
 MUSE_EVAL = Obj({"model": Str(nonempty=False), "privleak": _PRIVLEAK}, optional=frozenset({"model", "privleak"}))
 
 
