@@ -33,7 +33,7 @@ from meow.evaluate.logs.open_unlearning import OPEN_UNLEARNING
 from meow.evaluate.logs.tofu_logs import TOFU_AGGREGATED, TOFU_LOG
 from meow.evaluate.muse.commands import MUSE_EVAL, load_muse_eval
 from meow.evaluate.muse.data import SETS, load_muse, row_schema
-from meow.evaluate.results import eval_schema
+from meow.evaluate.results import eval_schema, summary_schema
 from meow.schema import AnyOf, Bool, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, fits
 
 MISSING = object()  # "delete this key"
@@ -183,6 +183,7 @@ MEOW_EVAL = {"format": 1, "model": "m", "splits": {"forget": {"records": [
     {"index": i, "question": f"Q{i}?", "answer": "A.", "probability": 0.5, "truth_ratio": 0.7 + i / 10,
      "log_truth_ratio": -0.3, "rouge_l_recall": 0.8, "fact_hit": True, "mia": {"loss": 0.4, "min_k": -2.0}}
     for i in range(N)]}}}
+MEOW_SUMMARY = json.loads(json.dumps(__import__("meow.evaluate.aggregate", fromlist=["summarize"]).summarize(MEOW_EVAL)))
 MUSE_RETAIN_EVAL = {"kind": "muse", "model": "retain", "privleak": {"auc": 0.6, "by_attack": {"min_k": 0.6, "loss": 0.5}}}
 
 
@@ -204,6 +205,10 @@ READERS = [
     Reader("tofu-log", TOFU_LOG, tofu_log(), "logs/eval_log_forget.json", ["summarize", "{ws}/logs", "--out", "{out}"],
            other={"logs/eval_log.json": tofu_log()}),
     Reader("meow-eval", eval_schema(), MEOW_EVAL, "evalf/eval.json", ["summarize", "{ws}/evalf", "--out", "{out}"]),
+    Reader("meow-summary", summary_schema(), MEOW_SUMMARY, "target/summary.json",
+           ["sweep", "--method", "ga", "--model", "{model}", "--forget", "{ws}/recs.json", "--data", "{bench}",
+            "--retain-eval", "{ws}/evalf", "--target-eval", "{ws}/target", "--out", "{out}"], depth=3,
+           other={"target/eval.json": MEOW_EVAL, "evalf/eval.json": MEOW_EVAL, "recs.json": RECORDS}),
     Reader("tofu-log-as-retain-eval", TOFU_LOG, tofu_log(), "logs/eval_log_forget.json",
            ["eval", "--model", "{model}", "--data", "{bench}", "--retain-eval", "{ws}/logs", "--out", "{out}"],
            depth=2),
@@ -238,6 +243,10 @@ def _lay_out(ws: Path, reader: Reader, content: Any | bytes) -> Path:
 
 def _read(reader: Reader, ws: Path) -> Any:
     """The reader itself on the laid-out example (the control: the valid file passes)."""
+    if reader.name == "meow-summary":
+        from meow.evaluate.aggregate import load_eval
+
+        return load_eval(ws / "target").summary
     if reader.name.startswith("muse-retain"):
         return load_muse_eval(ws / "muse_retain")
     if reader.name.startswith("muse"):

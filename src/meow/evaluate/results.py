@@ -100,6 +100,16 @@ def eval_schema() -> Obj:
     return Obj({"splits": MapOf(Obj({"records": ListOf(record, nonempty=False, label="record")}))})
 
 
+HEADLINES = ("forget_quality", "model_utility", "mia_auc", "privleak")
+
+
+def summary_schema() -> Obj:
+    """What readers of summary.json use: every aggregate an object whose `value` is a finite number or null."""
+    entry = Obj({"value": Num(nullable=True), "n": Num()}, optional=frozenset({"n"}))
+    return Obj({"splits": MapOf(MapOf(entry)), **{h: Obj({"value": Num(nullable=True)}) for h in HEADLINES}},
+               optional=frozenset(HEADLINES))
+
+
 def check_eval_data(data: dict[str, Any], file: object) -> None:
     """eval.json content against `eval_schema()`; one-line MeowError naming the first place that does not fit."""
     check(data, eval_schema(), file)
