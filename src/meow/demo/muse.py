@@ -61,8 +61,8 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.benchmark.muse import make_muse_benchmark
     from meow.config import save_config
     from meow.evaluate.muse import MuseConfig
-    from meow.evaluate.muse.commands import evaluate_muse_dirs
     from meow.evaluate.muse.evaluator import summarize_muse
+    from meow.evaluate.muse.run import evaluate_muse_dirs
     from meow.invert import invert_file
     from meow.io import write_json
     from meow.memo import MemoConfig, run_memo

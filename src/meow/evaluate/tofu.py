@@ -207,6 +207,10 @@ def log_truth_ratios(ev: dict[str, Any]) -> list[float]:
     return [x for x in (record_log_ratio(r) for r in records) if x is not None]
 
 
+FORGET_QUALITY_LINE = 0.05  # a KS p-value above it: the forget set's truth ratios are indistinguishable from the
+# retain model's at the 5% level (TOFU's reading of forget quality)
+
+
 @summary("forget_quality")
 def forget_quality_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Forget quality: p-value of the two-sample KS test (scipy.stats.ks_2samp) between this model's per-question forget truth ratios and the retain model's."""

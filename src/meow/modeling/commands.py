@@ -60,7 +60,7 @@ def run_train(args: argparse.Namespace) -> int:
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
     if args.check and meta.get("data_kind") != "text":  # passages have no questions to check
-        from meow.modeling.check import memorisation_check
+        from meow.evaluate.train_check import memorisation_check
 
         memorisation_check(lm, args.data, args.split, args.check, args.out, console)
     return 0
