@@ -153,3 +153,6 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     report(run, console)
     print_timings(console, runner.timings, run)
     return {"timings": runner.timings, "summaries": summaries}
+
+
+CONFIG, run = MuseDemoConfig, run_muse_demo  # what `meow demo --benchmark muse` runs (meow.benchmark.muse.benchmark)

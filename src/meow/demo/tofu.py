@@ -289,3 +289,6 @@ def _method_names() -> list[str]:
     from meow.unlearn import METHODS
 
     return METHODS.names()
+
+
+CONFIG, run = DemoConfig, run_demo  # what `meow demo --benchmark tofu` runs (meow.benchmark.tofu names this module)
