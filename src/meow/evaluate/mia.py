@@ -1,4 +1,4 @@
-"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (METHOD.md section 5).
+"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (docs/method.md section 5).
 
 Each attack gives every answer a score from what the split's one `score` call produced (token log-probs, with
 stats=True for Min-K%++), plus, for two attacks, one extra computation: GradNorm (a backward pass per answer) and

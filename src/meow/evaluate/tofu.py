@@ -1,4 +1,4 @@
-"""TOFU metrics (Maini et al., 2024; METHOD.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
+"""TOFU metrics (Maini et al., 2024; docs/method.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
 accuracy, model utility and forget quality.
 
 Probabilities are per-token normalised: P(a|q) = exp(-mean token NLL of a given q).

@@ -1,4 +1,4 @@
-"""Attacks that try to pull forgotten facts back out of an unlearned model (METHOD.md section 5).
+"""Attacks that try to pull forgotten facts back out of an unlearned model (docs/method.md section 5).
 
     from meow.evaluate.attacks import ATTACKS, run_attack, write_attack
     res = run_attack("relearn", lm, forget_records, retain_lm=retain_lm, steps=10, lr=2e-5)

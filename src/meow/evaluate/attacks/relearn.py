@@ -1,4 +1,4 @@
-"""Relearning attack (METHOD.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
+"""Relearning attack (docs/method.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
 measure how much of the untouched rest comes back; the same done to the retain model is the yardstick.
 """
 
