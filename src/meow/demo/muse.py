@@ -66,9 +66,9 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.invert import invert_file
     from meow.io import write_json
     from meow.memo import MemoConfig, run_memo
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()

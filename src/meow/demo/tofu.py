@@ -119,9 +119,9 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     from meow.invert import invert_file
     from meow.memo import MemoConfig, run_memo, score_records
     from meow.modeling import load_lm
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from meow.config import add_arguments, number, overrides_from_args
+from meow.modeling.finetune import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 from meow.modeling.prompt_cli import add_prompt_arguments, prompt_format_from_args
 from meow.modeling.tiny import TinyConfig
-from meow.modeling.training import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -139,6 +139,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
                seeds: int | list[int], base: dict[str, Any] | None, config: str | None, eval_cfg: Any, force: bool,
                keep_models: bool, console: Any, pace: dict[str, float] | None) -> dict[str, Any]:
     """`run_sweep` inside its folder's lock."""
+    from meow.config import validate_config
     from meow.data import load_records
     from meow.evaluate import EvalConfig, load_eval, load_splits
     from meow.unlearn import resolve_configs
@@ -149,7 +150,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     seed_list = list(range(base_cfg.seed, base_cfg.seed + seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise MeowError("--seeds: expected at least 1")
-    eval_cfg = eval_cfg or EvalConfig()
+    eval_cfg = validate_config(eval_cfg or EvalConfig())
     splits, sources, absent = load_splits(data, forget_split, eval_files)
     n_forget = len(load_records(forget))
     runs = []  # (point, seed, resolved configs) for every run, checked before anything trains

@@ -41,8 +41,8 @@ retain_paraphrased; prefix value / retain / gap. Retain columns appear only when
 from meow.evaluate.attacks import paraphrase, prefix, relearn  # noqa: F401  (register the attacks)
 from meow.evaluate.attacks.base import (
     ATTACKS,
-    Attack,
     AttackOptions,
+    RecoveryAttack,
     attack,
     attack_table,
     run_attack,
@@ -53,6 +53,6 @@ from meow.evaluate.attacks.prefix import PrefixConfig
 from meow.evaluate.attacks.relearn import RelearnConfig
 
 __all__ = [
-    "ATTACKS", "Attack", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RelearnConfig", "attack",
+    "ATTACKS", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RecoveryAttack", "RelearnConfig", "attack",
     "attack_table", "reword", "run_attack", "write_attack",
 ]

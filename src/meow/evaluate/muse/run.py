@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from meow.config import validate_config
 from meow.evaluate.muse.evaluator import MuseConfig
 from meow.io import read_json_file
 
@@ -54,7 +55,7 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     from meow.io import package_versions, prepare_output, write_json
     from meow.modeling import load_lm
 
-    cfg.check()
+    validate_config(cfg)
     published = published_auc(retain_auc)
     outp = prepare_output(out, kind="dir", force=force, inputs=[model, data, retain_model, retain_eval,
                                                                       mia_reference_model])
