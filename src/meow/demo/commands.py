@@ -4,6 +4,7 @@ benchmark names its demo module, which defines CONFIG (its options dataclass) an
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 
 from meow.benchmark import BENCHMARKS
@@ -25,8 +26,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_arguments(p, DemoConfig, exclude=("sweep",))
     p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
                    help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())
-                   + ". Options are shared by name with the TOFU demo's; others via --config")
-    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 8)")
+                   + ". Options are shared by name with the TOFU demo's")
+    taken = {f.name for f in dataclasses.fields(DemoConfig)}
+    for name in BENCHMARKS.names():  # each other demo's own options, once each (a shared name is one flag)
+        config = importlib.import_module(BENCHMARKS.get(name).demo).CONFIG
+        own = tuple(f.name for f in dataclasses.fields(config) if f.name in taken)
+        if len(own) < len(dataclasses.fields(config)):
+            add_arguments(p.add_argument_group(f"--benchmark {name} (other options shared by name)"), config,
+                          exclude=own)
+        taken |= {f.name for f in dataclasses.fields(config)}
     p.set_defaults(func=_run_demo_cli)
 
 
