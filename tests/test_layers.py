@@ -142,6 +142,18 @@ def layer_violations(edges: dict[str, set[str]], package: str, layers: list[str]
     return bad
 
 
+def private_imports(src: Path, package: str) -> list[str]:
+    """`from <package module> import _name` outside that module: a private name used across modules."""
+    files = module_files(src, package)
+    bad = []
+    for name, f in files.items():
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package) and node.module != name:
+                bad += [f"{name}: from {node.module} import {a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    return bad
+
+
 def contract() -> dict:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     return next(c for c in config["contracts"] if c["type"] == "layers")
@@ -156,6 +168,11 @@ def test_imports_point_down_the_layers():
     c = contract()
     bad = layer_violations(graph(SRC, "meow"), "meow", c["layers"])
     assert not bad, "\n".join(bad)
+
+
+def test_modules_share_only_public_names():
+    bad = private_imports(SRC, "meow")
+    assert not bad, "private names imported across modules (make them public or move them):\n" + "\n".join(bad)
 
 
 def test_every_top_level_module_has_a_layer():
@@ -185,3 +202,5 @@ def test_the_checker_sees_function_local_and_relative_imports(tmp_path):
     assert "pk.low.b -> pk.high.c: imports up (low is below high)" in bad
     assert "pk.low.d -> pk.high.commands: only pk.cli imports a commands module" in bad
     assert not any(v.startswith("pk.high.commands ->") for v in bad)  # commands may import anything
+    (pkg / "high" / "e.py").write_text("from pk.high.c import _helper, __version__\n")
+    assert private_imports(tmp_path, "pk") == ["pk.high.e: from pk.high.c import _helper"]

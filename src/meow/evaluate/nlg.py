@@ -64,7 +64,7 @@ class NLGConfig:
 
 def load_texts(path: str | Path) -> list[str]:
     """Texts from a .txt file (one per non-empty line) or JSON / JSON Lines (strings or objects with `text`)."""
-    from meow.data.records import _parse_text
+    from meow.data.records import parse_text
 
     p = Path(path)
     if not p.is_file():
@@ -77,7 +77,7 @@ def load_texts(path: str | Path) -> list[str]:
         texts = [line.strip() for line in raw.splitlines() if line.strip()]
     else:
         texts = []
-        for i, item in enumerate(_parse_text(p, raw)):
+        for i, item in enumerate(parse_text(p, raw)):
             text = item.get("text") if isinstance(item, dict) else item
             if not isinstance(text, str):
                 field_name = "text" if isinstance(item, dict) else None
