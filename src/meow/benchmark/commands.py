@@ -27,10 +27,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.set_defaults(func=lambda args: bench.print_help() or 2)
     cmds = bench.add_subparsers(dest="benchmark_command", metavar="COMMAND")
     make = cmds.add_parser(
-        "make", help="write the benchmark's splits to a folder (offline, deterministic)",
-        description="Write TOFU-named splits (full, forgetXX, retainYY, *_perturbed, holdoutXX, background sets) "
-                    "of invented authors as JSON Lines files, plus benchmark.json. Same arguments give "
-                    "byte-identical files.")
+        "make", help="write a built-in benchmark's files to a folder (offline, deterministic)",
+        description="Write a registered benchmark (--kind; default: TOFU-named splits of invented authors: full, "
+                    "forgetXX, retainYY, *_perturbed, holdoutXX, background sets, as JSON Lines) plus "
+                    "benchmark.json. Same arguments give byte-identical files.")
     make.add_argument("out_dir", metavar="OUT_DIR", help="folder to write <split>.json files into")
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--kind", default="authors", choices=BENCHMARKS.kinds(),
