@@ -1,7 +1,7 @@
 """The demo's additions to its staged pipeline (meow.pipeline): the environment record, a one-line result per stage,
 repeated seeds and the per-method sweeps (both through `meow.sweep.run_sweep`, so they resume point by point).
 
-    RUN/environment.json          versions, thread count, CPU / GPU identity (what the numbers were measured on)
+    RUN/environment.json          versions, threads, CPU identity and kernel level, GPU (meow.kernels.environment)
     RUN/seeds/<method>/           --seeds N: seeds seed+1 .. seed+N-1 of the default point (seed `seed` is the main run)
     RUN/sweeps/<method>/          --sweep: the method over `sweep_grid` (x the same seeds)
     RUN/pretrain/, RUN/models/pretrained   --pretrain-authors N: the pre-training corpus and model
@@ -9,45 +9,16 @@ repeated seeds and the per-method sweeps (both through `meow.sweep.run_sweep`, s
 
 from __future__ import annotations
 
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
 from meow.io import read_json, write_json
 
 
-def cpu_model() -> str | None:
-    """/proc/cpuinfo's first 'model name' (Linux), else None."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def environment() -> dict[str, Any]:
-    """What a result depends on besides the options: library versions, threads, CPU and GPU."""
-    import numpy
-    import torch
-
-    from meow.io import package_versions
-
-    gpu = None
-    if torch.cuda.is_available():
-        gpu = {"name": torch.cuda.get_device_name(0), "count": torch.cuda.device_count(),
-               "cuda": torch.version.cuda}
-    return {"versions": {**package_versions(), "numpy": numpy.__version__}, "torch_threads": torch.get_num_threads(),
-            "torch_interop_threads": torch.get_num_interop_threads(), "cpu_count": os.cpu_count(),
-            "platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor(),
-            "cpu_model": cpu_model(), "gpu": gpu, "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-            "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUBLAS_WORKSPACE_CONFIG")
-                    if k in os.environ}}
-
-
 def write_environment(run: Path) -> dict[str, Any]:
+    """RUN/environment.json: meow.kernels.environment (versions, threads, CPU identity, kernels in effect)."""
+    from meow.kernels import environment
+
     env = environment()
     write_json(run / "environment.json", env)
     return env

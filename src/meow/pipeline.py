@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meow import kernels
 from meow.config import add_arguments, overrides_from_args, resolve, save_config
 from meow.errors import MeowError
 from meow.io import read_json, stable_hash, write_json
@@ -396,6 +397,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
+    kernels.add_flag(p)
     add_arguments(p, DemoConfig, exclude=("sweep",))
     p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
                    help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
