@@ -45,9 +45,17 @@ def dot_bound(n: int, scale: float, u: float = U32) -> float:
 
 
 def logprob_bound(n_vocab: int, logit_error: float, max_logit: float, u: float = U32) -> float:
-    """|difference| of two float32 log-softmax values given logits that differ by at most `logit_error`:
-    log p_y = z_y - log sum exp z; the z_y term moves by logit_error, the log-sum-exp by at most logit_error (it
-    is 1-Lipschitz in the max norm) plus its own rounding, 2 gamma(n_vocab) relative to its size (<= max_logit +
-    log n_vocab), and the subtraction rounds once more (u relative to the result's size)."""
-    lse = max_logit + math.log(n_vocab)
-    return 2 * logit_error + 2 * gamma(n_vocab, u) * lse + 2 * u * (lse + max_logit)
+    """|difference| of log softmax(z)_y = z_y - m - log sum_i exp(z_i - m) (m = max z) between two computations
+    whose logits differ by at most `logit_error` and whose log-softmax runs in the precision of `u`:
+    z_y - m moves by 2 logit_error; the sum has n_vocab positive terms, each exp within 2 ulp (4u relative, any
+    vector kernel), so in any order it is within gamma(n_vocab) + 4u relative, and its log within that much
+    absolute; the final subtraction rounds once (u relative to |log p| <= 2 max_logit + log n_vocab)."""
+    return 2 * logit_error + gamma(n_vocab, u) + 4 * u + u * (2 * max_logit + math.log(n_vocab))
+
+
+# The tiny memorised model of tests/conftest.py (vocabulary 600), evaluated in float64 where a test compares a
+# batched value with a one-row reference: its logits agree to float64 rounding (< 1e-12 for |z| < MAX_LOGIT);
+# `score` may take the log-softmax in float32 (float32 rounding of the logits, then a float32 log-softmax), so a
+# log-prob, and a mean of them (an NLL), is within TINY_LOGP (4.8e-5) of the float64 reference.
+MAX_LOGIT = 50.0
+TINY_LOGP = logprob_bound(600, MAX_LOGIT * U32, MAX_LOGIT)
