@@ -98,12 +98,12 @@ def native_level() -> str:
     return "avx2" if {"avx2", "fma"} <= flags else "default"
 
 
-def cpu() -> dict[str, Any]:
+def cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
     """The CPU's identity from /proc/cpuinfo (Linux; elsewhere what `platform` says): vendor, family, model,
     stepping, the model name and the flags that pick kernels (avx*, amx*, fma, f16c)."""
     fields: dict[str, str] = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
             if not line.strip():
                 break  # the first processor's block is enough
             name, _, value = line.partition(":")
