@@ -130,7 +130,7 @@ def test_save_and_reload_with_plain_transformers(raw_lm, tmp_path):
     # dot products of at most 64 terms (hidden 32, MLP 64) of inputs normalised to |x| <= ~1 and weights < 0.1:
     # sum|w x| <= 6.4, so each moves by at most dot_bound(64, 6.4) = 5e-5, and the logits by at most 3 of those
     # (norms renormalise the residual stream). A missing or wrong weight moves logits by ~0.1 (they are ~0.5).
-    assert max(float(p.abs().max()) for p in raw_lm.model.parameters() if p.dim() == 2) < 0.1
+    assert max(float(p.detach().abs().max()) for p in raw_lm.model.parameters() if p.dim() == 2) < 0.1
     assert float((mine - theirs).abs().max()) <= 3 * dot_bound(64, 6.4)
     again = load_lm(out)
     assert again.fmt == PromptFormat("plain") and again.meta["made_by"] == "test"
