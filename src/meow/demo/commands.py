@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import importlib
 
+from meow import kernels
 from meow.benchmark import BENCHMARKS
 from meow.config import add_arguments, overrides_from_args, resolve
 from meow.demo.tofu import DemoConfig
@@ -23,6 +24,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
+    kernels.add_flag(p)
     add_arguments(p, DemoConfig, exclude=("sweep",))
     p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
                    help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())

@@ -107,7 +107,9 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run) or just_locked)
     if (run / "manifest.json").exists() and not is_run_folder(run):  # only reached with --force: start over
         (run / "manifest.json").unlink()
-    with run_lock(run):
+    from meow.modeling.reuse import reuse
+
+    with run_lock(run), reuse():  # a model asked the same thing by two stages computes it once
         return _run_demo(run, cfg, force, console)
 
 

@@ -35,6 +35,11 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     """
     from tqdm.auto import tqdm
 
+    from meow.modeling import reuse
+
+    if temperature <= 0 and reuse.active():  # each prompt once per model weights (meow.modeling.reuse)
+        return reuse.cached("generate", lm, [(p, max_new_tokens) for p in prompts], lambda idx: generate(
+            lm, [prompts[i] for i in idx], max_new_tokens, batch_size, temperature, seed, desc))
     if not prompts:
         return []
     tok = lm.tokenizer

@@ -16,7 +16,7 @@ from meow.io import write_json
 from meow.modeling.prompt import PromptFormat, guessed
 
 META_FILE = "meow.json"
-DTYPES = ("auto", "float32", "bfloat16", "float16")
+DTYPES = ("auto", "float32", "bfloat16", "float16", "float64")  # float64: tests whose claim is equality
 
 
 @dataclass

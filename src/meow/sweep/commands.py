@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from meow import kernels
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +35,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-new-tokens", type=int, default=None, help="evaluation generation length")
     p.add_argument("--keep-models", action="store_true", help="keep every unlearned model (default: numbers only)")
     p.add_argument("--force", action="store_true", help="re-run every point even if its result exists")
+    kernels.add_flag(p)
     p.set_defaults(func=run_sweep_cli)
 
 
@@ -50,6 +54,7 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid, known - {"method"}) if args.grid else None
     base = {k: v[0] for k, v in parse_grid(args.set, known - {"method"}).items()} if args.set else {}
     from meow.evaluate import EvalConfig
+    from meow.io import write_json
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
 
@@ -59,8 +64,9 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
                       retain=args.retain, retain_eval=args.retain_eval, retain_model=args.retain_model,
                       target_eval=args.target_eval, grid=grid, seeds=args.seeds, base=base, config=args.config,
                       eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console)
+    write_json(Path(args.out) / "environment.json", kernels.environment())  # the CPU and kernels it ran on
     console.print(to_markdown([table]))
-    console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png")
+    console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png, environment.json")
     return 0
 
 

@@ -62,6 +62,15 @@ def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
 
     One epoch over the records cycled to steps x batch rows, so every record is seen about equally often.
     """
+    import json
+
+    from meow.modeling import reuse
+
+    key = ("relearn", json.dumps(records, sort_keys=True, default=str), repr(cfg))  # the same copy for the same
+    return reuse.twin(lm, key, lambda: _relearn(lm, records, cfg))  # model, records, options (meow.modeling.reuse)
+
+
+def _relearn(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     from meow.modeling import LM
     from meow.modeling.finetune import TrainConfig, train_qa
     from meow.progress import verbose
