@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 import torch
 
 from meow.data import load_records
+from meow.unlearn.config import resolve_configs
 from meow.unlearn.data import UnlearnCollator, UnlearnDataset, build_rows, encoder, idk_answer
 from meow.unlearn.losses import control_vector
 from meow.unlearn.methods import IDK_ANSWERS, METHODS, Context
@@ -126,16 +128,18 @@ def slow_loss(name: str, method, items: list[dict], toks: dict, red: Reducer) ->
 @torch.no_grad()
 def slow_rmu(method, model, frozen, items: list[dict], red: Reducer) -> float:
     """MSE of layer 0's output to the control vector (forget) and to the frozen copy's (retain), averaged over
-    the hidden dimension, then reduced over the answer positions (unshifted labels, activation_mask labels)."""
+    the hidden dimension, then reduced over the positions of `activation_mask` (labels: where the unshifted label
+    is set; attention: every token of the unpadded row)."""
     def h0(mod, g):
         return mod(input_ids=torch.tensor([g["input_ids"]]), output_hidden_states=True).hidden_states[1][0].double()
 
+    def keep(g):
+        return [t for t, y in enumerate(g["labels"]) if method.activation_mask == "attention" or y != -100]
+
     c = control_vector(model.config.hidden_size, method.steering_coeff, seed=5)[0, 0].double()
-    keep = [[t for t, y in enumerate(it["forget"]["labels"]) if y != -100] for it in items]
-    f = red([((h0(model, it["forget"]) - c) ** 2).mean(-1)[k].tolist() for it, k in zip(items, keep)])
-    keep = [[t for t, y in enumerate(it["retain"]["labels"]) if y != -100] for it in items]
-    r = red([((h0(model, it["retain"]) - h0(frozen, it["retain"])) ** 2).mean(-1)[k].tolist()
-             for it, k in zip(items, keep)])
+    f = red([((h0(model, it["forget"]) - c) ** 2).mean(-1)[keep(it["forget"])].tolist() for it in items])
+    r = red([((h0(model, it["retain"]) - h0(frozen, it["retain"])) ** 2).mean(-1)[keep(it["retain"])].tolist()
+             for it in items])
     return method.forget_weight * f + method.retain_weight * r
 
 
@@ -154,22 +158,9 @@ def setup(tiny_lm, unlearn_files):
     return forget, retain, model, ref_model
 
 
-def method_batch(name: str, tiny_lm, setup, **overrides):
-    """(method, items, the collated batch) for 4 forget questions, one row each."""
-    forget, retain, _, _ = setup
+def with_params(name: str):
     cls = METHODS.get(name)
-    method = cls(**{k: v for k, v in {**PARAMS, **overrides}.items() if k in cls.__dataclass_fields__})
-    rows = build_rows(method, tiny_lm, forget, select_inverted(forget, 1, "largest"), 512, seed=0)
-    assert len(rows) == ROWS
-    for i, r in enumerate(rows):
-        r["ref"] = {g: -3.0 - i for g in method.ref_logprobs}  # arbitrary cached reference log-probs
-    enc = encoder(tiny_lm, 512)
-    retain_rows = [enc(r["question"], r["answer"]) for r in retain] if "retain" in method.groups() else None
-    dataset = UnlearnDataset(rows, retain_rows, seed=0)
-    items = [dataset[i] for i in range(len(rows))]
-    for g in method.groups():  # answers of different lengths, so the two reductions differ
-        assert len({sum(y != -100 for y in it[g]["labels"]) for it in items}) > 1, g
-    return method, items, UnlearnCollator(tiny_lm.tokenizer.pad_token_id)
+    return cls(**{k: v for k, v in PARAMS.items() if k in cls.__dataclass_fields__})
 
 
 def method_loss(method, model, items, collate, ctx: Context) -> float:
@@ -183,10 +174,22 @@ def method_loss(method, model, items, collate, ctx: Context) -> float:
         return sum(float(method.loss(model, b, ctx)) for b in batches) / len(batches)
 
 
-@pytest.mark.parametrize("name", METHODS.names())
-def test_loss_matches_slow_reference_under_both_reductions(name, tiny_lm, setup):
-    _, _, model, ref_model = setup
-    method, items, collate = method_batch(name, tiny_lm, setup)
+def losses_both_ways(name: str, method, tiny_lm, setup) -> tuple[dict, dict, bool]:
+    """({reduction: method's loss}, {reduction: slow reference}, whether the reference has a token-level term),
+    on 4 forget questions (one row each), answers of different lengths in every group."""
+    forget, retain, model, ref_model = setup
+    rows = build_rows(method, tiny_lm, forget, select_inverted(forget, 1, "largest"), 512, seed=0)
+    assert len(rows) == ROWS
+    for i, r in enumerate(rows):
+        r["ref"] = {g: -3.0 - i for g in method.ref_logprobs}  # arbitrary cached reference log-probs
+    enc = encoder(tiny_lm, 512)
+    retain_rows = [enc(r["question"], r["answer"]) for r in retain] if "retain" in method.groups() else None
+    dataset = UnlearnDataset(rows, retain_rows, seed=0)
+    items = [dataset[i] for i in range(len(rows))]
+    collate = UnlearnCollator(tiny_lm.tokenizer.pad_token_id)
+    assert set(collate(items)) - {"ref"} == set(method.groups())
+    for g in method.groups():  # answers of different lengths, so the two reductions differ
+        assert len({sum(y != -100 for y in it[g]["labels"]) for it in items}) > 1, g
     frozen = None
     if name == "rmu":  # a private copy moved away from the frozen one, so the retain term is not zero
         model = copy.deepcopy(model)
@@ -195,7 +198,6 @@ def test_loss_matches_slow_reference_under_both_reductions(name, tiny_lm, setup)
         with torch.no_grad():
             for p in model.model.layers[0].mlp.parameters():
                 p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)).double())
-    assert set(collate(items)) - {"ref"} == set(method.groups())
     toks = {g: [row_tokens(model, ref_model, it[g]["input_ids"], it[g]["labels"]) for it in items]
             for g in method.groups()}
     want, got, token_level = {}, {}, False
@@ -208,13 +210,63 @@ def test_loss_matches_slow_reference_under_both_reductions(name, tiny_lm, setup)
                                                      attention_mask=g["attention_mask"]).logits,
                       reduction=reduction)
         got[reduction] = method_loss(method, model, items, collate, ctx)
+    return got, want, token_level
+
+
+def apart(values: dict) -> bool:
+    """The two reductions' values differ by far more than the tolerance."""
+    return abs(values["row"] - values["token"]) > 1e3 * TOL * max(1.0, abs(values["row"]))
+
+
+@pytest.mark.parametrize("name", METHODS.names())
+def test_loss_matches_slow_reference_under_both_reductions(name, tiny_lm, setup):
+    got, want, token_level = losses_both_ways(name, with_params(name), tiny_lm, setup)
+    for reduction in ("row", "token"):
         # float64 both sides, only the summation order differs: a few hundred terms of size ~10 at eps 1.1e-16
         # give ~1e-13; TOL leaves three orders of magnitude
         assert got[reduction] == pytest.approx(want[reduction], rel=TOL, abs=TOL), reduction
-    if token_level:  # the batch tells the reductions apart by far more than the tolerance
-        assert abs(want["row"] - want["token"]) > 1e3 * TOL * max(1.0, abs(want["row"])), want
+    if token_level:  # the batch tells the reductions apart, so a method that ignored its reduction would fail
+        assert apart(want), want
     else:  # only sequence-level terms (NPO alone): the reduction does not apply
         assert got["row"] == pytest.approx(got["token"], rel=TOL, abs=TOL), got
+
+
+# open-unlearning's reduction of each method's loss, read from its code (src/trainer/unlearn/*.py, utils.py):
+# "token" = HF `outputs.loss` or a mean over all masked tokens of the batch, "row" = per-row means averaged
+OPEN_UNLEARNING = {
+    "ga": "token",  # grad_ascent.py: -outputs.loss
+    "gd": "token",  # grad_diff.py: -forget outputs.loss + alpha * retain outputs.loss
+    "npo_gd": "token",  # npo.py: sequence-level NPO (per row) + alpha * retain outputs.loss
+    "simnpo": "token",  # simnpo.py: per-row NLL sum / |y| + alpha * retain outputs.loss
+    "dpo": "token",  # dpo.py / utils.compute_dpo_loss: sequence-level + retain outputs.loss
+    "altpo": "token",  # the DPO trainer, as dpo
+    "wga": "token",  # utils.compute_wga_loss: (w * lm_loss)[mask].mean()
+    "satimp": "token",  # utils.compute_satimp_loss: the same
+    "ceu": "token",  # ceu.py: cross entropy averaged over the valid positions of the batch
+    "pdu": "token",  # pdu.py: (forget_loss * mask).sum() / mask.sum(); retain outputs.loss
+    "rmu": "row",  # rmu.py::compute_activation_loss: per row sum / num_tokens, then .mean()
+    "undial": "any",  # utils.compute_undial_loss: .mean() over every position (positions: all), padding included
+}
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "open-unlearning").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_open_unlearning_config_reproduces_its_reduction(path, tiny_lm, setup):
+    """Each configs/open-unlearning file sets open-unlearning's reduction, and its method's loss with the file's
+    hyperparameters equals the reference under that reduction, on a batch where the other one differs (so the
+    test fails if the method ignored the reduction)."""
+    cfg, method = resolve_configs(path)
+    assert cfg.method in OPEN_UNLEARNING, f"{path.name}: add open-unlearning's reduction of {cfg.method}"
+    if cfg.method == "rmu":  # the tiny model has 2 layers
+        method = replace(method, layer=r"model\.layers\.0", trainable=[".*"])
+    if cfg.method == "undial":  # every position of a padded batch: each row has the same count, so row = token
+        assert method.positions == "all" and not method.retain_weight
+        return
+    ours = OPEN_UNLEARNING[cfg.method]
+    assert cfg.loss_reduction == ours, f"{path.name}: open-unlearning's {cfg.method} is a {ours} mean"
+    got, want, token_level = losses_both_ways(cfg.method, method, tiny_lm, setup)
+    assert token_level and apart(want), want
+    assert got[ours] == pytest.approx(want[ours], rel=TOL, abs=TOL)
 
 
 def test_alt_rows_hold_the_selected_inverted_facts_and_idk_answers(tiny_lm, unlearn_files):
