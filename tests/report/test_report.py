@@ -314,7 +314,7 @@ def test_user_mistakes_are_one_line(run, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert "no evaluated models" in _error(capsys, ["report", str(tmp_path / "empty")])
     assert "run folder not found" in _error(capsys, ["report", str(tmp_path / "nope")])
-    assert "--retain x: no such evaluated model" in _error(capsys, ["report", str(run), "--retain", "x"])
+    assert "--retain-row x: no such evaluated model" in _error(capsys, ["report", str(run), "--retain-row", "x"])
     assert "would overwrite the input folder" in _error(capsys, ["report", str(run), "--out",
                                                                    str(run / "evals" / "meow")])
     bad = run / "evals" / "ga" / "summary.json"

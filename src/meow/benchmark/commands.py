@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from meow import options as O
+
 
 def _make(args: argparse.Namespace) -> int:
     from rich.console import Console
@@ -64,7 +66,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="--kind muse: articles in each raw split (forget, retain1, retain2, holdout; default 10)")
     make.add_argument("--qa-per-article", type=int, default=4,
                       help="--kind muse: KnowMem questions per article (default 4, max 8)")
-    make.add_argument("--force", action="store_true",
-                      help="replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
+    O.force(make, "replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
                       "that holds other files)")
     make.set_defaults(func=_make)
