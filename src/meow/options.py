@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-PROGRESS_ENV = "TQDM_DISABLE"  # tqdm reads it for every bar that does not set `disable` itself
+PROGRESS_ENV = "TQDM_DISABLE"  # tqdm reads it at import: child processes of a --no-progress command
 
 
 def model(p: Any, help: str = "model folder or hub id", required: bool = True, flag: str = "--model",
@@ -100,13 +100,27 @@ def _with_aliases(p: Any, flag: str, dest: str, required: bool, old: tuple[str, 
 
 @contextmanager
 def progress_bars(on: bool) -> Iterator[None]:
-    """Progress bars on or off for the duration of one command (`--no-progress`); child processes inherit it."""
-    before = os.environ.get(PROGRESS_ENV)
-    if not on:
-        os.environ[PROGRESS_ENV] = "1"
+    """Progress bars on or off for the duration of one command (`--no-progress`).
+
+    Off: every tqdm bar made meanwhile is disabled, meow's and the libraries' (transformers' checkpoint loading
+    and saving), whatever `disable` it was given (tqdm reads TQDM_DISABLE only when it is imported, so the class
+    is switched for the command's duration and restored after); TQDM_DISABLE=1 is set for child processes."""
+    if on:
+        yield
+        return
+    from tqdm import std
+
+    before, init = os.environ.get(PROGRESS_ENV), std.tqdm.__init__
+
+    def quiet(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **{**kwargs, "disable": True})
+
+    os.environ[PROGRESS_ENV] = "1"
+    std.tqdm.__init__ = quiet  # type: ignore[method-assign]
     try:
         yield
     finally:
+        std.tqdm.__init__ = init  # type: ignore[method-assign]
         if before is None:
             os.environ.pop(PROGRESS_ENV, None)
         else:
