@@ -73,6 +73,17 @@ class Shown:
         check_better(self.better)
 
 
+def import_submodules(package: str) -> None:
+    """Import every module of `package` (not those starting with _), so that their registrations run: a package
+    of plugins (unlearning methods, attacks) takes a new one as one more file, with no list to edit."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{package}.{info.name}")
+
+
 class Registry(Generic[T]):
     def __init__(self, kind: str):
         self.kind = kind
