@@ -177,7 +177,7 @@ def test_row_order_roles_and_overrides(run, tmp_path):
     models = load_run(run, target="meow", retain="npo").models
     assert [(m.name, m.role) for m in models] == [
         ("meow", "target"), ("npo", "retain"), ("ga", "method"), ("retain", "method"), ("target", "method")]
-    with pytest.raises(MeowError, match="--target nope: no such evaluated model"):
+    with pytest.raises(MeowError, match="--target-row nope: no such evaluated model"):
         load_run(run, target="nope")
     # `meow demo`'s manifest: no "methods" list, the order of its "eval <name>" stages
     write(run / "manifest.json", {"stages": {"eval retain": {"seconds": 1.5}, "eval target": {"seconds": 2},
