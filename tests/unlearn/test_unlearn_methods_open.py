@@ -207,3 +207,32 @@ def test_pdu_epoch_updates(tiny_model_dir, unlearn_files, tmp_path):
     lam = [(row["epoch"], row["retain_preference"]) for row in logs if "loss" in row]
     assert len(lam) == 6 and [v for _, v in lam[:2]] == [1.0, 1.0]  # 6 questions / 4: 2 steps an epoch
     assert lam[2][1] < 1.0 and lam[2][1] == lam[3][1] and lam[4][1] < lam[3][1] and lam[4][1] == lam[5][1]
+
+
+@pytest.mark.parametrize("reduction", ["row", "token"])
+def test_pdu_epoch_update_uses_the_runs_reduction(reduction, tiny_lm, setup):
+    """lambda <- lambda + step * (mean over batches of the retain NLL - eps), each batch's NLL in the run's
+    reduction (token: open-unlearning's outputs.loss), written out per token here."""
+    from meow.modeling import collate
+    from meow.unlearn.methods.pdu import epoch_update
+
+    _, retain = setup
+    enc = encoder(tiny_lm, 512)
+    rows = [enc(r["question"], r["answer"]) for r in retain[:6]]
+    loader = [{"retain": collate(rows[i:i + 3], tiny_lm.tokenizer.pad_token_id)} for i in (0, 3)]
+    m = METHODS.get("pdu")(retain_loss_eps=0.5, dual_step_size=0.25, retain_weight=2.0)
+    m.setup(tiny_lm.model, Context(reduction=reduction), seed=0)
+    nlls = []
+    with torch.no_grad():
+        for b in loader:
+            g = b["retain"]
+            logp = torch.log_softmax(tiny_lm.model(input_ids=g["input_ids"]).logits.double(), -1)
+            per_row = [[-float(logp[r, t - 1, g["input_ids"][r, t]]) for t in range(1, g["labels"].shape[1])
+                        if g["labels"][r, t] != -100] for r in range(len(g["labels"]))]
+            both = {"token": sum(map(sum, per_row)) / sum(map(len, per_row)),
+                    "row": sum(sum(x) / len(x) for x in per_row) / len(per_row)}
+            assert abs(both["token"] - both["row"]) > 1e-3 * both["row"], both  # answers of different lengths
+            nlls.append(both[reduction])
+    epoch_update(m, tiny_lm.model, loader)
+    # float32 model against a float64 re-computation over ~100 tokens: 1e-5 relative
+    assert m.dual == pytest.approx(2.0 + 0.25 * (sum(nlls) / 2 - 0.5), rel=1e-5)
