@@ -15,6 +15,7 @@ import typing
 
 from meow import __version__, kernels
 from meow.errors import MeowError
+from meow.options import progress_bars
 
 COMMAND_MODULES = [
     "meow.benchmark.commands",   # meow benchmark make
@@ -70,7 +71,8 @@ def _main(argv: list[str] | None, pin: bool) -> int:
     if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
         os.environ["MEOW_VERBOSE"] = "1"
     try:
-        return int(args.func(args) or 0)
+        with progress_bars(getattr(args, "progress", True)):  # `--no-progress` (meow.options.progress)
+            return int(args.func(args) or 0)
     except MeowError as e:
         print(f"meow {args.command}: error: {e}", file=sys.stderr)
         return 2

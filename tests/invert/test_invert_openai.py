@@ -190,7 +190,7 @@ INTERRUPTED = """
 import sys
 sys.path.insert(0, {src!r})
 from meow.cli import main
-raise SystemExit(main(["invert", "--data", {data!r}, "--out", {out!r}, "--backend", "openai", "--model", "m",
+raise SystemExit(main(["invert", "--forget", {data!r}, "--out", {out!r}, "--backend", "openai", "--model", "m",
                        "--base-url", {url!r}, "--concurrency", "3", "--timeout", "600", "--no-progress"]))
 """
 
@@ -257,7 +257,7 @@ def test_a_server_that_echoes_the_key_is_redacted(fake_llm, tmp_path, monkeypatc
     data = tmp_path / "in.json"
     data.write_text(json.dumps(RECORDS[:1]))
     fake_llm.script(RECORDS[0]["question"], "echo401")
-    assert main(["invert", "--data", str(data), "--out", str(tmp_path / "o.json"), "--backend", "openai",
+    assert main(["invert", "--forget", str(data), "--out", str(tmp_path / "o.json"), "--backend", "openai",
                  "--model", "m", "--base-url", fake_llm.url, "--api-key-env", "MEOW_TEST_KEY", "--no-progress"]) == 2
     captured = capsys.readouterr()
     assert "sk-very-secret" not in captured.err + captured.out

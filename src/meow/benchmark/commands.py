@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from meow import options as O
+
 
 def _make(args: argparse.Namespace) -> int:
     from meow.benchmark import BENCHMARKS
@@ -38,7 +40,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                           for n in BENCHMARKS.names()) + " (default: authors = tofu)")
     for name in BENCHMARKS.names():
         BENCHMARKS.get(name).add_make_arguments(make.add_argument_group(f"--kind {name}"))
-    make.add_argument("--force", action="store_true",
-                      help="replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
+    O.force(make, "replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
                       "that holds other files)")
     make.set_defaults(func=_make)

@@ -8,6 +8,7 @@ import dataclasses
 import importlib
 
 from meow import kernels
+from meow import options as O
 from meow.benchmark import BENCHMARKS
 from meow.config import add_arguments, overrides_from_args, resolve
 from meow.demo.tofu import DemoConfig
@@ -17,9 +18,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on the built-in benchmark (offline, a few minutes)",
                        description="benchmark -> train target and retain models -> invert -> MEMO -> unlearn with "
                        "MEOW and baselines -> evaluate -> attack -> report. Re-running reuses finished stages.")
-    p.add_argument("--out", default="meow-demo", help="run folder (default: meow-demo)")
-    p.add_argument("--config", default=None, help="YAML file of demo options")
-    p.add_argument("--force", action="store_true", help="re-run every stage even if it is done")
+    O.out(p, "run folder (default: meow-demo)", required=False, default="meow-demo")
+    O.config(p, "demo options")
+    O.force(p, "re-run every stage even if it is done")
+    O.progress(p)
     p.add_argument("--sweep", dest="sweep", action="store_const", const=True, default=None,
                    help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
                    "printed first)")

@@ -30,18 +30,17 @@ from typing import Any
 from meow.errors import MeowError
 from meow.evaluate.tofu import FORGET_QUALITY_LINE
 from meow.io import read_json, stable_hash, write_json
+from meow.report.columns import COLUMNS, SWEEP_METRICS
 from meow.report.seeds import crosses_line, spread
 from meow.sweep.grid import Grid, default_grid, point_name, points
 
 FORMAT = 1
-METRICS = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l", "mia_auc",
-           "privleak")
+METRICS = SWEEP_METRICS  # the report columns registered with sweep=True
 
 
 def summary_values(summary: dict[str, Any]) -> dict[str, float | None]:
     """The report's headline numbers of one `meow eval` summary.json (meow.report.columns getters)."""
     from meow.report.collect import METHOD, Model, Run
-    from meow.report.columns import COLUMNS
 
     model = Model("m", METHOD, Path("."), summary)
     run = Run(Path("."), Path("."), [model])
