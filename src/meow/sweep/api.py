@@ -21,7 +21,6 @@ option) is reused, so an interrupted or extended sweep (one more grid value, one
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import shutil
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
-from meow.io import read_json, stable_hash, write_json
+from meow.io import file_digest, read_json, stable_hash, write_json
 from meow.sweep.grid import Grid, default_grid, point_name, points
 
 FORMAT = 1
@@ -59,20 +58,6 @@ def spread(values: list[float | None]) -> dict[str, Any]:
 def crosses_line(s: dict[str, Any], line: float = FQ_LINE) -> bool:
     """Some seeds above the forget-quality line and some not."""
     return s["n"] > 1 and s["min"] <= line < s["max"]
-
-
-def file_digest(path: str | Path | None) -> str | None:
-    """Content hash of a file, or of a model folder's small metadata files (config.json, meow.json)."""
-    if path is None:
-        return None
-    p = Path(path)
-    if p.is_dir():
-        parts = [(q.name, file_digest(q)) for q in sorted(p.iterdir())
-                 if q.name in ("config.json", "meow.json", "adapter_config.json") and q.is_file()]
-        return stable_hash([str(p.resolve()), parts])
-    if p.is_file():
-        return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-    return str(path)  # a hub id
 
 
 @dataclasses.dataclass
