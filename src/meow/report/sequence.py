@@ -189,3 +189,53 @@ def write_sequence_plots(root: str | Path, out: str | Path | None = None) -> lis
         write_json(out / "sequence_points.json", points)
         written.append(out / "sequence_points.json")
     return written
+
+
+def report_figures(root: Path) -> tuple[list[tuple[str, str, Any]], dict[str, Any]]:
+    """The report's specs (name, title, draw(table, path) -> notes) for the figures `root` allows, and the points
+    they draw (table.json "sequence")."""
+    specs: list[tuple[str, str, Any]] = []
+    points: dict[str, Any] = {}
+    folders = sequence_folders(root)
+    if folders:
+        series, requests, notes = sequence_points(folders)
+        points |= {"sustainability": series, "requests": requests}
+        specs += [("sustainability", "Sustainability: each metric after request k, on requests 1..k",
+                   lambda t, p: sustainability_plot(series, p) or notes),
+                  ("sustainability_requests", "Each request's forget ROUGE-L after later requests",
+                   lambda t, p: requests_plot(requests, p) or [])]
+    tables = scaling_tables(root)
+    if tables:
+        points["scalability"] = scaling_points(tables)
+        specs.append(("scalability", "Scalability: forget / utility against the forget-set size",
+                      lambda t, p: scaling_plot(points["scalability"], p) or []))
+    return specs, points
+
+
+def sequence_report(root: str | Path, out: str | Path | None = None, force: bool = False) -> dict[str, Any]:
+    """`meow report` of a folder holding only sequences / forget-size sweeps (no evaluated models): the figures,
+    sequence_points.json and a report.md listing them, into OUT (default ROOT/report)."""
+    from meow.io import atomic_write_text, prepare_output, staged_dir
+
+    root = Path(root)
+    out = Path(out) if out is not None else root / "report"
+    prepare_output(out, kind="dir", force=force, inputs=[root], replace_ok=True)
+    specs, points = report_figures(root)
+    notes: list[str] = []
+    with staged_dir(out) as tmp:
+        lines = [f"# meow report: {root}", ""]
+        for name, title, draw in specs:
+            notes += draw({}, tmp / "plots" / f"{name}.png")
+            lines += [f"## {title}", "", f"![{title}](plots/{name}.png)", ""]
+        lines += [f"- note: {n}" for n in notes]
+        write_json(tmp / "sequence_points.json", points)
+        atomic_write_text(tmp / "report.md", "\n".join(lines) + "\n")
+    files = [out / "report.md", out / "sequence_points.json", *(out / "plots" / f"{n}.png" for n, _, _ in specs)]
+    return {"columns": [], "rows": [], "notes": notes, "sequence": points, "out": str(out),
+            "markdown": str(out / "report.md"), "files": [str(f) for f in files]}
+
+
+def only_sequences(root: Path) -> bool:
+    """No evaluated models (`meow report`'s usual input) but sequence folders or forget-size sweeps."""
+    has_evals = any(root.glob("evals/*/summary.json")) or any(root.glob("*/summary.json"))
+    return root.is_dir() and not has_evals and bool(sequence_folders(root) or scaling_tables(root))

@@ -36,7 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
-from meow.io import file_digest, prepare_output, read_json, replace_dir, stable_hash, write_json, write_records
+from meow.io import (
+    file_digest,
+    prepare_output,
+    read_json,
+    replace_dir,
+    stable_hash,
+    write_json,
+    write_records,
+)
 from meow.unlearn.config import UnlearnConfig, flat_dict
 from meow.unlearn.methods import Method
 
@@ -83,7 +91,7 @@ def sequence_request_files(sequence: str | None, config: str | None, forget: str
     return files
 
 
-def _slice(ev: dict[str, Any], questions: list[str]) -> dict[str, Any] | None:
+def slice_forget(ev: dict[str, Any], questions: list[str]) -> dict[str, Any] | None:
     """eval.json content restricted to the forget questions in `questions` (their order); None if any is missing."""
     by_q = {r.get("question"): r for r in ev["splits"].get("forget", {}).get("records", [])}
     if not all(q in by_q for q in questions):
@@ -101,11 +109,11 @@ def request_summaries(ev: dict[str, Any], requests: list[list[dict]], retain: di
     out = {}
     for j, recs in enumerate(requests, 1):
         questions = [r["question"] for r in recs]
-        sub = _slice(ev, questions)
+        sub = slice_forget(ev, questions)
         assert sub is not None  # the union was evaluated: every question is there
         aucs = attack_aucs(sub)
         sub["mia"] = {**ev.get("mia", {}), "auc": aucs} if isinstance(aucs, dict) else {"reason": aucs}
-        ref = _slice(retain, questions) if retain is not None else None
+        ref = slice_forget(retain, questions) if retain is not None else None
         summary = summarize(sub, ref)
         if retain is not None and ref is None:
             summary["forget_quality"] = {**summary["forget_quality"], "value": None,
