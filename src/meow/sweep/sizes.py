@@ -40,8 +40,11 @@ def size_point(value: Any, forget: str, data: Any, eval_files: Any, folder: Path
     if data is None:
         raise MeowError("--grid forget_size: needs --data DIR (the forgetXX splits that select each size)")
     split = size_split(value)
-    splits, sources, absent = load_splits(data, split, {k: v for k, v in (eval_files or {}).items()
-                                                        if k != "forget"})
+    try:
+        splits, sources, absent = load_splits(data, split, {k: v for k, v in (eval_files or {}).items()
+                                                            if k != "forget"})
+    except MeowError as e:
+        raise MeowError(f"--grid forget_size={value}: {e}") from None
     questions = [r["question"] for r in splits["forget"]]
     by_q = {r.get("question"): r for r in load_records(forget)}
     lacking = [q for q in questions if q not in by_q]
