@@ -201,3 +201,16 @@ def test_overlapping_requests_are_refused(tiny_model_dir, requests, tmp_path):
     with pytest.raises(MeowError, match="must be disjoint"):
         run_sequence(str(tiny_model_dir), [str(requests[0]), str(both)], tmp_path / "o", cfg, method)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_request_without_evaluation_fields_is_refused_before_training(tiny_model_dir, requests, tmp_path):
+    from meow.unlearn import resolve_configs
+    from meow.unlearn.sequence import run_sequence
+
+    cfg, method = resolve_configs(None, OPTIONS)
+    bare = tmp_path / "bare.json"
+    bare.write_text("".join(json.dumps({"question": r["question"], "answer": r["answer"]}) + "\n"
+                            for r in _jsonl(requests[1])))
+    with pytest.raises(MeowError, match="bare.json: record 0: field 'paraphrased_answer'"):
+        run_sequence(str(tiny_model_dir), [str(requests[0]), str(bare)], tmp_path / "o", cfg, method)
+    assert not list((tmp_path / "o").glob("step_*"))

@@ -172,6 +172,10 @@ def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnC
     general, sources, absent = ({}, {}, {}) if data is None else load_splits(data, holdout_split,
                                                                               {"forget": requests[0]})
     general.pop("forget", None)
+    from meow.evaluate import check_splits
+
+    for f, recs in zip(requests, records):  # every step evaluates them: a missing field fails now, not at step k
+        check_splits({"forget": recs}, {"forget": f})
     retain_ev = load_eval(cfg.retain_eval).data if cfg.retain_eval else None
     options = {"unlearn": flat_dict(cfg, method), "eval": dataclasses.asdict(eval_cfg), "invert_n": invert_n,
                "invert_backend": INVERT_BACKEND if method.alt == "inverted" else None}
