@@ -211,6 +211,6 @@ def test_a_request_without_evaluation_fields_is_refused_before_training(tiny_mod
     bare = tmp_path / "bare.json"
     bare.write_text("".join(json.dumps({"question": r["question"], "answer": r["answer"]}) + "\n"
                             for r in _jsonl(requests[1])))
-    with pytest.raises(MeowError, match="bare.json: record 0: field 'paraphrased_answer'"):
+    with pytest.raises(MeowError, match=r"bare\.json: record 0: field 'paraphrased_answer'"):
         run_sequence(str(tiny_model_dir), [str(requests[0]), str(bare)], tmp_path / "o", cfg, method)
     assert not list((tmp_path / "o").glob("step_*"))

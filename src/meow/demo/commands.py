@@ -20,7 +20,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
-    add_arguments(p, DemoConfig, exclude=("sweep",))
+    p.add_argument("--scaling", dest="scaling", action="store_const", const=True, default=None,
+                   help="also unlearn every method at each TOFU forget size up to --forget-split and plot forget / "
+                   "utility against the size (meow.demo.scaling; one more run per method and size)")
+    add_arguments(p, DemoConfig, exclude=("sweep", "scaling"))
     p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
                    help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
                         "(meow.demo.muse; options shared by name, others via --config)")

@@ -34,8 +34,8 @@ def stage_line(name: str, run: Path) -> str:
         if kind == "unlearn":
             s = read_json(run / "models" / rest / "unlearn_summary.json")
             return f"{s['rows']} rows, {s['steps']} steps, last loss {_num(s.get('final_loss'))}"
-        if kind in ("seeds", "sweep"):
-            t = read_json(run / ("seeds" if kind == "seeds" else "sweeps") / rest / "sweep.json")
+        if kind in ("seeds", "sweep", "scaling"):
+            t = read_json(run / {"seeds": "seeds", "sweep": "sweeps", "scaling": "scaling"}[kind] / rest / "sweep.json")
             return f"{len(t['points'])} point(s) x {len(t['seeds'])} seed(s)" + (
                 f"; {len(t['notes'])} note(s)" if t.get("notes") else "")
     except (OSError, ValueError, KeyError, TypeError):

@@ -78,6 +78,8 @@ class DemoConfig:
     sweep: bool = field(default=False, metadata={"help": "also sweep every method over sweep_grid (frontier plot)"})
     sweep_grid: str = field(default="epochs=5,10,20", metadata={
         "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
+    scaling: bool = field(default=False, metadata={"help": "also unlearn every method at each TOFU forget size up to "
+                                                           "forget_split (meow.demo.scaling: the scalability plot)"})
 
     def validate(self) -> None:
         """Across fields and registries (meow.config calls it after the ranges), before anything is written."""
@@ -209,6 +211,10 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
     seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
+    if cfg.scaling:
+        from meow.demo.scaling import scaling_stages
+
+        scaling_stages(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
     _attacks(runner, cfg, run, splits)
     _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")

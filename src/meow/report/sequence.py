@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.io import read_json, write_json
-from meow.report.plots import PALETTE, _figure, _save
+from meow.report.plots import PALETTE, figure, save_figure
 
 METRICS = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
 REQUEST_METRIC = "forget_rouge_l"
@@ -83,7 +83,7 @@ def _name(table: dict[str, Any], folder: Path, others: list[Path]) -> str:
 
 def _panels(series: dict[str, dict[str, list[list[float]]]], path: Path, xlabel: str, title: str,
             names: dict[str, str]) -> None:
-    fig = _figure(3.2 * len(series), 3.2)
+    fig = figure(3.2 * len(series), 3.2)
     methods = list(dict.fromkeys(m for lines in series.values() for m in lines))
     for i, (metric, lines) in enumerate(series.items()):
         ax = fig.add_subplot(1, len(series), i + 1)
@@ -107,7 +107,7 @@ def _panels(series: dict[str, dict[str, list[list[float]]]], path: Path, xlabel:
     if drawn:
         drawn[0].legend(fontsize=7, frameon=True, framealpha=0.9)
     fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def sustainability_plot(series: dict[str, Any], path: Path) -> None:
@@ -117,7 +117,7 @@ def sustainability_plot(series: dict[str, Any], path: Path) -> None:
 
 def requests_plot(requests: dict[str, dict[str, list[list[float]]]], path: Path) -> None:
     """One panel per method, one line per request j: its forget ROUGE-L after every step k >= j."""
-    fig = _figure(3.2 * max(1, len(requests)), 3.2)
+    fig = figure(3.2 * max(1, len(requests)), 3.2)
     for i, (method, lines) in enumerate(requests.items()):
         ax = fig.add_subplot(1, len(requests), i + 1)
         for j, pts in lines.items():
@@ -132,7 +132,7 @@ def requests_plot(requests: dict[str, dict[str, list[list[float]]]], path: Path)
         ax.grid(True, color="#e5e5e5", linewidth=0.8)
         ax.legend(fontsize=7)
     fig.suptitle("Each request's forget ROUGE-L after later requests", fontsize=10)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def scaling_points(tables: list[dict[str, Any]]) -> dict[str, dict[str, list[list[float]]]]:
