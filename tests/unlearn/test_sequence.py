@@ -183,6 +183,7 @@ def test_meow_inverts_and_scores_memo_under_the_current_model(tiny_bench_dir, ti
     (["--sequence", "a.json,a.json"], "given twice"),
     (["--sequence", "a.json,b.json", "--forget", "c.json"], "not both"),
     ([], "give --forget FILE"),
+    (["--forget", "a.json", "--data", "d"], "only applies with --sequence"),
 ])
 def test_cli_refuses(tiny_model_dir, tmp_path, capsys, argv, message):
     assert main(["unlearn", "--model", str(tiny_model_dir), "--out", str(tmp_path / "o"), *argv]) == 2
@@ -214,3 +215,13 @@ def test_a_request_without_evaluation_fields_is_refused_before_training(tiny_mod
     with pytest.raises(MeowError, match=r"bare\.json: record 0: field 'paraphrased_answer'"):
         run_sequence(str(tiny_model_dir), [str(requests[0]), str(bare)], tmp_path / "o", cfg, method)
     assert not list((tmp_path / "o").glob("step_*"))
+
+
+def test_report_of_a_folder_of_sequences(sequence, capsys):
+    root = sequence.parent  # holds out/ (the sequence) and seq.yaml
+    assert main(["report", str(root), "--force"]) == 0
+    points = json.loads((root / "report" / "sequence_points.json").read_text())
+    assert points["sustainability"] == json.loads((sequence / "plots" / "sequence_points.json").read_text())[
+        "sustainability"]
+    text = (root / "report" / "report.md").read_text()
+    assert "plots/sustainability.png" in text and (root / "report" / "plots" / "sustainability.png").is_file()

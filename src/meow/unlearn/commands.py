@@ -66,6 +66,10 @@ def run_unlearn(args: argparse.Namespace) -> int:
     from meow.unlearn.sequence import sequence_request_files
 
     requests = sequence_request_files(args.sequence, args.config, args.forget)  # None: one forget set
+    if requests is None and args.data is not None:
+        from meow.errors import MeowError
+
+        raise MeowError("--data: only applies with --sequence (evaluation after each request)")
     cfg, method = resolve_configs(args.config, overrides, ignore=("requests",))
     console = Console(stderr=True)
     if requests is not None:

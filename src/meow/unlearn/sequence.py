@@ -30,6 +30,7 @@ every later one (their starting model changed).
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import time
 from pathlib import Path
@@ -148,6 +149,9 @@ def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnC
     out = Path(out)
     if len(requests) < 2:
         raise MeowError("--sequence: a sequence needs at least 2 forget files")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise MeowError("--sequence: runs in one process (each step evaluates the model); launch it without "
+                        "torchrun / accelerate")
     if method.alt == "inverted" and not cfg.auto_memo:
         raise MeowError("--sequence: MEMO is computed under each step's model; drop --no-auto-memo")
     if cfg.best_metric:
