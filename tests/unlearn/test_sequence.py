@@ -97,6 +97,10 @@ def test_every_earlier_request_is_evaluated_after_each_step(sequence, requests, 
             assert per[str(j)]["splits"]["forget"]["rouge_l_recall"]["value"] == pytest.approx(rouge, rel=1e-12)
             p = ks_2samp([mine[q]["log_truth_ratio"] for q in qs], [retain[q]["log_truth_ratio"] for q in qs]).pvalue
             assert per[str(j)]["forget_quality"]["value"] == pytest.approx(p, rel=1e-9)  # scipy vs scipy, float64
+        union = list(mine)
+        p = ks_2samp([mine[q]["log_truth_ratio"] for q in union], [retain[q]["log_truth_ratio"] for q in union]).pvalue
+        summary = json.loads((step / "eval" / "summary.json").read_text())
+        assert summary["forget_quality"]["value"] == pytest.approx(p, rel=1e-9)  # the union vs the same questions
     # request 1 is measured again under the later models: its answers' NLL moved with every step
     q1 = [r["question"] for r in _jsonl(requests[0])]
     nll = [sum(_by_question(sequence / f"step_{k}" / "eval")[q]["nll_answer"] for q in q1) for k in (1, 2, 3)]

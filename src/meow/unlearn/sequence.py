@@ -250,8 +250,9 @@ def _run_step(k: int, key: str, current: str, req: str, recs: list[dict], so_far
     union = [r for part in so_far for r in part]
     splits = {"forget": union, **general}
     src = {**sources, "forget": ",".join(files)}
-    result = evaluate(load_lm(tmp / "model"), splits, retain_ev, cfg=eval_cfg, sources=src, missing_splits=absent,
-                      progress=False)
+    ref = slice_forget(retain_ev, [r["question"] for r in union]) if retain_ev is not None else None
+    result = evaluate(load_lm(tmp / "model"), splits, ref or retain_ev, cfg=eval_cfg, sources=src,
+                      missing_splits=absent, progress=False)  # forget quality against the same questions
     result.save(tmp / "eval", {"model": str(step / "model"), "options": dataclasses.asdict(eval_cfg),
                                "made_by": "meow unlearn --sequence", "requests": files})
     per = request_summaries(result.data, so_far, retain_ev)
