@@ -229,3 +229,35 @@ def test_report_of_a_folder_of_sequences(sequence, capsys):
         "sustainability"]
     text = (root / "report" / "report.md").read_text()
     assert "plots/sustainability.png" in text and (root / "report" / "plots" / "sustainability.png").is_file()
+
+
+def test_text_requests_are_measured_with_muse_sets(tiny_muse_dir, tiny_muse_model_dir, tmp_path):
+    """MUSE's sustainability setting: the forget articles in 2 disjoint chunks, eval-muse after each step."""
+    from meow.benchmark.requests import text_requests
+    from meow.evaluate.muse.evaluator import MuseConfig
+    from meow.report.sequence import sequence_points
+    from meow.unlearn import resolve_configs
+    from meow.unlearn.sequence import run_sequence
+
+    files, _ = text_requests(json.loads((tiny_muse_dir / "raw" / "forget.json").read_text()), 2)
+    paths = []
+    for i in (1, 2):
+        paths.append(tmp_path / f"forget_{i}.json")
+        paths[-1].write_text(json.dumps(files[f"sust/forget_{i}.json"]))
+    cfg, method = resolve_configs(None, {**OPTIONS, "method": "ga", "max_length": 128})
+    out = tmp_path / "seq"
+    mcfg = MuseConfig(verbmem_max_new_tokens=8, knowmem_max_new_tokens=8, mia_gradnorm=False)
+    table = run_sequence(str(tiny_muse_model_dir), [str(p) for p in paths], out, cfg, method, data=tiny_muse_dir,
+                         eval_cfg=mcfg)
+    assert [s["index"] for s in table["steps"]] == [1, 2]
+    for k in (1, 2):
+        ev = json.loads((out / f"step_{k}" / "eval" / "eval.json").read_text())
+        summary = json.loads((out / f"step_{k}" / "eval" / "summary.json").read_text())
+        assert summary["kind"] == "muse" and json.loads((out / f"step_{k}" / "requests.json").read_text()) == {}
+        recs = ev["sets"]["knowmem_forget"]["records"]
+        # summarize_muse reports ROUGE-L F1 means x 100 (MUSE's scale); the same float64 sum, then one product
+        mean = 100 * sum(r["rouge_l_f1"] for r in recs) / len(recs)
+        assert summary["knowmem_forget"]["value"] == pytest.approx(mean, rel=1e-12)
+    series, _, _ = sequence_points([out])
+    assert [x for x, _ in series["knowmem_forget"]["ga"]] == [1, 2]
+    assert series["knowmem_forget"]["ga"][1][1] == pytest.approx(mean, rel=1e-12)

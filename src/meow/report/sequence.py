@@ -24,23 +24,25 @@ from meow.io import read_json, write_json
 from meow.report.plots import PALETTE, figure, save_figure
 
 METRICS = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
+MUSE_METRICS = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "muse_privleak")  # text requests (eval-muse)
 REQUEST_METRIC = "forget_rouge_l"
 
 
 def column_values(summary: dict[str, Any]) -> dict[str, float | None]:
-    """The report's value of each of METRICS for one summary.json."""
+    """The report's value of each of METRICS (MUSE_METRICS for an eval-muse summary) for one summary.json."""
     from meow.report.collect import METHOD, Model, Run
     from meow.report.columns import COLUMNS
 
     model = Model("m", METHOD, Path("."), summary)
     run = Run(Path("."), Path("."), [model])
-    return {c.name: c.get(model, run)[0] for c in COLUMNS if c.name in METRICS}
+    names = MUSE_METRICS if summary.get("kind") == "muse" else METRICS
+    return {c.name: c.get(model, run)[0] for c in COLUMNS if c.name in names}
 
 
 def labels() -> dict[str, str]:
     from meow.report.columns import COLUMNS
 
-    return {c.name: c.label for c in COLUMNS if c.name in METRICS}
+    return {c.name: c.label for c in COLUMNS if c.name in METRICS + MUSE_METRICS}
 
 
 def sequence_folders(root: Path) -> list[Path]:
@@ -52,7 +54,7 @@ def sequence_folders(root: Path) -> list[Path]:
 
 def sequence_points(folders: list[Path]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """({metric: {method: [[k, v]]}}, {method: {j: [[k, v]]}}, notes) over the finished steps of each folder."""
-    series: dict[str, dict[str, list[list[float]]]] = {m: {} for m in METRICS}
+    series: dict[str, dict[str, list[list[float]]]] = {}
     requests: dict[str, dict[str, list[list[float]]]] = {}
     notes: list[str] = []
     for folder in folders:
@@ -61,12 +63,13 @@ def sequence_points(folders: list[Path]) -> tuple[dict[str, Any], dict[str, Any]
         for step in table["steps"]:
             k = step["index"]
             values = column_values(read_json(folder / f"step_{k}" / "eval" / "summary.json"))
-            for m in METRICS:
-                if values[m] is None:
+            for m, v in values.items():
+                series.setdefault(m, {})
+                if v is None:
                     notes.append(f"sustainability: {name} step {k}: no {m}")
                     continue
-                series[m].setdefault(name, []).append([k, values[m]])
-            per = read_json(folder / f"step_{k}" / "requests.json")
+                series[m].setdefault(name, []).append([k, v])
+            per = read_json(folder / f"step_{k}" / "requests.json")  # {} for text requests
             for j, summary in per.items():
                 v = column_values(summary)[REQUEST_METRIC]
                 if v is not None:
@@ -177,9 +180,11 @@ def write_sequence_plots(root: str | Path, out: str | Path | None = None) -> lis
     if folders:
         series, requests, notes = sequence_points(folders)
         sustainability_plot(series, out / "sustainability.png")
-        requests_plot(requests, out / "sustainability_requests.png")
         points |= {"sustainability": series, "requests": requests, "notes": notes}
-        written += [out / "sustainability.png", out / "sustainability_requests.png"]
+        written.append(out / "sustainability.png")
+        if requests:  # QA requests (text requests have no per-request numbers)
+            requests_plot(requests, out / "sustainability_requests.png")
+            written.append(out / "sustainability_requests.png")
     tables = scaling_tables(root)
     if tables:
         points["scalability"] = scaling_points(tables)
@@ -200,10 +205,11 @@ def report_figures(root: Path) -> tuple[list[tuple[str, str, Any]], dict[str, An
     if folders:
         series, requests, notes = sequence_points(folders)
         points |= {"sustainability": series, "requests": requests}
-        specs += [("sustainability", "Sustainability: each metric after request k, on requests 1..k",
-                   lambda t, p: sustainability_plot(series, p) or notes),
-                  ("sustainability_requests", "Each request's forget ROUGE-L after later requests",
-                   lambda t, p: requests_plot(requests, p) or [])]
+        specs.append(("sustainability", "Sustainability: each metric after request k, on requests 1..k",
+                      lambda t, p: sustainability_plot(series, p) or notes))
+        if requests:
+            specs.append(("sustainability_requests", "Each request's forget ROUGE-L after later requests",
+                          lambda t, p: requests_plot(requests, p) or []))
     tables = scaling_tables(root)
     if tables:
         points["scalability"] = scaling_points(tables)

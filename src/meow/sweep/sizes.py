@@ -35,7 +35,7 @@ def size_point(value: Any, forget: str, data: Any, eval_files: Any, folder: Path
     from meow.data import load_records
     from meow.evaluate import load_splits
     from meow.io import write_records
-    from meow.unlearn.sequence import slice_forget
+    from meow.unlearn.sequence_eval import slice_forget
 
     if data is None:
         raise MeowError("--grid forget_size: needs --data DIR (the forgetXX splits that select each size)")

@@ -1,14 +1,13 @@
 """`run_sequence(...)`: sequential unlearning requests (`meow unlearn --sequence F1,F2,...` or `requests:` in YAML).
 
 Request k is unlearned from request k-1's model (request 1 from `model`) with `meow.unlearn.unlearn`, the same
-options every time. After each step the model is evaluated once (`meow.evaluate.evaluate`) on the union of the
-requests so far (the forget split) and the general splits of `data` (retain, real authors, world facts, holdout);
-the union's per-question values are then summarised per request (`summarize` over that request's questions, its
-forget quality against the retain model's values on the same questions), so every earlier request is measured
-after every later step. This is MUSE's sustainability setting: disjoint requests, one after another
-(`meow benchmark make --requests`). For the meow family each request is first inverted (the rules backend, unless
-its records hold `inverted_answers`) and its stale MEMO scores dropped, so MEMO and the top-k selection run under
-the current model (unlearn's auto-MEMO).
+options every time, and the model is measured after each step (meow.unlearn.sequence_eval): QA requests once on
+the union of the requests so far plus the general splits of `data` (retain, real authors, world facts, holdout),
+then per request over its own questions, so every earlier request is measured after every later step; text
+requests (passages) on MUSE's sets of `data` (`meow eval-muse`). This is MUSE's sustainability setting: disjoint
+requests, one after another (`meow benchmark make --requests`). For the meow family each request is first inverted
+(the rules backend, unless its records hold `inverted_answers`) and its stale MEMO scores dropped, so MEMO and the
+top-k selection run under the current model (unlearn's auto-MEMO).
 
 Output folder OUT:
 
@@ -18,7 +17,9 @@ Output folder OUT:
                                       since peft cannot reload a chain of adapters over adapters)
     step_k/forget.json                meow family: request k inverted (rules), without MEMO scores
     step_k/eval/                      eval.json, summary.json, config.json: union of requests 1..k + general splits
-    step_k/requests.json              {"1": summary.json content over request 1's questions, ..., "k": ...}
+                                      (text requests: MUSE's sets)
+    step_k/requests.json              {"1": summary.json content over request 1's questions, ..., "k": ...} ({} for
+                                      text requests: MUSE has no per-chunk numbers)
     step_k/step.json                  key, inputs and times of the step (written last: marks it complete)
 
 Resuming: each step is built in `.step_k.partial` and renamed into place when complete. A re-run reuses step k when
@@ -48,6 +49,7 @@ from meow.io import (
 )
 from meow.unlearn.config import UnlearnConfig, flat_dict
 from meow.unlearn.methods import Method
+from meow.unlearn.sequence_eval import MuseEval, QAEval, headline
 
 FORMAT = 1
 INVERT_BACKEND = "rules"
@@ -92,47 +94,6 @@ def sequence_request_files(sequence: str | None, config: str | None, forget: str
     return files
 
 
-def slice_forget(ev: dict[str, Any], questions: list[str]) -> dict[str, Any] | None:
-    """eval.json content restricted to the forget questions in `questions` (their order); None if any is missing."""
-    by_q = {r.get("question"): r for r in ev["splits"].get("forget", {}).get("records", [])}
-    if not all(q in by_q for q in questions):
-        return None
-    return {**ev, "splits": {**ev["splits"], "forget": {**ev["splits"]["forget"],
-                                                         "records": [by_q[q] for q in questions]}}}
-
-
-def request_summaries(ev: dict[str, Any], requests: list[list[dict]], retain: dict[str, Any] | None
-                      ) -> dict[str, dict[str, Any]]:
-    """{"j": summary.json content over request j's questions} for an evaluation of the union of `requests`."""
-    from meow.evaluate import summarize
-    from meow.evaluate.mia import attack_aucs
-
-    out = {}
-    for j, recs in enumerate(requests, 1):
-        questions = [r["question"] for r in recs]
-        sub = slice_forget(ev, questions)
-        assert sub is not None  # the union was evaluated: every question is there
-        aucs = attack_aucs(sub)
-        sub["mia"] = {**ev.get("mia", {}), "auc": aucs} if isinstance(aucs, dict) else {"reason": aucs}
-        ref = slice_forget(retain, questions) if retain is not None else None
-        summary = summarize(sub, ref)
-        if retain is not None and ref is None:
-            summary["forget_quality"] = {**summary["forget_quality"], "value": None,
-                                         "reason": "the retain model's evaluation lacks some of this request's "
-                                                   "questions"}
-        out[str(j)] = summary
-    return out
-
-
-def headline(summary: dict[str, Any]) -> dict[str, float | None]:
-    """A few numbers for the step's line: forget quality, model utility, forget ROUGE-L and key-fact accuracy."""
-    forget = summary.get("splits", {}).get("forget", {})
-    return {"forget_quality": (summary.get("forget_quality") or {}).get("value"),
-            "model_utility": (summary.get("model_utility") or {}).get("value"),
-            "forget_rouge_l": (forget.get("rouge_l_recall") or {}).get("value"),
-            "forget_fact_hit": (forget.get("fact_hit") or {}).get("value")}
-
-
 def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnConfig, method: Method, *,
                  retain: str | None = None, data: str | Path | None = None, holdout_split: str = "forget10",
                  eval_cfg: Any = None, invert_n: int = 4, force: bool = False, console: Any = None,
@@ -143,7 +104,7 @@ def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnC
     world_facts_perturbed, and `holdout_split`'s holdout); `cfg.retain_eval`: the retain model's evaluation, whose
     forget split covers every request's questions (forget quality per request)."""
     from meow.data import load_records
-    from meow.evaluate import EvalConfig, load_eval, load_splits
+    from meow.evaluate import EvalConfig
     from meow.io import run_lock
 
     out = Path(out)
@@ -164,27 +125,34 @@ def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnC
         cfg = dataclasses.replace(cfg, merge=True)
     prepare_output(out, kind="dir", force=force, inputs=[model, *requests, retain, data, cfg.retain_eval],
                    replace_ok=is_sequence_folder(out))
-    records = [load_records(f) for f in requests]  # QA records (evaluation needs questions)
+    from meow.data.text import is_text
+
+    records = [load_records(f, text=True) for f in requests]  # QA records, or passages (MUSE's setting)
+    text = is_text(records[0])
+    if any(is_text(recs) != text for recs in records):
+        raise MeowError("--sequence: requests mix QA records and text passages; give one kind")
     seen: dict[str, str] = {}
     for f, recs in zip(requests, records):
         for r in recs:
-            if r["question"] in seen and seen[r["question"]] != f:
-                raise MeowError(f"{f}: question {r['question']!r} is also in {seen[r['question']]} (requests must "
-                                "be disjoint: `meow benchmark make --requests` writes such files)")
-            seen[r["question"]] = f
-    eval_cfg = eval_cfg or EvalConfig(max_new_tokens=cfg.eval_max_new_tokens)
-    general, sources, absent = ({}, {}, {}) if data is None else load_splits(data, holdout_split,
-                                                                              {"forget": requests[0]})
-    general.pop("forget", None)
-    from meow.evaluate import check_splits
+            item = r.get("text") if text else r["question"]
+            if item in seen and seen[item] != f:
+                raise MeowError(f"{f}: {'passage' if text else 'question'} {item[:60]!r} is also in {seen[item]} "
+                                "(requests must be disjoint: `meow benchmark make --requests` writes such files)")
+            seen[item] = f
+    if text:
+        from meow.evaluate.muse.evaluator import MuseConfig
 
-    for f, recs in zip(requests, records):  # every step evaluates them: a missing field fails now, not at step k
-        check_splits({"forget": recs}, {"forget": f})
-    retain_ev = load_eval(cfg.retain_eval).data if cfg.retain_eval else None
+        eval_cfg = eval_cfg or MuseConfig(knowmem_max_new_tokens=cfg.eval_max_new_tokens)
+        evaluator: Any = MuseEval(data, cfg.retain_eval, eval_cfg)
+        sources: Any = evaluator.muse.sources
+    else:
+        eval_cfg = eval_cfg or EvalConfig(max_new_tokens=cfg.eval_max_new_tokens)
+        evaluator = QAEval(requests, records, data, holdout_split, cfg.retain_eval, eval_cfg)
+        sources = evaluator.sources
     options = {"unlearn": flat_dict(cfg, method), "eval": dataclasses.asdict(eval_cfg), "invert_n": invert_n,
                "invert_backend": INVERT_BACKEND if method.alt == "inverted" else None}
     base = [file_digest(model), file_digest(retain), stable_hash(sources), file_digest(
-        Path(cfg.retain_eval) / "summary.json" if cfg.retain_eval else None), options]
+        Path(cfg.retain_eval) / "summary.json" if cfg.retain_eval else None), options, text]
     say = console.print if console is not None else (lambda *a, **k: None)
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out, "sequence folder"):
@@ -204,14 +172,12 @@ def run_sequence(model: str, requests: list[str], out: str | Path, cfg: UnlearnC
                 say(f"= step {k} ({req}): done earlier, reused")
             else:
                 _run_step(k, key, current, req, recs, records[:k], requests[:k], step, cfg, method, retain,
-                          general, sources, absent, retain_ev, eval_cfg, invert_n, prompt_format, console)
+                          evaluator, invert_n, prompt_format, console)
             entry = read_json(done)
             table["steps"].append({k2: entry[k2] for k2 in ("index", "request", "key", "values", "requests",
                                                             "seconds")})
-            v = entry["values"]
-            say(f"step {k}/{len(requests)} ({Path(req).name}): forget quality {_f(v['forget_quality'])}, "
-                f"model utility {_f(v['model_utility'])}, forget ROUGE-L (requests 1..{k}) "
-                f"{_f(v['forget_rouge_l'])}")
+            say(f"step {k}/{len(requests)} ({Path(req).name}), on requests 1..{k}: "
+                + ", ".join(f"{name.replace('_', ' ')} {_f(v)}" for name, v in entry["values"].items()))
             current = str(step / "model")
             write_json(out / "sequence.json", table)  # after every step: a partial sequence is readable
     return table
@@ -223,11 +189,8 @@ def _f(v: float | None) -> str:
 
 def _run_step(k: int, key: str, current: str, req: str, recs: list[dict], so_far: list[list[dict]],
               files: list[str], step: Path, cfg: UnlearnConfig, method: Method, retain: str | None,
-              general: dict[str, list[dict]], sources: dict[str, str], absent: dict[str, str],
-              retain_ev: dict[str, Any] | None, eval_cfg: Any, invert_n: int, prompt_format: Any,
-              console: Any) -> None:
+              evaluator: Any, invert_n: int, prompt_format: Any, console: Any) -> None:
     """One request: (invert,) unlearn from `current`, evaluate, summarise per request; atomic into `step`."""
-    from meow.evaluate import evaluate
     from meow.modeling import load_lm
     from meow.unlearn.run import unlearn
 
@@ -247,18 +210,11 @@ def _run_step(k: int, key: str, current: str, req: str, recs: list[dict], so_far
     s = unlearn(current, forget, str(tmp / "model"), cfg, method, retain=retain, force=True, console=console,
                 prompt_format=prompt_format if k == 1 else None)
     t1 = time.time()
-    union = [r for part in so_far for r in part]
-    splits = {"forget": union, **general}
-    src = {**sources, "forget": ",".join(files)}
-    ref = slice_forget(retain_ev, [r["question"] for r in union]) if retain_ev is not None else None
-    result = evaluate(load_lm(tmp / "model"), splits, ref or retain_ev, cfg=eval_cfg, sources=src,
-                      missing_splits=absent, progress=False)  # forget quality against the same questions
-    result.save(tmp / "eval", {"model": str(step / "model"), "options": dataclasses.asdict(eval_cfg),
-                               "made_by": "meow unlearn --sequence", "requests": files})
-    per = request_summaries(result.data, so_far, retain_ev)
+    measured = evaluator(load_lm(tmp / "model"), so_far, files, tmp / "eval")  # meow.unlearn.sequence_eval
+    per = measured["requests"]
     write_json(tmp / "requests.json", per, strict=False)
     write_json(tmp / "step.json", {
-        "index": k, "request": req, "key": key, "model": current, "values": headline(result.summary),
+        "index": k, "request": req, "key": key, "model": current, "values": headline(measured["summary"]),
         "requests": {j: headline(v) for j, v in per.items()}, "steps": s["steps"], "final_loss": s["final_loss"],
         "seconds": {"unlearn": round(t1 - t0, 2), "eval": round(time.time() - t1, 2),
                     "total": round(time.time() - start, 2)}})
