@@ -261,3 +261,21 @@ def test_text_requests_are_measured_with_muse_sets(tiny_muse_dir, tiny_muse_mode
     series, _, _ = sequence_points([out])
     assert [x for x, _ in series["knowmem_forget"]["ga"]] == [1, 2]
     assert series["knowmem_forget"]["ga"][1][1] == pytest.approx(mean, rel=1e-12)
+
+
+def test_lora_steps_are_merged_so_the_next_request_can_start_from_them(tiny_model_dir, requests, tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    from meow.unlearn import resolve_configs
+    from meow.unlearn.sequence import run_sequence
+
+    cfg, method = resolve_configs(None, {**OPTIONS, "lora_r": 2, "lr": 1e-2})
+    out = tmp_path / "lora"
+    run_sequence(str(tiny_model_dir), [str(f) for f in requests[:2]], out, cfg, method)
+    assert "merged into the saved model" in capsys.readouterr().err
+    weights = [load_file(out / f"step_{k}" / "model" / "model.safetensors") for k in (1, 2)]
+    start = load_file(tiny_model_dir / "model.safetensors")
+    name = next(k for k in start if k.endswith("q_proj.weight"))
+    # each step is a full model (no adapter files) whose LoRA update moved the weights from the previous one
+    assert not (out / "step_2" / "model" / "adapter_config.json").exists()
+    assert not weights[0][name].equal(start[name]) and not weights[1][name].equal(weights[0][name])
