@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from meow.config import add_arguments, overrides_from_args
+from meow.config import add_arguments, number, overrides_from_args
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +27,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "the previous one's model, into OUT/step_k/, evaluated after each step on every earlier request "
                    "(meow.unlearn.sequence; `meow benchmark make --requests` writes such files)")
     p.add_argument("--data", default=None, metavar="DIR", help="--sequence: TOFU-named evaluation files (retain, "
-                   "real authors, world facts, holdout) evaluated after every step")
-    p.add_argument("--invert-n", type=int, default=4, metavar="N",
+                   "real authors, world facts, holdout) evaluated after every step; text requests: a MUSE-layout "
+                   "folder (`meow eval-muse`'s sets)")
+    p.add_argument("--invert-n", type=number(int, ge=1), default=4, metavar="N",
                    help="--sequence, meow family: inverted facts per question (rules backend) when a request has none")
     p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
     p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
