@@ -1,4 +1,5 @@
-"""`meow demo --scaling` on a very small benchmark: every method at forget05 and forget10, the scalability figure."""
+"""`meow demo --scaling --requests 2` on a very small benchmark: every method at forget05 and forget10 (the scalability
+figure) and over 2 sequential requests (the sustainability figure)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from meow.demo import DemoConfig, run_demo
 
 SMALL = {"authors": 20, "qa_per_author": 2, "background": 2, "hidden_size": 32, "layers": 1, "train_epochs": 8.0,
          "methods": ["ga", "npo"], "attacks": [], "nlg_prefix_tokens": 0, "unlearn_epochs": 1.0,
-         "eval_max_new_tokens": 8, "memo_max_new_tokens": 8, "threads": 1, "scaling": True}
+         "eval_max_new_tokens": 8, "memo_max_new_tokens": 8, "threads": 1, "scaling": True, "requests": 2}
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,29 @@ def test_scaling_sizes_are_the_tofu_sizes_up_to_the_forget_split():
 
     assert scaling_sizes(20, "forget10") == [5, 10] and scaling_sizes(100, "forget05") == [1, 5]
     assert scaling_sizes(10, "forget10") == [10]
+
+
+def test_every_method_over_the_sequential_requests(run):
+    table = json.loads((run / "report" / "table.json").read_text())
+    assert {"sustainability", "sustainability_requests"} <= set(table["plots"])
+    requests = [[json.loads(line) for line in (run / "requests" / f"request_{k}.json").read_text().splitlines()]
+                for k in (1, 2)]
+    forget10 = [json.loads(line) for line in (run / "data" / "forget10.json").read_text().splitlines()]
+    assert requests[0] + requests[1] == forget10 and {r["author"] for r in requests[0]} != {r["author"] for r in
+                                                                                            requests[1]}
+    for method in ("ga", "npo"):
+        steps = [json.loads((run / "sequences" / method / f"step_{k}" / "eval" / "summary.json").read_text())
+                 for k in (1, 2)]
+        assert table["sequence"]["sustainability"]["model_utility"][method] == [
+            [k, s["model_utility"]["value"]] for k, s in enumerate(steps, 1)]
+        assert len(steps[1]["splits"]["forget"]["rouge_l_recall"]) and steps[1]["splits"]["forget"][
+            "rouge_l_recall"]["n"] == len(forget10)  # after request 2: both requests' questions
+
+
+def test_bad_request_counts_are_refused_before_anything_runs(tmp_path):
+    from meow.config import from_dict
+    from meow.errors import MeowError
+
+    for n, message in ((1, "at least 2 requests"), (3, "only 2 authors in forget10")):
+        with pytest.raises(MeowError, match=message):
+            from_dict(DemoConfig, {**SMALL, "requests": n})

@@ -49,10 +49,10 @@ def parse_spec(text: str | int | None) -> str | int | None:
     return k
 
 
-def chunks(items: list[Any], k: int) -> list[list[Any]]:
+def chunks(items: list[Any], k: int, unit: str = "unit(s)") -> list[list[Any]]:
     """`items` in k contiguous chunks whose sizes differ by at most one (the first len % k chunks one larger)."""
     if not 1 <= k <= len(items):
-        raise MeowError(f"--requests {k}: only {len(items)} unit(s) to split (each request needs at least one)")
+        raise MeowError(f"--requests {k}: only {len(items)} {unit} to split (each request needs at least one)")
     size, extra = divmod(len(items), k)
     out, start = [], 0
     for i in range(k):
@@ -90,7 +90,7 @@ def author_requests(splits: dict[str, list[dict[str, Any]]], spec: str | int) ->
             requests.append(new)
         cumulative = sizes
     else:
-        requests = [[r for g in part for r in g] for part in chunks(by_author(splits[sizes[-1]]), int(spec))]
+        requests = [[r for g in part for r in g] for part in chunks(by_author(splits[sizes[-1]]), int(spec), "authors")]
         cumulative = None
     entry = {"style": "nested" if spec == "nested" else "chunks", "of": sizes[-1],
              "files": [f"request{k}" for k in range(1, len(requests) + 1)],
@@ -101,7 +101,7 @@ def author_requests(splits: dict[str, list[dict[str, Any]]], spec: str | int) ->
 
 def text_requests(articles: list[str], k: int) -> tuple[dict[str, list[str]], dict[str, Any]]:
     """MUSE-named files of a text corpus: {"sust/forget_i.json": chunk i, "scal/forget_i.json": chunks 1..i}."""
-    parts = chunks(list(articles), k)
+    parts = chunks(list(articles), k, "articles")
     files: dict[str, list[str]] = {}
     for i, part in enumerate(parts, 1):
         files[f"sust/forget_{i}.json"] = part
@@ -122,7 +122,7 @@ def check_spec(spec: str | int | None, kind: str, authors: int = 0, articles: in
         if spec == "nested":
             raise MeowError("--requests nested: TOFU's forget sizes belong to the authors benchmark; with --kind muse "
                             "give a number of chunks")
-        chunks(list(range(articles)), int(spec))
+        chunks(list(range(articles)), int(spec), "articles")
         return
     sizes = forget_sizes(authors)
     if spec == "nested" and len(sizes) < 2:
@@ -130,7 +130,7 @@ def check_spec(spec: str | int | None, kind: str, authors: int = 0, articles: in
         raise MeowError(f"--requests nested: needs two TOFU forget sizes or more, --authors {authors} gives {names}; "
                         "use a multiple of 20 (forget05, forget10) or of 100 (also forget01)")
     if spec != "nested" and sizes:
-        chunks(list(range(max(sizes.values()))), int(spec))
+        chunks(list(range(max(sizes.values()))), int(spec), "authors")
 
 
 def add_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
