@@ -118,6 +118,8 @@ def check_spec(spec: str | int | None, kind: str, authors: int = 0, articles: in
 
     if spec is None:
         return
+    if kind not in ("tofu", "authors", "muse"):
+        raise MeowError(f"--requests: not available for --kind {kind} (tofu / authors and muse have request splits)")
     if kind == "muse":
         if spec == "nested":
             raise MeowError("--requests nested: TOFU's forget sizes belong to the authors benchmark; with --kind muse "

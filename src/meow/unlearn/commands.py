@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from meow import options as O
 from meow.config import add_arguments, number, overrides_from_args
 
 
@@ -18,10 +19,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "inverted facts) or a baseline (ga, gd, npo, simnpo, dpo, idk, ...; see `meow methods`). Runs on the "
         "transformers Trainer: `accelerate launch -m meow unlearn ...` or `torchrun -m meow unlearn ...` for "
         "DDP / DeepSpeed / FSDP. Options: defaults < --config YAML < flags.")
-    p.add_argument("--model", required=True, help="model to unlearn: folder or hub id")
-    p.add_argument("--forget", default=None, help="forget records (JSON / JSONL; MEOW needs inverted_answers), or a "
-                   "text corpus (.txt, or JSON strings / 'text' objects: chunked to --max-length, loss on every token)")
-    p.add_argument("--retain", default=None, help="retain records or text corpus, for methods with a retain term")
+    O.model(p, "model to unlearn: folder or hub id")
+    O.forget(p, "forget records (JSON / JSONL; MEOW needs inverted_answers), or a text corpus (.txt, or JSON "
+             "strings / 'text' objects: chunked to --max-length, loss on every token)")  # or --sequence
+    O.retain(p, "retain records or text corpus, for methods with a retain term")
     p.add_argument("--sequence", default=None, metavar="F1,F2,...",
                    help="sequential requests instead of --forget (or `requests:` in --config): each unlearned from "
                    "the previous one's model, into OUT/step_k/, evaluated after each step on every earlier request "
@@ -31,9 +32,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "folder (`meow eval-muse`'s sets)")
     p.add_argument("--invert-n", type=number(int, ge=1), default=4, metavar="N",
                    help="--sequence, meow family: inverted facts per question (rules backend) when a request has none")
-    p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
-    p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.out(p, "output folder (model + unlearn_config.yaml + logs)")
+    O.config(p, "options (training and method hyperparameters)")
+    O.force(p)
+    O.progress(p)
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
                    "rate, grad norm); they always go to the model folder's train_log.jsonl")
     p.add_argument("--no-auto-memo", dest="auto_memo", action="store_const", const=False, default=None,
