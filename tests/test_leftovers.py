@@ -87,8 +87,8 @@ def test_an_existing_output_survives_ctrl_c(tmp_path, forget, tiny_model_dir, ca
 
 @pytest.mark.parametrize("argv", [
     ["unlearn", "--model", "{model}", "--forget", "{recs}", "--method", "ga", "--out", "{model}/sub"],
-    ["memo", "--model", "{model}", "--data", "{recs}", "--out", "{model}/memo.json"],
-    ["memo", "--model", "{model}", "--data", "{recs}", "--out", "{model}/memo.json", "--force"],
+    ["memo", "--model", "{model}", "--forget", "{recs}", "--out", "{model}/memo.json"],
+    ["memo", "--model", "{model}", "--forget", "{recs}", "--out", "{model}/memo.json", "--force"],
     ["eval", "--model", "{model}", "--data", "{bench}", "--out", "{bench}/eval"],
     ["invert", "--data", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache", "{ws}/inv.json"],
     ["invert", "--data", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache",

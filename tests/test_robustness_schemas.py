@@ -31,8 +31,8 @@ from meow.cli import main
 from meow.evaluate.logs import read_eval_logs
 from meow.evaluate.logs.open_unlearning import OPEN_UNLEARNING
 from meow.evaluate.logs.tofu_logs import TOFU_AGGREGATED, TOFU_LOG
-from meow.evaluate.muse.commands import MUSE_EVAL, load_muse_eval
 from meow.evaluate.muse.data import SETS, load_muse, row_schema
+from meow.evaluate.muse.run import MUSE_EVAL, load_muse_eval
 from meow.evaluate.results import eval_schema, summary_schema
 from meow.schema import AnyOf, Bool, ByIndex, ListOf, MapOf, Num, Obj, Schema, Str, fits
 

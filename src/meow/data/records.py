@@ -32,7 +32,7 @@ _REF_ANSWER = re.compile(r"^answer_(\d+)$")
 _REF_SCORE = re.compile(r"^(answer_\d+|undesired_answer)_rouge1$")
 
 
-def _parse_text(path: Path, text: str) -> list[Any]:
+def parse_text(path: Path, text: str) -> list[Any]:
     """A JSON list, a JSON object holding one list (e.g. {"data": [...]}), or JSON Lines."""
     stripped = text.lstrip()
     if not stripped:
@@ -124,7 +124,7 @@ def load_file(path: str | Path, text: bool = False) -> list[Record]:
             raise passages.not_qa_error(path)
         return passages.read_txt(path)
     content = read_text_file(path)
-    rows = _parse_text(path, content)
+    rows = parse_text(path, content)
     if not isinstance(rows, list):
         raise MeowError(f"{path}: expected a list of records at the top level, got {type(rows).__name__}")
     if not rows:
