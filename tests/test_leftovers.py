@@ -90,10 +90,10 @@ def test_an_existing_output_survives_ctrl_c(tmp_path, forget, tiny_model_dir, ca
     ["memo", "--model", "{model}", "--forget", "{recs}", "--out", "{model}/memo.json"],
     ["memo", "--model", "{model}", "--forget", "{recs}", "--out", "{model}/memo.json", "--force"],
     ["eval", "--model", "{model}", "--data", "{bench}", "--out", "{bench}/eval"],
-    ["invert", "--data", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache", "{ws}/inv.json"],
-    ["invert", "--data", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache",
+    ["invert", "--forget", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache", "{ws}/inv.json"],
+    ["invert", "--forget", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache",
      "{ws}/inv.summary.json"],
-    ["invert", "--data", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache", "{recs}"],
+    ["invert", "--forget", "{recs}", "--backend", "rules", "--out", "{ws}/inv.json", "--cache", "{recs}"],
 ], ids=["unlearn-in-model", "memo-in-model", "memo-in-model-force", "eval-in-bench", "cache-is-out",
         "cache-is-side-file", "cache-is-input"])
 def test_output_inside_an_input_or_on_a_cache_is_refused(argv, tmp_path, model_dir, tiny_bench_dir, capsys):  # noqa: F811
@@ -115,7 +115,7 @@ def test_output_inside_an_input_or_on_a_cache_is_refused(argv, tmp_path, model_d
 
 def test_invert_cache_beside_the_output_still_resumes(tmp_path, capsys):
     (tmp_path / "recs.json").write_text(json.dumps(RECORDS))
-    argv = ["invert", "--data", str(tmp_path / "recs.json"), "--backend", "rules", "--out", str(tmp_path / "inv.json"),
+    argv = ["invert", "--forget", str(tmp_path / "recs.json"), "--backend", "rules", "--out", str(tmp_path / "inv.json"),
             "--no-progress"]
     assert main(argv) == 0 and main([*argv, "--force"]) == 0  # the default cache is no input, no output
 
