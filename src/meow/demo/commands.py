@@ -27,7 +27,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
     kernels.add_flag(p)
-    add_arguments(p, DemoConfig, exclude=("sweep",))
+    p.add_argument("--scaling", dest="scaling", action="store_const", const=True, default=None,
+                   help="also unlearn every method at each TOFU forget size up to --forget-split and plot forget / "
+                   "utility against the size (meow.demo.scaling; one more run per method and size)")
+    add_arguments(p, DemoConfig, exclude=("sweep", "scaling"))
     p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
                    help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())
                    + ". Options are shared by name with the TOFU demo's")

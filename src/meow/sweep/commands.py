@@ -29,7 +29,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-eval", default=None, metavar="DIR", help="reuse this evaluation of --model")
     O.out(p, "sweep folder")
     p.add_argument("--grid", action="append", default=None, metavar="KEY=V1,V2",
-                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8")
+                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8; forget_size=1,5,10 "
+                   "unlearns the forgetXX subsets of --forget (TOFU's nested splits of --data): the scalability plot")
     p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1)")
     O.config(p, "base unlearning options")
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
@@ -54,7 +55,7 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     known = train_keys() | method_keys(args.method) if args.method in _methods() else None
     if known is None:
         raise MeowError(f"--method {args.method!r}: unknown; choose from {', '.join(_methods())}")
-    grid = parse_grid(args.grid, known - {"method"}) if args.grid else None
+    grid = parse_grid(args.grid, (known - {"method"}) | {"forget_size"}) if args.grid else None  # sweep/sizes.py
     base = {k: v[0] for k, v in parse_grid(args.set, known - {"method"}).items()} if args.set else {}
     from meow.evaluate import EvalConfig
     from meow.io import write_json
