@@ -14,6 +14,7 @@ import sys
 import typing
 
 from meow import __version__
+from meow.distributed import runs_here
 from meow.errors import MeowError
 
 COMMAND_MODULES = [
@@ -29,6 +30,7 @@ COMMAND_MODULES = [
     "meow.report.commands",      # meow report
     "meow.pipeline",             # meow demo
     "meow.sweep.commands",       # meow sweep
+    "meow.plan.commands",        # meow plan
 ]
 
 
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not runs_here(args.command):  # a launched job: only data-parallel commands run on every process
+        return 0
     if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
         os.environ["MEOW_VERBOSE"] = "1"
     try:

@@ -28,6 +28,7 @@ from typing import Any
 
 from meow.config import save_config
 from meow.data import Record, load_records
+from meow.distributed import engine
 from meow.errors import MeowError
 from meow.io import prepare_output, replace_dir, write_json, write_jsonl, write_records
 from meow.modeling import LM, load_lm, save_lm
@@ -315,7 +316,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     summary = {
         "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
         "rows": len(rows), "items": len(dataset), "schedule": cfg.schedule, "loss_reduction": cfg.loss_reduction,
-        "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
+        "forget_records": len(forget_records), "world_size": args.world_size, "engine": engine(), "steps": steps,
         "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
         "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
         "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),
