@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +31,19 @@ def launch(runs: list[list[str]], config: str | Path | None = None, nproc: int =
         head = [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)]
     else:
         head = [python, "-m", "accelerate.commands.launch", "--config_file", str(config), "--num_processes",
-                str(nproc), "--main_process_port", str(29600 + os.getpid() % 300)]
+                str(nproc), "--main_process_port", str(free_port())]
     proc = subprocess.run([*head, str(RUNNER), json.dumps(runs)], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)  # cwd: the DeepSpeed configs name their JSON file relatively
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    errors = [line for line in proc.stderr.splitlines() if "Error" in line or "error:" in line][:20]
+    assert proc.returncode == 0, "\n".join([*errors, "...", proc.stderr[-3000:]])
     return proc
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the OS picks it), so that parallel launches do not collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def deepspeed_python() -> str:

@@ -7,7 +7,7 @@ With P parameters, T of them trained, w bytes per weight (--dtype), N devices:
     optimizer    2 T w             AdamW's two moments, in the weights' dtype as torch keeps them (sharded likewise)
     reference    P w               a frozen copy, once (KL methods; NPO / DPO with --ref-mode model); none with
                                    cached reference log-probs (one number per row) or LoRA (the reference is the
-                                   base with adapters off); RMU: its truncated copy, embeddings + layers 0..L
+                                   base with adapters off); RMU: its truncated copy, embeddings + layers 0..L (+ final norm)
     activations  a G B S (n_layer (10 h + 4 I) + 3 h + 2 V)
                  tensors saved for the backward pass: a = 4 bytes (fp32; 2 under --precision bf16/fp16), G row
                  groups each forward pass (forget, alt, retain: `Method.groups()`), B rows per device, S tokens.
@@ -110,7 +110,8 @@ def reference_params(arch: Arch, setup: Setup, method: Any) -> tuple[int, str | 
     if upto is not None:
         if not getattr(method, "retain_weight", 0.0):
             return 0, None
-        return arch.embedding_params() + upto * arch.layer_params(), f"RMU's copy up to layer {upto - 1}"
+        # embeddings, layers 0..L, and the final norm, which the copy keeps unused
+        return arch.embedding_params() + upto * arch.layer_params() + arch.hidden, f"RMU's copy up to layer {upto - 1}"
     kept = method.needs_ref_model or (method.ref_logprobs and setup.ref_mode == "model")
     if not kept:
         return 0, "reference log-probs cached before training" if method.ref_logprobs else None

@@ -119,10 +119,19 @@ class _WithState:
     """A model whose `save_pretrained` writes a gathered state dict (ZeRO-3 / FSDP)."""
 
     def __init__(self, model: Any, state: dict[str, Any]):
-        self.model, self.state = model, state
+        tied = tied_aliases(model)  # ZeRO-2 / ZeRO-3 gather copies: a tied output layer would be saved twice
+        self.model, self.state = model, {k: v for k, v in state.items() if k not in tied}
 
     def save_pretrained(self, path: Any) -> None:
         self.model.save_pretrained(path, state_dict=self.state)
+
+
+def tied_aliases(model: Any) -> set[str]:
+    """Names of parameters that are another parameter under a second name (tied embeddings), the first kept."""
+    first: dict[int, str] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        first.setdefault(id(p), name)
+    return {name for name, p in model.named_parameters(remove_duplicate=False) if first[id(p)] != name}
 
 
 def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
