@@ -21,7 +21,8 @@ def add_commands(sub: Any) -> None:
     src.add_argument("--model", help="model folder or its config.json (local; no hub)")
     src.add_argument("--arch", choices=sorted(PRESETS), help="a built-in config preset")
     p.add_argument("--method", default="meow_gd", help="unlearning method (see `meow methods`)")
-    p.add_argument("--lora", type=int, default=0, metavar="R", help="LoRA rank (0 = full fine-tuning)")
+    p.add_argument("--lora", "--lora-r", type=int, default=0, metavar="R", dest="lora",
+                   help="LoRA rank (0 = full fine-tuning)")
     p.add_argument("--engine", default="single", choices=ENGINES, help="single device, DDP, FSDP, ZeRO-2 / ZeRO-3")
     p.add_argument("--gpus", type=int, default=None, help="devices (default 1; 2 for ddp / fsdp / zero)")
     p.add_argument("--batch-size", type=int, default=4, help="rows per device per step, each row group")

@@ -120,7 +120,8 @@ class _WithState:
 
     def __init__(self, model: Any, state: dict[str, Any]):
         tied = tied_aliases(model)  # ZeRO-2 / ZeRO-3 gather copies: a tied output layer would be saved twice
-        self.model, self.state = model, {k: v for k, v in state.items() if k not in tied}
+        self.model = model  # ZeRO-3 gathers the state on the main process only (None elsewhere: never saved)
+        self.state = None if state is None else {k: v for k, v in state.items() if k not in tied}
 
     def save_pretrained(self, path: Any) -> None:
         self.model.save_pretrained(path, state_dict=self.state)
