@@ -121,6 +121,8 @@ from transformers import AutoModelForCausalLM
 torch.manual_seed(0)
 model = AutoModelForCausalLM.from_pretrained(sys.argv[1])
 ids = torch.randint(3, model.config.vocab_size, (int(sys.argv[2]), int(sys.argv[3])))
+with torch.no_grad():  # the weights may be memory-mapped: read them all so that they count in the base RSS
+    sum(float(p.sum()) for p in model.parameters())
 proc, peak, done = psutil.Process(), [0], []
 def sample():
     while not done:
@@ -141,8 +143,9 @@ print(json.dumps({"base": base, "peak": peak[0]}))
 def test_peak_rss_of_a_real_training_step():
     """SmolLM2-135M on CPU, one full fine-tuning step (2 x 128 tokens, AdamW): the process's RSS grows, over its
     size with the weights loaded, by gradients + AdamW state + activations (+ the logits' gradient, a transient
-    the plan leaves out, 2 x 128 x V x 4 = 50 MB, and allocator slack). Measured growth / plan within [0.8, 1.3]:
-    gradients and state are exact and 1.6 GB of the ~1.9 GB, the activations' share within 25% (above)."""
+    the plan leaves out, 2 x 128 x V x 4 = 50 MB, and allocator slack; minus the activations already freed when
+    the last gradients appear). Measured growth / plan 0.94 (busy 2-core machine); bound [0.8, 1.15]: gradients and
+    state are exact and 1.5 GB of the 1.9 GB, the activations' 0.45 GB within 25% (above) and 50 MB of transient."""
     if not (SMOLLM2 / "config.json").exists():
         pytest.skip(f"{SMOLLM2} is not here")
     out = subprocess.run([sys.executable, "-c", RSS_STEP, str(SMOLLM2), "2", "128"], capture_output=True, text=True,
@@ -151,7 +154,7 @@ def test_peak_rss_of_a_real_training_step():
     rss = json.loads(out.stdout.splitlines()[-1])
     p = plan(load_arch(str(SMOLLM2)), Setup(method="ga", batch_size=2, max_length=128))
     ratio = (rss["peak"] - rss["base"]) / (p.gradients + p.optimizer + p.activations)
-    assert 0.8 <= ratio <= 1.3, ratio
+    assert 0.8 <= ratio <= 1.15, ratio
 
 
 def test_cli_text_json_and_errors(tmp_path, capsys):
