@@ -14,7 +14,8 @@ With P parameters, T of them trained, w bytes per weight (--dtype), N devices:
                  Per token and layer a Llama block keeps about 10 h (RMSNorm inputs and outputs twice, q / k / v
                  and the attention output, the o_proj input) + 4 I (gate, up, silu(gate), their product) values;
                  then the final norm (3 h) and the logits with their log-softmax (2 V). With gradient
-                 checkpointing only each layer's input (h) is kept, plus one layer recomputed at a time.
+                 checkpointing only each layer's input (h) is kept, plus one layer recomputed at a time. LoRA
+                 keeps the same (each adapter reads the frozen layer's input, which is then saved anyway).
 
 T is P (full fine-tuning), the LoRA adapters (r (in + out) per adapted linear, meow's targets: every linear of
 the blocks), or RMU's --trainable parameters (by default three down_proj matrices). The sharded terms assume
