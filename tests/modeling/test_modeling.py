@@ -125,7 +125,7 @@ def test_memorisation_check_after_training(tiny_lm, tiny_bench_dir, tmp_path):
     from rich.console import Console
 
     from meow.data import load_records
-    from meow.modeling.check import memorisation_check
+    from meow.evaluate.train_check import memorisation_check
 
     result = memorisation_check(tiny_lm, str(tiny_bench_dir), "full", 12, str(tmp_path), Console(quiet=True))
     records = load_records(tiny_bench_dir, "full")[:12]

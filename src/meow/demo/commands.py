@@ -1,12 +1,15 @@
-"""`meow demo`: the whole pipeline on a built-in benchmark (`--benchmark tofu`, the default, or `muse`)."""
+"""`meow demo`: the whole pipeline on a registered benchmark (`--benchmark NAME`, meow.benchmark.BENCHMARKS); each
+benchmark names its demo module, which defines CONFIG (its options dataclass) and run(out, cfg, force)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 
+from meow.benchmark import BENCHMARKS
 from meow.config import add_arguments, overrides_from_args, resolve
-from meow.demo.muse import MuseDemoConfig, run_muse_demo
-from meow.demo.tofu import DemoConfig, run_demo
+from meow.demo.tofu import DemoConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -21,18 +24,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
     add_arguments(p, DemoConfig, exclude=("sweep",))
-    p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
-                   help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
-                        "(meow.demo.muse; options shared by name, others via --config)")
-    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 8)")
+    p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
+                   help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())
+                   + ". Options are shared by name with the TOFU demo's")
+    taken = {f.name for f in dataclasses.fields(DemoConfig)}
+    for name in BENCHMARKS.names():  # each other demo's own options, once each (a shared name is one flag)
+        config = importlib.import_module(BENCHMARKS.get(name).demo).CONFIG
+        own = tuple(f.name for f in dataclasses.fields(config) if f.name in taken)
+        if len(own) < len(dataclasses.fields(config)):
+            add_arguments(p.add_argument_group(f"--benchmark {name} (other options shared by name)"), config,
+                          exclude=own)
+        taken |= {f.name for f in dataclasses.fields(config)}
     p.set_defaults(func=_run_demo_cli)
 
 
 def _run_demo_cli(args: argparse.Namespace) -> int:
-    if args.benchmark == "muse":
-        run_muse_demo(args.out, resolve(MuseDemoConfig, args.config, overrides_from_args(args, MuseDemoConfig)),
-                      force=args.force)
-        return 0
-    cfg = resolve(DemoConfig, args.config, overrides_from_args(args, DemoConfig))
-    run_demo(args.out, cfg, force=args.force)
+    demo = importlib.import_module(BENCHMARKS.get(args.benchmark).demo)
+    demo.run(args.out, resolve(demo.CONFIG, args.config, overrides_from_args(args, demo.CONFIG)), force=args.force)
     return 0

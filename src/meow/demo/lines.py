@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from meow.benchmark import BENCHMARKS
 from meow.io import read_json
 
 
@@ -20,14 +21,15 @@ def stage_line(name: str, run: Path) -> str:
     try:
         if kind == "eval":
             s = read_json(run / "evals" / rest / "summary.json")
-            if s.get("kind") == "muse":  # meow eval-muse: MUSE's headline numbers
-                return ", ".join(f"{label} {_num((s.get(key) or {}).get('value'))}" for key, label in (
-                    ("verbmem_forget", "VerbMem forget"), ("knowmem_forget", "KnowMem forget"),
-                    ("knowmem_retain", "KnowMem retain"), ("privleak", "PrivLeak")))
-            fq = (s.get("forget_quality") or {}).get("value")
-            hit = s.get("splits", {}).get("forget", {}).get("fact_hit", {}).get("value")
-            return (f"model utility {_num((s.get('model_utility') or {}).get('value'))}"
-                    + (f", forget quality {_num(fq)}" if fq is not None else "") + f", forget key-fact acc. {_num(hit)}")
+            bench, entries = BENCHMARKS.for_summary(s), []
+            for keys, label, always in bench.headline if bench else ():  # its headline numbers
+                entry = s
+                for k in keys:
+                    entry = entry.get(k) if isinstance(entry, dict) else None
+                value = entry.get("value") if isinstance(entry, dict) else None
+                if value is not None or always:
+                    entries.append(f"{label} {_num(value)}")
+            return ", ".join(entries)
         if kind == "train":
             m = read_json(run / "models" / rest.split()[0] / "meow.json")
             return f"{m.get('records')} records, mean training loss {_num(m.get('train_loss'))}"

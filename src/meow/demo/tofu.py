@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import save_config
+from meow.config import save_config, validate_config
 from meow.demo.environment import write_environment
 from meow.demo.extra import pretrain_stage, seeds_and_sweeps
 from meow.demo.runner import Runner, Stage, is_run_folder, key, print_timings, quiet_transformers, report
@@ -119,9 +119,9 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     from meow.invert import invert_file
     from meow.memo import MemoConfig, run_memo, score_records
     from meow.modeling import load_lm
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -129,9 +129,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
         import torch
 
         torch.set_num_threads(cfg.threads)
-    unknown = [m for m in cfg.methods if m not in _method_names()]
-    if unknown:
-        raise MeowError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(_method_names())}")
+    validate_config(cfg)  # a DemoConfig given directly (not through meow.config.resolve)
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     quiet_transformers()
@@ -289,3 +287,6 @@ def _method_names() -> list[str]:
     from meow.unlearn import METHODS
 
     return METHODS.names()
+
+
+CONFIG, run = DemoConfig, run_demo  # what `meow demo --benchmark tofu` runs (meow.benchmark.tofu names this module)

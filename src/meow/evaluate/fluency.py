@@ -1,4 +1,4 @@
-"""Fluency of generated answers: Rep-3 (MEOW's NLG check) and ReLearn's linguistic score LS (METHOD.md section 5).
+"""Fluency of generated answers: Rep-3 (MEOW's NLG check) and ReLearn's linguistic score LS (docs/method.md section 5).
 
 Words: lowercased, `\\w+` runs and single punctuation marks (close to nltk's word_tokenize, which ReLearn uses,
 without its downloadable data). Empty-text conventions follow ReLearn's code: BI = 1000 for no words, HS = 0 for

@@ -1,4 +1,4 @@
-"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (METHOD.md section 5).
+"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (docs/method.md section 5).
 
 Each attack gives every answer a score from what the split's one `score` call produced (token log-probs, with
 stats=True for Min-K%++), plus, for two attacks, one extra computation: GradNorm (a backward pass per answer) and
@@ -35,19 +35,21 @@ VARIANCE_EPS = 1e-6  # Min-K%++: open-unlearning clamps the variance of log p at
 
 
 @dataclass(frozen=True)
-class Attack:
+class MembershipAttack:
+    """A registered membership-inference score (MIA_ATTACKS); not a fact-recovery attack (attacks.ATTACKS)."""
+
     name: str
     fn: Callable[[Scored], float | None]
     higher_is_member: bool
     description: str
 
 
-MIA_ATTACKS: Registry[Attack] = Registry("MIA attack")
+MIA_ATTACKS: Registry[MembershipAttack] = Registry("MIA attack")
 
 
 def mia_attack(name: str, *, higher_is_member: bool) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
-        MIA_ATTACKS.register(name)(Attack(name, fn, higher_is_member, describe(fn)))
+        MIA_ATTACKS.register(name)(MembershipAttack(name, fn, higher_is_member, describe(fn)))
         return fn
 
     return wrap

@@ -59,17 +59,12 @@ class NLGConfig:
     mauve_max_tokens: int = field(default=1024, metadata={"help": "featurizer input length limit", "ge": 1})
     seed: int = field(default=25, metadata={"help": "MAUVE's k-means seed", "ge": 0})
 
-    def __post_init__(self) -> None:
-        for name in ("prefix_tokens", "max_new_tokens", "batch_size", "mauve_max_tokens"):
-            if getattr(self, name) < 1:
-                raise MeowError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-
 
 # ---------------------------------------------------------------- input
 
 def load_texts(path: str | Path) -> list[str]:
     """Texts from a .txt file (one per non-empty line) or JSON / JSON Lines (strings or objects with `text`)."""
-    from meow.data.records import _parse_text
+    from meow.data.records import parse_text
 
     p = Path(path)
     if not p.is_file():
@@ -82,7 +77,7 @@ def load_texts(path: str | Path) -> list[str]:
         texts = [line.strip() for line in raw.splitlines() if line.strip()]
     else:
         texts = []
-        for i, item in enumerate(_parse_text(p, raw)):
+        for i, item in enumerate(parse_text(p, raw)):
             text = item.get("text") if isinstance(item, dict) else item
             if not isinstance(text, str):
                 field_name = "text" if isinstance(item, dict) else None
@@ -190,9 +185,10 @@ def mauve_entry(featurizer: LM, generations: list[str], references: list[str], c
 def run_nlg(lm: LM, texts: list[str], cfg: NLGConfig | None = None, featurizer: LM | None = None,
             source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Continue every text; returns {"nlg": nlg.json content, "rows": per-text rows}."""
+    from meow.config import validate_config
     from meow.modeling import generate
 
-    cfg = cfg or NLGConfig()
+    cfg = validate_config(cfg or NLGConfig())
     rows, skipped = split_texts(lm.tokenizer, texts, cfg.prefix_tokens, cfg.max_new_tokens)
     if not rows:
         raise MeowError(f"{source or 'texts'}: no text is longer than --prefix-tokens {cfg.prefix_tokens} tokens")

@@ -1,4 +1,4 @@
-"""TOFU metrics (Maini et al., 2024; METHOD.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
+"""TOFU metrics (Maini et al., 2024; docs/method.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
 accuracy, model utility and forget quality.
 
 Probabilities are per-token normalised: P(a|q) = exp(-mean token NLL of a given q).
@@ -205,6 +205,10 @@ def log_truth_ratios(ev: dict[str, Any]) -> list[float]:
     of the values, and log is increasing: KS(log R) = KS(R) = KS(1/R), TOFU's get_forget_quality form."""
     records = ev.get("splits", {}).get(FORGET, {}).get("records", [])
     return [x for x in (record_log_ratio(r) for r in records) if x is not None]
+
+
+FORGET_QUALITY_LINE = 0.05  # a KS p-value above it: the forget set's truth ratios are indistinguishable from the
+# retain model's at the 5% level (TOFU's reading of forget quality)
 
 
 @summary("forget_quality")

@@ -1,6 +1,6 @@
 """`hf` inverter: a local transformers causal LM (folder or hub id) writes the inverted answers.
 
-The METHOD.md instruction goes through the tokenizer's chat template (system + user message; merged into
+The instruction of docs/method.md section 2 goes through the tokenizer's chat template (system + user message; merged into
 one user message when the template has no system role), or, without a template, a plain prompt. Generation
 is batched by `meow.modeling.generate`; each batch is sampled with its own seed (seed, attempt, batch start)
 and its replies are handed back (and cached) as soon as the batch is done. The model is loaded only when

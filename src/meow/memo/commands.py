@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.data],
                    also=[summary_path(args.out)])
-    cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig)).check()
+    cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig))
     s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device, force=args.force,
                  prompt_format=prompt_format_from_args(args, args.model))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from meow.config import add_arguments, number, overrides_from_args
+from meow.modeling.finetune import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 from meow.modeling.prompt_cli import add_prompt_arguments, prompt_format_from_args
 from meow.modeling.tiny import TinyConfig
-from meow.modeling.training import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def run_train(args: argparse.Namespace) -> int:
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
     if args.check and meta.get("data_kind") != "text":  # passages have no questions to check
-        from meow.modeling.check import memorisation_check
+        from meow.evaluate.train_check import memorisation_check
 
         memorisation_check(lm, args.data, args.split, args.check, args.out, console)
     return 0

@@ -130,7 +130,7 @@ def _frontier(run: Path) -> list[tuple[str, str, Any]]:
     tables = sweep_tables(run)
     if not tables:
         return []
-    from meow.sweep.plots import frontier_plot
+    from meow.report.frontier import frontier_plot
 
     def draw(table: dict[str, Any], path: Path) -> list[str]:
         single = {r["name"]: (r["values"]["forget_quality"], r["values"]["model_utility"]) for r in table["rows"]

@@ -22,20 +22,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
+from meow.evaluate.tofu import FORGET_QUALITY_LINE
 from meow.io import read_json, stable_hash, write_json
+from meow.report.seeds import crosses_line, spread
 from meow.sweep.grid import Grid, default_grid, point_name, points
 
 FORMAT = 1
 METRICS = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l", "mia_auc",
            "privleak")
-FQ_LINE = 0.05
 
 
 def summary_values(summary: dict[str, Any]) -> dict[str, float | None]:
@@ -46,19 +46,6 @@ def summary_values(summary: dict[str, Any]) -> dict[str, float | None]:
     model = Model("m", METHOD, Path("."), summary)
     run = Run(Path("."), Path("."), [model])
     return {c.name: c.get(model, run)[0] for c in COLUMNS if c.name in METRICS}
-
-
-def spread(values: list[float | None]) -> dict[str, Any]:
-    """mean, min, max over the seeds that have a value (None where none has)."""
-    have = [v for v in values if v is not None and not math.isnan(v)]
-    if not have:
-        return {"mean": None, "min": None, "max": None, "n": 0, "values": values}
-    return {"mean": sum(have) / len(have), "min": min(have), "max": max(have), "n": len(have), "values": values}
-
-
-def crosses_line(s: dict[str, Any], line: float = FQ_LINE) -> bool:
-    """Some seeds above the forget-quality line and some not."""
-    return s["n"] > 1 and s["min"] <= line < s["max"]
 
 
 def file_digest(path: str | Path | None) -> str | None:
@@ -152,6 +139,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
                seeds: int | list[int], base: dict[str, Any] | None, config: str | None, eval_cfg: Any, force: bool,
                keep_models: bool, console: Any, pace: dict[str, float] | None) -> dict[str, Any]:
     """`run_sweep` inside its folder's lock."""
+    from meow.config import validate_config
     from meow.data import load_records
     from meow.evaluate import EvalConfig, load_eval, load_splits
     from meow.unlearn import resolve_configs
@@ -162,7 +150,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     seed_list = list(range(base_cfg.seed, base_cfg.seed + seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise MeowError("--seeds: expected at least 1")
-    eval_cfg = eval_cfg or EvalConfig()
+    eval_cfg = validate_config(eval_cfg or EvalConfig())
     splits, sources, absent = load_splits(data, forget_split, eval_files)
     n_forget = len(load_records(forget))
     runs = []  # (point, seed, resolved configs) for every run, checked before anything trains
@@ -290,8 +278,8 @@ def aggregate(method: str, model: str, grid: Grid, seeds: list[int], base: dict[
                      "values": values})
         fq = values["forget_quality"]
         if crosses_line(fq):
-            above = [r["seed"] for r in have if (r["values"]["forget_quality"] or 0) > FQ_LINE]
-            notes.append(f"{method} {label}: forget quality crosses {FQ_LINE} across seeds ({_f(fq['min'])} to "
+            above = [r["seed"] for r in have if (r["values"]["forget_quality"] or 0) > FORGET_QUALITY_LINE]
+            notes.append(f"{method} {label}: forget quality crosses {FORGET_QUALITY_LINE} across seeds ({_f(fq['min'])} to "
                          f"{_f(fq['max'])}; above it with seed(s) {', '.join(map(str, above))})")
     return {"format": FORMAT, "method": method, "model": model, "grid": grid, "seeds": seeds, "base": base,
             "metrics": list(METRICS), "target": dataclasses.asdict(target) | {"folder": str(target.folder)},
@@ -301,7 +289,7 @@ def aggregate(method: str, model: str, grid: Grid, seeds: list[int], base: dict[
 
 def write_outputs(table: dict[str, Any], out: Path) -> None:
     from meow.io import atomic_write_text
-    from meow.sweep.plots import frontier_plot
+    from meow.report.frontier import frontier_plot
     from meow.sweep.table import to_csv, to_markdown
 
     write_json(out / "sweep.json", table)

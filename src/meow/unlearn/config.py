@@ -14,7 +14,7 @@ from typing import Any
 
 from meow.config import check_fields, from_dict, load_yaml
 from meow.errors import MeowError
-from meow.modeling.training import TrainConfig
+from meow.modeling.finetune import TrainConfig
 from meow.unlearn.methods import METHODS, Method
 from meow.unlearn.select import SELECTIONS
 

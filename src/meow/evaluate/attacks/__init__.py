@@ -1,4 +1,4 @@
-"""Attacks that try to pull forgotten facts back out of an unlearned model (METHOD.md section 5).
+"""Attacks that try to pull forgotten facts back out of an unlearned model (docs/method.md section 5).
 
     from meow.evaluate.attacks import ATTACKS, run_attack, write_attack
     res = run_attack("relearn", lm, forget_records, retain_lm=retain_lm, steps=10, lr=2e-5)
@@ -41,8 +41,8 @@ retain_paraphrased; prefix value / retain / gap. Retain columns appear only when
 from meow.evaluate.attacks import paraphrase, prefix, relearn  # noqa: F401  (register the attacks)
 from meow.evaluate.attacks.base import (
     ATTACKS,
-    Attack,
     AttackOptions,
+    RecoveryAttack,
     attack,
     attack_table,
     run_attack,
@@ -53,6 +53,6 @@ from meow.evaluate.attacks.prefix import PrefixConfig
 from meow.evaluate.attacks.relearn import RelearnConfig
 
 __all__ = [
-    "ATTACKS", "Attack", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RelearnConfig", "attack",
+    "ATTACKS", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RecoveryAttack", "RelearnConfig", "attack",
     "attack_table", "reword", "run_attack", "write_attack",
 ]

@@ -122,11 +122,6 @@ class ParaphraseConfig(AttackOptions):
         "help": "auto: the data's paraphrased_question, else rule-based rewordings; data; rules; all (both)",
         "choices": MODES})
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.paraphrases not in MODES:
-            raise MeowError(f"--paraphrases: expected one of {', '.join(MODES)}, got {self.paraphrases!r}")
-
 
 def expand(records: list[dict], mode: str, source: str = "forget set") -> tuple[list[dict], list[int], list[str]]:
     """(records with the question replaced by each paraphrase, owning record index, paraphrase source)."""

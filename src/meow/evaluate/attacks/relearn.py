@@ -1,4 +1,4 @@
-"""Relearning attack (METHOD.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
+"""Relearning attack (docs/method.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
 measure how much of the untouched rest comes back; the same done to the retain model is the yardstick.
 """
 
@@ -21,7 +21,7 @@ from meow.evaluate.attacks.base import (
     part,
     result,
 )
-from meow.modeling.training import SCHEDULERS
+from meow.modeling.finetune import SCHEDULERS
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -43,13 +43,6 @@ class RelearnConfig(AttackOptions):
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay", "ge": 0})
     max_length: int = field(default=512, metadata={"help": "truncate training rows to this many tokens", "ge": 1})
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.steps < 1 or self.train_batch_size < 1:
-            raise MeowError("--steps and --train-batch-size must be at least 1")
-        if not 0 < self.relearn_fraction < 1:
-            raise MeowError(f"--relearn-fraction must be between 0 and 1 (exclusive), got {self.relearn_fraction}")
-
 
 def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """(relearned, held-out) record indices: a seeded shuffle, the first round(n * fraction) relearned (at least one
@@ -65,12 +58,12 @@ def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[i
 
 def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     """A copy of `lm` fine-tuned for exactly `cfg.steps` steps of `cfg.train_batch_size` rows on `records` (answer
-    tokens only, meow.modeling.training.train_qa); `lm` itself is left untouched.
+    tokens only, meow.modeling.finetune.train_qa); `lm` itself is left untouched.
 
     One epoch over the records cycled to steps x batch rows, so every record is seen about equally often.
     """
     from meow.modeling import LM
-    from meow.modeling.training import TrainConfig, train_qa
+    from meow.modeling.finetune import TrainConfig, train_qa
     from meow.progress import verbose
 
     n = cfg.steps * cfg.train_batch_size

@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from meow.config import validate_config
 from meow.errors import MeowError
 from meow.evaluate import mia
 from meow.evaluate.base import FORGET, HOLDOUT, Scored
@@ -62,14 +63,10 @@ class MuseConfig:
     mia_gradnorm: bool = field(default=True, metadata={"help": "GradNorm membership attack on the PrivLeak passages "
                                                                 "(one backward pass per forget/holdout passage)"})
 
-    def check(self) -> MuseConfig:
-        """The declared ranges (meow.config.check_fields), for options built without `meow.config.resolve`."""
-        from meow.config import check_fields
-
+    def validate(self) -> None:
+        """Beyond the declared ranges (meow.config.validate_config): at least one metric."""
         if not self.metrics:
             raise MeowError(f"--metrics: choose at least one of {', '.join(HEADLINES)}")
-        check_fields(MuseConfig, self)
-        return self
 
 
 # ---------------------------------------------------------------- model calls
@@ -178,7 +175,7 @@ def _mean(records: list[dict[str, Any]], key: str) -> float:
 def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = False, reference_lm: Any = None
              ) -> dict[str, Any]:
     """eval.json content for `lm` (see the module docstring); `reference_lm`: the Reference attack's model."""
-    cfg.check()
+    validate_config(cfg)
     want = ("privleak",) if privleak_only else tuple(cfg.metrics)
     sets: dict[str, Any] = {}
     missing: dict[str, str] = {}
