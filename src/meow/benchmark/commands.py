@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from meow import options as O
+
 
 def _make(args: argparse.Namespace) -> int:
     from meow.benchmark import BENCHMARKS
@@ -16,7 +18,16 @@ def _make(args: argparse.Namespace) -> int:
     # make_benchmark unless --force); any other non-empty folder is the user's and needs --force
     ours = (Path(args.out_dir) / MANIFEST).is_file()
     prepare_output(args.out_dir, kind="dir", force=args.force, replace_ok=ours, option="OUT_DIR")
+    from meow.benchmark.requests import add_requests, check_spec, parse_spec
+
+    spec = parse_spec(args.requests)
+    check_spec(spec, bench.name, authors=getattr(args, "authors", 0), articles=getattr(args, "articles", 0))
     bench.make(Path(args.out_dir), args)
+    entry = add_requests(args.out_dir, spec)  # meow.benchmark.requests: files for `meow unlearn --sequence`
+    if entry:
+        sizes = entry.get("records") or entry.get("articles")
+        print(f"{len(entry['files'])} {entry['style']} requests: " + ", ".join(
+            f"{n} ({c})" for n, c in zip(entry["files"], sizes)))
     return 0
 
 
@@ -38,7 +49,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                           for n in BENCHMARKS.names()) + " (default: authors = tofu)")
     for name in BENCHMARKS.names():
         BENCHMARKS.get(name).add_make_arguments(make.add_argument_group(f"--kind {name}"))
-    make.add_argument("--force", action="store_true",
-                      help="replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
+    make.add_argument("--requests", default=None, metavar="nested|K",
+                      help="also split the forget set into successive requests for `meow unlearn --sequence`: "
+                      "nested = TOFU's forget01 -> forget05 -> forget10, each request the new authors "
+                      "(request1.json ..); K = the largest forget split's authors in K disjoint chunks (MUSE's "
+                      "sustainability folds; --kind muse: sust/forget_k.json and the nested scal/forget_k.json)")
+    O.force(make, "replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
                       "that holds other files)")
     make.set_defaults(func=_make)

@@ -7,6 +7,8 @@ import argparse
 import dataclasses
 import importlib
 
+from meow import kernels
+from meow import options as O
 from meow.benchmark import BENCHMARKS
 from meow.config import add_arguments, overrides_from_args, resolve
 from meow.demo.tofu import DemoConfig
@@ -16,14 +18,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on the built-in benchmark (offline, a few minutes)",
                        description="benchmark -> train target and retain models -> invert -> MEMO -> unlearn with "
                        "MEOW and baselines -> evaluate -> attack -> report. Re-running reuses finished stages.")
-    p.add_argument("--out", default="meow-demo", help="run folder (default: meow-demo)")
-    p.add_argument("--config", default=None, help="YAML file of demo options")
-    p.add_argument("--force", action="store_true", help="re-run every stage even if it is done")
+    O.out(p, "run folder (default: meow-demo)", required=False, default="meow-demo")
+    O.config(p, "demo options")
+    O.force(p, "re-run every stage even if it is done")
+    O.progress(p)
     p.add_argument("--sweep", dest="sweep", action="store_const", const=True, default=None,
                    help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
                    "printed first)")
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
-    add_arguments(p, DemoConfig, exclude=("sweep",))
+    kernels.add_flag(p)
+    p.add_argument("--scaling", dest="scaling", action="store_const", const=True, default=None,
+                   help="also unlearn every method at each TOFU forget size up to --forget-split and plot forget / "
+                   "utility against the size (meow.demo.scaling; one more run per method and size)")
+    add_arguments(p, DemoConfig, exclude=("sweep", "scaling"))
     p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
                    help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())
                    + ". Options are shared by name with the TOFU demo's")

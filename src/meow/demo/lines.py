@@ -36,10 +36,15 @@ def stage_line(name: str, run: Path) -> str:
         if kind == "unlearn":
             s = read_json(run / "models" / rest / "unlearn_summary.json")
             return f"{s['rows']} rows, {s['steps']} steps, last loss {_num(s.get('final_loss'))}"
-        if kind in ("seeds", "sweep"):
-            t = read_json(run / ("seeds" if kind == "seeds" else "sweeps") / rest / "sweep.json")
+        if kind in ("seeds", "sweep", "scaling"):
+            t = read_json(run / {"seeds": "seeds", "sweep": "sweeps", "scaling": "scaling"}[kind] / rest / "sweep.json")
             return f"{len(t['points'])} point(s) x {len(t['seeds'])} seed(s)" + (
                 f"; {len(t['notes'])} note(s)" if t.get("notes") else "")
-    except (OSError, ValueError, KeyError, TypeError):
+        if kind == "sequence":
+            t = read_json(run / "sequences" / rest / "sequence.json")
+            last = t["steps"][-1]["values"]
+            return f"{len(t['steps'])} requests; after the last: " + ", ".join(
+                f"{k.replace('_', ' ')} {_num(v)}" for k, v in last.items())
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return ""
     return ""

@@ -38,6 +38,7 @@ from meow.errors import MeowError, where
 from meow.evaluate.base import mean
 from meow.evaluate.fluency import rep_n, words
 from meow.io import write_json, write_jsonl
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,6 +46,18 @@ if TYPE_CHECKING:
     from meow.modeling import LM
 
 FORMAT = 1
+
+# the numbers of nlg.json, registered with their direction and report column (entry = what the number is)
+NLG_METRICS: Registry[str] = Registry("NLG metric")
+NLG_METRICS.register("bleu", Shown("nlg_bleu", "BLEU", "higher", "corpus BLEU (0-100) of continuations of held-out "
+                                   "texts", "nlg/<name>/summary.json or nlg.json: bleu.value", order=180,
+                                   table="nlg", digits=2))("corpus BLEU")
+NLG_METRICS.register("rep3", Shown("nlg_rep3", "Rep-3", "lower", "share of repeated word trigrams in the "
+                                   "continuations", "nlg/<name>/summary.json or nlg.json: rep3.value", order=190,
+                                   table="nlg"))("repeated word trigrams")
+NLG_METRICS.register("mauve", Shown("nlg_mauve", "MAUVE", "higher", "MAUVE of the continuations against the true "
+                                    "continuations", "nlg/<name>/summary.json or nlg.json: mauve.value", order=200,
+                                    table="nlg"))("MAUVE")
 MAUVE_MISSING = "mauve-text is not installed; install the `mauve` extra: pip install 'meow[mauve]' (or mauve-text)"
 
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from meow.errors import MeowError
 from meow.invert.base import INVERTERS, Reply, Request
+from meow.options import DTYPES
 
 PLAIN_TEMPLATE = "{system}\n\n{user}\nAnswers:\n"
 
@@ -43,7 +44,7 @@ class HFInverter:
     temperature: float = field(default=0.9, metadata={"ge": 0})
     max_new_tokens: int = field(default=256, metadata={"ge": 1})
     batch_size: int = field(default=16, metadata={"ge": 1})
-    dtype: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
+    dtype: str = field(default="auto", metadata={"choices": DTYPES})
     device: str | None = None
     seed: int = field(default=0, metadata={"ge": 0})
     prompt_format: dict | None = None  # PromptFormat.to_dict() from --prompt-format (None: build_prompt)

@@ -38,7 +38,6 @@ gap = after - retain_after; paraphrase original / paraphrased / change, retain_*
 retain_paraphrased; prefix value / retain / gap. Retain columns appear only when a retain model was given.
 """
 
-from meow.evaluate.attacks import paraphrase, prefix, relearn  # noqa: F401  (register the attacks)
 from meow.evaluate.attacks.base import (
     ATTACKS,
     AttackOptions,
@@ -51,6 +50,9 @@ from meow.evaluate.attacks.base import (
 from meow.evaluate.attacks.paraphrase import ParaphraseConfig, reword
 from meow.evaluate.attacks.prefix import PrefixConfig
 from meow.evaluate.attacks.relearn import RelearnConfig
+from meow.registry import import_submodules
+
+import_submodules(__name__)  # every file here registers its attack: a new attack is a new file
 
 __all__ = [
     "ATTACKS", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RecoveryAttack", "RelearnConfig", "attack",

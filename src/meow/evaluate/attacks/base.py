@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meow.errors import MeowError
 from meow.evaluate.base import FORGET, describe
-from meow.registry import Registry
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -46,12 +46,14 @@ ATTACKS: Registry[RecoveryAttack] = Registry("attack")
 
 
 def attack(name: str, config: type[AttackOptions], needs: tuple[str, ...] = (),
-           check: Callable[[list[dict], Any, str], None] | None = None) -> Callable[[AttackFn], AttackFn]:
+           check: Callable[[list[dict], Any, str], None] | None = None,
+           show: Sequence[Shown] = ()) -> Callable[[AttackFn], AttackFn]:
     """Register `fn` as attack `name` with its options dataclass (the first docstring paragraph describes it),
-    the record fields it needs and an optional `check(records, cfg, source)` run before any model work."""
+    the record fields it needs and an optional `check(records, cfg, source)` run before any model work; `show`:
+    its report columns (`Shown.key` = "metric.column" of the result's attack.metrics)."""
 
     def wrap(fn: AttackFn) -> AttackFn:
-        ATTACKS.register(name)(RecoveryAttack(name, config, fn, describe(fn), needs, check))
+        ATTACKS.register(name, show)(RecoveryAttack(name, config, fn, describe(fn), needs, check))
         return fn
 
     return wrap

@@ -22,6 +22,7 @@ from meow.evaluate.attacks.base import (
     result,
 )
 from meow.modeling.finetune import SCHEDULERS
+from meow.registry import Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -62,6 +63,15 @@ def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
 
     One epoch over the records cycled to steps x batch rows, so every record is seen about equally often.
     """
+    import json
+
+    from meow.modeling import reuse
+
+    key = ("relearn", json.dumps(records, sort_keys=True, default=str), repr(cfg))  # the same copy for the same
+    return reuse.twin(lm, key, lambda: _relearn(lm, records, cfg))  # model, records, options (meow.modeling.reuse)
+
+
+def _relearn(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     from meow.modeling import LM
     from meow.modeling.finetune import TrainConfig, train_qa
     from meow.progress import verbose
@@ -96,7 +106,16 @@ def _check(records: list[dict], cfg: RelearnConfig, source: str) -> None:
     split_indices(len(records), cfg.relearn_fraction, cfg.seed)
 
 
-@attack("relearn", RelearnConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check)
+@attack("relearn", RelearnConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check, show=[
+    Shown("relearn_fact_hit", "relearn: forget key-fact acc.", "lower",
+          "key-fact accuracy on held-out forget questions after relearning on the other forget questions",
+          "attacks/<name>/relearn/summary.json: attack.metrics.fact_hit.after", order=140, key="fact_hit.after",
+          table="robustness", short="relearn\nKFA"),
+    Shown("relearn_gap", "relearn: vs retain model", "lower",
+          "relearned key-fact accuracy minus the retain model's after the same relearning (<= 0: nothing more comes "
+          "back than for a model that never saw the forget set)",
+          "attacks/<name>/relearn/summary.json: attack.metrics.fact_hit.gap, else after minus the retain row's after",
+          order=150, key="fact_hit.gap", table="robustness", short="relearn\ngap")])
 def relearn(lm: LM, records: list[dict], cfg: RelearnConfig, *, retain_lm: LM | None = None, retain_eval: Any = None,
             source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Relearning: fine-tune a copy of the model for a few steps on part of the forget set, then measure how much of the held-out rest comes back (before vs after, and the retain model treated the same way)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from meow import options as O
 from meow.config import add_arguments
 from meow.evaluate.muse.evaluator import MuseConfig
 
@@ -17,7 +18,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "(Min-40%% AUC forget vs holdout against the retain model's; 0.5 without one), plus PrivLeak per membership "
         "attack of `meow eval` (privleak.by_attack). Writes eval.json, "
         "summary.json and config.json into --out.")
-    p.add_argument("--model", required=True, help="model folder or hub id")
+    O.model(p)
     p.add_argument("--data", required=True, help="folder in MUSE's layout (verbmem/, knowmem/, privleak/) or a hub "
                    "id such as muse-bench/MUSE-News")
     ref = p.add_mutually_exclusive_group()
@@ -30,11 +31,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mia-reference-model", default=None, metavar="DIR",
                    help="reference model of the Reference membership attack on the PrivLeak passages (passage loss "
                    "minus this model's; e.g. the base model before fine-tuning)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    p.add_argument("--device", default=None, help="e.g. cuda, cpu (default: where the model loads)")
-    p.add_argument("--config", default=None, help="YAML file of options")
+    O.out(p, "output folder")
+    O.force(p)
+    O.dtype(p)
+    O.device(p)
+    O.config(p)
+    O.progress(p)
     add_arguments(p.add_argument_group("options"), MuseConfig)
     p.set_defaults(func=run_eval_muse)
 
