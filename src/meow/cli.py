@@ -14,6 +14,7 @@ import sys
 import typing
 
 from meow import __version__, kernels
+from meow.distributed import runs_here
 from meow.errors import Interrupted, MeowError
 from meow.options import progress_bars
 
@@ -30,6 +31,7 @@ COMMAND_MODULES = [
     "meow.report.commands",      # meow report
     "meow.demo.commands",       # meow demo
     "meow.sweep.commands",       # meow sweep
+    "meow.plan.commands",        # meow plan
 ]
 
 
@@ -70,6 +72,8 @@ def _main(argv: list[str] | None, pin: bool) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not runs_here(args.command):  # a launched job: only data-parallel commands run on every process
+        return 0
     kernels.ensure(pin, argv)
     if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
         os.environ["MEOW_VERBOSE"] = "1"

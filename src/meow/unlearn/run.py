@@ -29,6 +29,7 @@ from typing import Any
 
 from meow.config import save_config
 from meow.data import Record, load_records
+from meow.distributed import engine
 from meow.errors import Interrupted, MeowError
 from meow.io import prepare_output, replace_dir, write_json, write_jsonl, write_records
 from meow.modeling import LM, load_lm, save_lm
@@ -119,10 +120,20 @@ class _WithState:
     """A model whose `save_pretrained` writes a gathered state dict (ZeRO-3 / FSDP)."""
 
     def __init__(self, model: Any, state: dict[str, Any]):
-        self.model, self.state = model, state
+        tied = tied_aliases(model)  # ZeRO-2 / ZeRO-3 gather copies: a tied output layer would be saved twice
+        self.model = model  # ZeRO-3 gathers the state on the main process only (None elsewhere: never saved)
+        self.state = None if state is None else {k: v for k, v in state.items() if k not in tied}
 
     def save_pretrained(self, path: Any) -> None:
         self.model.save_pretrained(path, state_dict=self.state)
+
+
+def tied_aliases(model: Any) -> set[str]:
+    """Names of parameters that are another parameter under a second name (tied embeddings), the first kept."""
+    first: dict[int, str] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        first.setdefault(id(p), name)
+    return {name for name, p in model.named_parameters(remove_duplicate=False) if first[id(p)] != name}
 
 
 def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
@@ -335,7 +346,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
         summary = {
             "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
             "rows": len(rows), "items": len(dataset), "schedule": cfg.schedule, "loss_reduction": cfg.loss_reduction,
-            "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
+            "forget_records": len(forget_records), "world_size": args.world_size, "engine": engine(), "steps": steps,
             "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
             "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
             "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),
