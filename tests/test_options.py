@@ -54,9 +54,8 @@ def test_every_command_with_a_model_or_training_has_no_progress_and_one_dtype_li
     assert len(dtypes) >= 10, dtypes
     listed = "one of " + ", ".join(O.DTYPES)  # train / unlearn: a config field, its choices in the help
     assert [n for n, a in dtypes.items() if tuple(a.choices or ()) != O.DTYPES and listed not in a.help] == []
-    from meow.modeling.training import TrainConfig
-
     from meow.invert.hf import HFInverter
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.lm import DTYPES
 
     assert DTYPES is O.DTYPES and TrainConfig.__dataclass_fields__["dtype"].metadata["choices"] is O.DTYPES
