@@ -34,7 +34,7 @@ from meow.errors import MeowError
 from meow.plan.arch import Arch
 
 ENGINES = ("single", "ddp", "fsdp", "zero2", "zero3")
-BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
+BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
 PARAM_SHARDED = {"fsdp", "zero3"}
 STATE_SHARDED = {"fsdp", "zero2", "zero3"}
 MLP = ("gate_proj", "up_proj", "down_proj")
