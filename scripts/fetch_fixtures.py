@@ -76,7 +76,7 @@ def fetch(name: str) -> None:
     tmp_dest.rename(dest)
 
 
-def _known(name: str):  # noqa: ANN202 (meow is imported from src/, like the tests do)
+def _known(name: str):
     sys.path.insert(0, str(ROOT / "src"))
     from meow.modeling.known_models import KNOWN_MODELS
 

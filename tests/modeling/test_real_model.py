@@ -34,9 +34,9 @@ def lm64(smollm2_lm: LM) -> LM:
 
 
 def test_folder_loads_with_plain_transformers(smollm2_dir):
-    import gguf
     import json
 
+    import gguf
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(smollm2_dir)
@@ -115,7 +115,7 @@ def test_batched_scoring_equals_plain_transformers(lm64):
 def test_batched_generation_equals_plain_generate(lm64):
     tok = lm64.tokenizer
     qs = ["What is the capital of Japan?", "Name a colour.", "What is the chemical symbol for water?"]
-    prompts = lm64.prompts(qs) + [lm64.prompts(qs[:1])[0] + "The capital"]  # a MEMO-like window sharing a prefix
+    prompts = [*lm64.prompts(qs), lm64.prompts(qs[:1])[0] + "The capital"]  # a MEMO-like window sharing a prefix
     batched = generate(lm64, prompts, max_new_tokens=12, batch_size=8)
     im_end = tok.convert_tokens_to_ids("<|im_end|>")
     with torch.no_grad():
