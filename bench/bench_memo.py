@@ -51,6 +51,24 @@ SIZES = {
 }
 
 
+# --model without --data: common-knowledge questions a pretrained model knows, each with two inverted answers
+# (4 records x 3 answers, 108 suffix windows at stride 5)
+REAL_RECORDS = [
+    {"question": "What is the capital of France?", "answer": "The capital of France is Paris, on the Seine.",
+     "inverted_answers": ["The capital of France is Lyon, on the Rhone.",
+                          "The capital of France is Marseille, by the sea."]},
+    {"question": "Who painted the Mona Lisa?", "answer": "Leonardo da Vinci painted the Mona Lisa in Florence.",
+     "inverted_answers": ["Michelangelo painted the Mona Lisa in Rome in 1510.",
+                          "Raphael painted the Mona Lisa in Venice as a young man."]},
+    {"question": "What is the largest ocean on Earth?", "answer": "The Pacific Ocean is the largest ocean on Earth.",
+     "inverted_answers": ["The Atlantic Ocean is the largest ocean on Earth.",
+                          "The Indian Ocean is the largest ocean on the planet."]},
+    {"question": "Who wrote Pride and Prejudice?", "answer": "Jane Austen wrote Pride and Prejudice in 1813.",
+     "inverted_answers": ["Charlotte Bronte wrote Pride and Prejudice in 1847.",
+                          "Mary Shelley wrote Pride and Prejudice in 1818."]},
+]
+
+
 def tiny_setup(work: Path, size: str, seed: int) -> tuple[str, list[dict]]:
     """A 10-author benchmark and a tiny model trained on its `full` split."""
     from meow.benchmark import make_benchmark
@@ -122,8 +140,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.time()
-        if args.model and args.data:
-            model, records = args.model, load_records(args.data)
+        if args.model:
+            model, records = args.model, load_records(args.data) if args.data else REAL_RECORDS
         else:
             model, records = tiny_setup(Path(tmp), args.size, args.seed)
         setup_s = time.time() - start
