@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "make_benchmark": ("meow.benchmark.generate", "make_benchmark"),
     "train": ("meow.modeling.train", "train"),
-    "TrainConfig": ("meow.modeling.training", "TrainConfig"),
+    "TrainConfig": ("meow.modeling.finetune", "TrainConfig"),
     "TinyConfig": ("meow.modeling.tiny", "TinyConfig"),
     "load_lm": ("meow.modeling.lm", "load_lm"),
     "invert_file": ("meow.invert.api", "invert_file"),
@@ -35,12 +35,12 @@ _LAZY = {
     "resolve_configs": ("meow.unlearn.config", "resolve_configs"),
     "evaluate_model": ("meow.evaluate.evaluator", "evaluate"),
     "EvalConfig": ("meow.evaluate.evaluator", "EvalConfig"),
-    "load_splits": ("meow.evaluate.evaluator", "load_splits"),
-    "load_eval": ("meow.evaluate.evaluator", "load_eval"),
+    "load_splits": ("meow.evaluate.splits", "load_splits"),
+    "load_eval": ("meow.evaluate.aggregate", "load_eval"),
     "build_report": ("meow.report.report", "build_report"),
     "run_sweep": ("meow.sweep.api", "run_sweep"),
-    "run_demo": ("meow.pipeline", "run_demo"),
-    "DemoConfig": ("meow.pipeline", "DemoConfig"),
+    "run_demo": ("meow.demo.tofu", "run_demo"),
+    "DemoConfig": ("meow.demo.tofu", "DemoConfig"),
 }
 
 __all__ = ["MeowError", "__version__", *_LAZY]

@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from meow.pipeline import DemoConfig, run_demo
+from meow.demo import DemoConfig, run_demo
 
 SMALL = {"authors": 10, "qa_per_author": 3, "background": 3, "hidden_size": 32, "layers": 1, "train_epochs": 8.0,
          "methods": ["ga"], "attacks": [], "nlg_prefix_tokens": 0, "unlearn_epochs": 1.0, "eval_max_new_tokens": 8,
@@ -25,7 +25,7 @@ def test_environment_is_recorded(run):
     folder, _ = run
     env = json.loads((folder / "environment.json").read_text())
     assert env["torch_threads"] == 1 and env["versions"]["torch"] and env["versions"]["numpy"]
-    assert "cpu_model" in env and "gpu" in env
+    assert "gpu" in env and env["cpu"]["vendor"] and env["kernels"]["torch_level"]
 
 
 def test_seeds_give_mean_and_spread(run):

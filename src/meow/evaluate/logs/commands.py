@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from meow import options as O
 from meow.evaluate.base import FORGET, REAL_AUTHORS, RETAIN, WORLD_FACTS
 
 # TOFU's aggregate_eval_stat.py names -> (split, metric) of meow's summary
@@ -30,7 +31,7 @@ def tofu_table(summary: dict[str, Any]) -> dict[str, float | None]:
 
 def summarize_logs(logs: str | Path, retain_eval: str | Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(eval.json content, summary.json content) of `logs` against `retain_eval` (either in any supported format)."""
-    from meow.evaluate.evaluator import summarize
+    from meow.evaluate.aggregate import summarize
     from meow.evaluate.logs import read_eval_logs
 
     ev = read_eval_logs(logs)
@@ -53,15 +54,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("logs", metavar="LOGS", help="evaluation logs of the model")
     p.add_argument("--retain-eval", default=None, metavar="RETAIN",
                    help="evaluation logs of the retain model (forget quality, PrivLeak)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write eval.json, summary.json, config.json here")
-    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    O.out(p, "write eval.json, summary.json, config.json here", required=False, default=None, metavar="DIR")
+    O.force(p, "replace an existing --out folder")
     p.set_defaults(func=run_summarize)
 
 
 def run_summarize(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from meow.evaluate.evaluator import EvalResult
+    from meow.evaluate.results import EvalResult
     from meow.evaluate.table import print_summary
     from meow.io import package_versions, prepare_output
 

@@ -3,7 +3,7 @@
 benchmark (invented news articles, MUSE layout) -> train a tiny target on forget + retain1 + retain2 and a retain
 model on retain1 + retain2 (passages, loss on every token) -> eval-muse both -> invert the forget articles
 (rules) -> MEMO over the passages under the target -> unlearn (meow, ga, gd, npo, simnpo) -> eval-muse each
--> report. The same stage runner as the TOFU demo (`meow.pipeline.Runner`): finished stages are reused.
+-> report. The same stage runner as the TOFU demo (`meow.demo.runner.Runner`): finished stages are reused.
 
 The tokenizer is trained on every text of the benchmark, holdout included (MUSE's fixed Llama-2 tokenizer knows
 them all), so that PrivLeak compares forget and holdout texts tokenised alike. A tiny model trained from scratch on
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meow.config import validate_config
+from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
 from meow.errors import MeowError
 
 MUSE_METHODS = ["meow", "ga", "gd", "npo", "simnpo"]
@@ -48,6 +50,15 @@ class MuseDemoConfig:
         "smallest", "largest", "random")})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)", "ge": 0})
 
+    def validate(self) -> None:
+        """Beyond the declared ranges: every method is registered and can unlearn a text corpus (no IDK answers)."""
+        from meow.unlearn import METHODS
+
+        text = [m for m in METHODS.names() if getattr(METHODS.get(m), "alt", None) != "idk"]
+        bad = [m for m in self.methods if m not in text]
+        if bad:
+            raise MeowError(f"--methods: {', '.join(bad)} cannot unlearn a text corpus; choose from {', '.join(text)}")
+
 
 def _corpus(data: Path, splits: tuple[str, ...]) -> list[str]:
     return [t for s in splits for t in json.loads((data / "raw" / f"{s}.json").read_text(encoding="utf-8"))]
@@ -60,15 +71,14 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.benchmark.muse import make_muse_benchmark
     from meow.config import save_config
     from meow.evaluate.muse import MuseConfig
-    from meow.evaluate.muse.commands import evaluate_muse_dirs
     from meow.evaluate.muse.evaluator import summarize_muse
+    from meow.evaluate.muse.run import evaluate_muse_dirs
     from meow.invert import invert_file
     from meow.io import write_json
     from meow.memo import MemoConfig, run_memo
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
-    from meow.pipeline import Runner, Stage, _print_timings, _quiet_transformers, _report, key
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -76,15 +86,10 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
         import torch
 
         torch.set_num_threads(cfg.threads)
-    from meow.unlearn import METHODS
-
-    bad = [m for m in cfg.methods if m not in METHODS.names() or getattr(METHODS.get(m), "alt", None) == "idk"]
-    if bad:
-        raise MeowError(f"--methods: {', '.join(bad)} cannot unlearn a text corpus; choose from "
-                        + ", ".join(m for m in METHODS.names() if getattr(METHODS.get(m), "alt", None) != "idk"))
+    validate_config(cfg)  # a MuseDemoConfig given directly (not through meow.config.resolve)
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
-    _quiet_transformers()
+    quiet_transformers()
     save_config(cfg, run / "config.yaml")
     runner = Runner(run, force, console)
     data, models, evals = run / "data", run / "models", run / "evals"
@@ -149,8 +154,10 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
                     retain=str(data / "raw" / "retain1.json"), force=True)
         k = runner(Stage(f"unlearn {method}", key(k_target, k_memo, opts), [models / method / "meow.json"], go))
         eval_stage(method, k)
-    write_json(run / "manifest.json", {**runner.manifest, "methods": list(cfg.methods), "benchmark": "muse"})
-    runner.manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    _report(run, console)
-    _print_timings(console, runner.timings, run)
+    runner.note(methods=list(cfg.methods), benchmark="muse")
+    report(run, console)
+    print_timings(console, runner.timings, run)
     return {"timings": runner.timings, "summaries": summaries}
+
+
+CONFIG, run = MuseDemoConfig, run_muse_demo  # what `meow demo --benchmark muse` runs (meow.benchmark.muse.benchmark)
