@@ -225,7 +225,7 @@ def sequence_report(root: str | Path, out: str | Path | None = None, force: bool
 
     root = Path(root)
     out = Path(out) if out is not None else root / "report"
-    prepare_output(out, kind="dir", force=force, inputs=[root], replace_ok=True)
+    prepare_output(out, kind="dir", force=force, inputs=[root], replace_ok=True, holds_outputs=[root])
     specs, points = report_figures(root)
     notes: list[str] = []
     with staged_dir(out) as tmp:

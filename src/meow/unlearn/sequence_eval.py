@@ -103,7 +103,10 @@ class MuseEval:
         if data is None:
             raise MeowError("--sequence with text requests: give --data DIR, a MUSE-layout folder (verbmem/, "
                             "knowmem/, privleak/: `meow benchmark make --kind muse`) evaluated after every step")
-        self.data, self.muse, self.cfg = data, load_muse(data), cfg.check()
+        from meow.config import validate_config
+
+        validate_config(cfg)  # before any training
+        self.data, self.muse, self.cfg = data, load_muse(data), cfg
         self.retain = None
         if retain_eval:
             file = Path(retain_eval) / "eval.json"
