@@ -162,6 +162,19 @@ def nlg_metric(name: str) -> Callable[[Model, Run], Cell]:
     return get
 
 
+def known_fact(*keys: str) -> Callable[[Model, Run], Cell]:
+    """summary.json known_facts.<keys> (meow eval on a known-facts benchmark)."""
+
+    def get(m: Model, run: Run) -> Cell:
+        entry = m.summary.get("known_facts")
+        if not isinstance(entry, dict) or entry.get("value") is None:
+            return None, "not a known-facts evaluation"
+        v = dig(entry, *keys)
+        return (None, f"no known_facts.{'.'.join(keys)}") if v is None else number(v, "known_facts." + ".".join(keys))
+
+    return get
+
+
 EVAL = "evals/<name>/summary.json"
 ATTACK = "attacks/<name>/{}/summary.json"
 COLUMNS: tuple[Column, ...] = (
@@ -234,6 +247,17 @@ COLUMNS: tuple[Column, ...] = (
            "share of forget answers whose key fact a greedy continuation of a fact-free answer prefix states",
            ATTACK.format("prefix") + ": attack.metrics.prefix_leak.value",
            attack_metric("prefix", "prefix_leak", "value"), "robustness", short="prefix\nleak"),
+    *(Column(f"kf_forget_{kind}", f"forget KFA: {label}", "lower",
+             f"key-fact accuracy of greedy answers to the forget targets' {label} probes (RWKU-style; a key fact "
+             "or an accepted variant stated as whole words)", f"{EVAL}: known_facts.forget.{kind}",
+             known_fact("forget", kind), "known_facts", short=f"forget\n{short}")
+      for kind, label, short in (("fill_in_blank", "fill-in-the-blank", "blank"), ("question", "question", "QA"),
+                                 ("adversarial", "adversarial", "adv."))),
+    Column("kf_neighbour", "neighbour KFA", "higher",
+           "key-fact accuracy on entities of the same kind as the forget targets (collateral damage)",
+           f"{EVAL}: known_facts.neighbour", known_fact("neighbour"), "known_facts", short="neighbour\nKFA"),
+    Column("kf_general", "general KFA", "higher", "key-fact accuracy on the other entities (general knowledge)",
+           f"{EVAL}: known_facts.general", known_fact("general"), "known_facts", short="general\nKFA"),
     Column("nlg_bleu", "BLEU", "higher", "corpus BLEU (0-100) of continuations of held-out texts",
            "nlg/<name>/summary.json or nlg.json: bleu.value", nlg_metric("bleu"), "nlg", 2),
     Column("nlg_rep3", "Rep-3", "lower", "share of repeated word trigrams in the continuations",
@@ -242,7 +266,8 @@ COLUMNS: tuple[Column, ...] = (
            "nlg/<name>/summary.json or nlg.json: mauve.value", nlg_metric("mauve"), "nlg"),
 )
 SHORT_LEGEND = "FQ forget quality, MU model utility, KFA key-fact accuracy, R-L ROUGE-L recall, LS fluency"
-TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)", "robustness": "Robustness (attacks on the forget set)",
+TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)",
+          "known_facts": "Known facts (pre-training knowledge: meow benchmark make --kind known-facts)", "robustness": "Robustness (attacks on the forget set)",
           "nlg": "Open-ended generation (NLG)"}
 
 
