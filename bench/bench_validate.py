@@ -6,7 +6,7 @@ Two things made the rules backend slow on long answers: `near_equal` aligned con
 (quadratic in the worst case), and the rules backend asked "does the text before this word end a sentence?"
 with a `$`-anchored regex over the whole prefix `text[:i]` at every capitalised word (quadratic always). Now
 `near_equal` is a subsequence test plus a multiset difference, and the prefix checks look at the last 120
-characters only (`rules._ends_with`).
+characters only (`rules.slots.ends_with`).
 
 Long answers are built by joining answers of the built-in benchmark up to --chars characters; each gets the
 candidates a backend would send (one fact replaced, a clause appended, a sentence dropped, a negation added).
@@ -80,14 +80,14 @@ def prefix_checks(text: str) -> tuple[float, float, bool]:
     and whether both give the same answers."""
     import re
 
-    from meow.invert.rules import _SENT_START, _ends_with
+    from meow.invert.rules.slots import SENT_START, ends_with
 
     starts = [m.start() for m in re.finditer(r"[A-Z]", text)]
     t = time.process_time()
-    old = [bool(_SENT_START.search(text[:i])) for i in starts]
+    old = [bool(SENT_START.search(text[:i])) for i in starts]
     t_old = time.process_time() - t
     t = time.process_time()
-    new = [bool(_ends_with(_SENT_START, text, i)) for i in starts]
+    new = [bool(ends_with(SENT_START, text, i)) for i in starts]
     return t_old, time.process_time() - t, old == new
 
 

@@ -99,6 +99,7 @@ def test_devices_are_checked_before_loading(monkeypatch):
 def test_every_command_config_declares_its_ranges():
     """Every numeric field of every command's options dataclass says what it allows (a new field without a range
     fails here: declare gt/ge/lt/le, or `"any": True` in its metadata where every finite value is fine)."""
+    from meow.demo import DemoConfig
     from meow.evaluate.attacks import ATTACKS
     from meow.evaluate.evaluator import EvalConfig
     from meow.evaluate.nlg import NLGConfig
@@ -106,7 +107,6 @@ def test_every_command_config_declares_its_ranges():
     from meow.memo.metrics import MemoConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.training import TrainConfig
-    from meow.pipeline import DemoConfig
     from meow.unlearn.config import UnlearnConfig
 
     classes = [EvalConfig, NLGConfig, NLUConfig, MemoConfig, TinyConfig, TrainConfig, DemoConfig, UnlearnConfig,

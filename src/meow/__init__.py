@@ -35,12 +35,12 @@ _LAZY = {
     "resolve_configs": ("meow.unlearn.config", "resolve_configs"),
     "evaluate_model": ("meow.evaluate.evaluator", "evaluate"),
     "EvalConfig": ("meow.evaluate.evaluator", "EvalConfig"),
-    "load_splits": ("meow.evaluate.evaluator", "load_splits"),
-    "load_eval": ("meow.evaluate.evaluator", "load_eval"),
+    "load_splits": ("meow.evaluate.splits", "load_splits"),
+    "load_eval": ("meow.evaluate.aggregate", "load_eval"),
     "build_report": ("meow.report.report", "build_report"),
     "run_sweep": ("meow.sweep.api", "run_sweep"),
-    "run_demo": ("meow.pipeline", "run_demo"),
-    "DemoConfig": ("meow.pipeline", "DemoConfig"),
+    "run_demo": ("meow.demo.tofu", "run_demo"),
+    "DemoConfig": ("meow.demo.tofu", "DemoConfig"),
 }
 
 __all__ = ["MeowError", "__version__", *_LAZY]

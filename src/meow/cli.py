@@ -27,7 +27,7 @@ COMMAND_MODULES = [
     "meow.evaluate.logs.commands",  # meow summarize
     "meow.evaluate.muse.commands",  # meow eval-muse
     "meow.report.commands",      # meow report
-    "meow.pipeline",             # meow demo
+    "meow.demo.commands",       # meow demo
     "meow.sweep.commands",       # meow sweep
 ]
 

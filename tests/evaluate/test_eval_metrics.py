@@ -9,8 +9,8 @@ import zlib
 import pytest
 
 from meow.evaluate import extraction, fluency, mia, tofu
+from meow.evaluate.aggregate import split_summary
 from meow.evaluate.base import METRICS, SUMMARIES
-from meow.evaluate.evaluator import split_summary
 
 
 def test_probability_and_option_probability():

@@ -13,9 +13,10 @@ import pytest
 from scipy.stats import hmean, ks_2samp
 
 from meow.cli import main
-from meow.evaluate.evaluator import EvalResult, summarize
+from meow.evaluate.aggregate import summarize
 from meow.evaluate.logs import read_eval_logs
 from meow.evaluate.logs.commands import summarize_logs
+from meow.evaluate.results import EvalResult
 
 FILES = {"retain": "eval_log.json", "forget": "eval_log_forget.json", "ra": "eval_real_author_wo_options.json",
          "wf": "eval_real_world_wo_options.json"}

@@ -10,7 +10,9 @@ from invert_tofu_style import RECORDS
 
 from meow.invert import invert_records
 from meow.invert.lexicon import STOPWORDS
-from meow.invert.rules import RuleEngine, Slot, SlotFinder, apply, shifted_dates
+from meow.invert.rules.engine import RuleEngine, apply
+from meow.invert.rules.slots import Slot, SlotFinder
+from meow.invert.rules.values import shifted_dates
 
 
 def words(text: str) -> list[str]:

@@ -8,7 +8,7 @@ import json
 from rich.console import Console
 
 from meow.cli import main
-from meow.pipeline_muse import MuseDemoConfig, run_muse_demo
+from meow.demo import MuseDemoConfig, run_muse_demo
 
 SMALL = {"articles": 2, "qa_per_article": 2, "hidden_size": 32, "layers": 1, "train_epochs": 10.0,
          "methods": ["meow", "ga"], "unlearn_epochs": 1.0, "memo_max_new_tokens": 8, "memo_stride": 120,

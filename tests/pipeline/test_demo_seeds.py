@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from meow.pipeline import DemoConfig, run_demo
+from meow.demo import DemoConfig, run_demo
 
 SMALL = {"authors": 10, "qa_per_author": 3, "background": 3, "hidden_size": 32, "layers": 1, "train_epochs": 8.0,
          "methods": ["ga"], "attacks": [], "nlg_prefix_tokens": 0, "unlearn_epochs": 1.0, "eval_max_new_tokens": 8,

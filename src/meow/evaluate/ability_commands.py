@@ -170,8 +170,8 @@ def run_attack_cmd(args: argparse.Namespace) -> int:
     from meow.evaluate.attacks import ATTACKS, attack_table, run_attack, write_attack
     from meow.evaluate.attacks.base import validate
     from meow.evaluate.base import FORGET
-    from meow.evaluate.evaluator import load_splits
     from meow.evaluate.logs import read_eval_logs
+    from meow.evaluate.splits import load_splits
     from meow.modeling import load_lm
     from meow.modeling.prompt_cli import prompt_format_from_args
 

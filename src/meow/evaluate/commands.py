@@ -68,8 +68,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meow.config import check_device, overrides_from_args, resolve
-    from meow.evaluate.evaluator import check_splits, limit_splits, load_splits
     from meow.evaluate.logs import read_eval_logs
+    from meow.evaluate.splits import check_splits, limit_splits, load_splits
     from meow.evaluate.table import print_summary
 
     console = Console()

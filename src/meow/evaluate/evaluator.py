@@ -8,44 +8,12 @@ Every per-question metric registered in `METRICS` is applied to the results; `su
 Split names (`SPLITS`): forget, retain, real_authors, world_facts (TOFU's `*_perturbed` files) and holdout
 (non-members for membership inference).
 
-eval.json (every per-question value, so any aggregate can be recomputed with `summarize`):
-
-    {"format": 1, "model": "path/or/id", "options": {EvalConfig},
-     "limit": {"n": 300, "kept": {split: n}, "of": {split: total}} (only with --limit),
-     "missing_splits": {"world_facts": "why it was not evaluated"},
-     "splits": {"forget": {"source": "data/forget10_perturbed.json", "records": [
-         {"index": 0, "question": ..., "answer": ..., "fact": ... (if given), "generation": "greedy answer",
-          "n_tokens": 17, "nll_answer": 0.41, "nll_paraphrased": 1.2, "nll_perturbed": [2.1, ...],
-          "probability": 0.66, "rouge_l_recall": 0.9, "truth_ratio": 0.35 (R itself), "log_truth_ratio": -1.05,
-          "fact_hit": true,
-          "exact_memorisation": 0.94, "extraction_strength": 0.8,
-          "mia": {"loss": 0.41, "zlib": 0.008, "min_k": -2.3, "min_k_pp": -0.9, "gradnorm": 0.02,
-                  "reference": -0.3 (with a reference model)},
-          "rep3": 0.0, "brunet_index": 9.1, "honore_statistic": 650.2, "generation_ppl": 1.6,
-          "unavailable": {"probability": "not finite (nan): ..."} (only where a value was not finite)}, ...]},
-        "retain": {...}, "real_authors": {...}, "world_facts": {...}, "holdout": {...}},
-     "mia": {"members": "forget", "nonmembers": "holdout", "auc": {"loss": 0.93, ...}} or {"reason": "..."}}
-
-On real authors / world facts `nll_paraphrased` equals `nll_answer` (the answer stands in for the paraphrase).
-A value that does not apply (no fact, generation off, a group switched off) is absent, never 0. A value that is not
-finite (a collapsed model) is null, with the reason under the record's `unavailable`; the files are strict JSON.
-
-summary.json:
-
-    {"model": ..., "retain_model": ... (or null),
-     "forget_quality": {"value": p or null, "reason": null or why, "description": ..., "ks_statistic": ...},
-     "model_utility": {"value": ..., "reason": ..., "description": ..., "components": {"retain/probability": ...}},
-     "mia_auc": {"value": min-k AUC, "by_attack": {...}, ...},
-     "privleak": {"value": percent, "by_attack": {...}, "reference_auc": 0.5 or the retain model's,
-                  "reference": "retain model" | "default 0.5 (no retain model ...)", ...},
-     "splits": {"forget": {"probability": {"value": ..., "n": 40, "label": ..., "description": ...}, ...}, ...},
-     "missing_splits": {...}, "unavailable": {"forget/probability": "3 of 40 questions: why"}, "limit": ...}
+The layout of eval.json and summary.json: `meow.evaluate.results`; aggregation: `meow.evaluate.aggregate`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +23,7 @@ from meow.errors import MeowError
 
 # registering modules: importing them fills METRICS / SUMMARIES
 from meow.evaluate import extraction, fluency, known_facts, mia, numerics, tofu  # noqa: F401
+from meow.evaluate.aggregate import summarize
 from meow.evaluate.base import (
     FORGET,
     HOLDOUT,
@@ -63,23 +32,12 @@ from meow.evaluate.base import (
     OPTION_SPLITS,
     RETAIN,
     SPLITS,
-    SUMMARIES,
     TOFU_SPLITS,
     Metric,
     Scored,
-    finite,
 )
-from meow.evaluate.splits import (  # noqa: F401  (re-exported: meow.evaluate.evaluator.load_splits, ...)
-    REQUIRED,
-    SPLIT_FLAGS,
-    check_splits,
-    limit_splits,
-    load_splits,
-    split_files,
-)
-from meow.io import read_json_file, write_json
-
-FORMAT = 1
+from meow.evaluate.results import FORMAT, EvalResult
+from meow.evaluate.splits import check_splits, limit_splits
 
 
 @dataclass
@@ -232,133 +190,6 @@ def _record(q: Scored, index: int, metrics: list[Metric]) -> dict[str, Any]:
     if unavailable:
         out["unavailable"] = unavailable
     return out
-
-
-# ---------------------------------------------------------------- results
-
-@dataclass
-class EvalResult:
-    """eval.json content (`data`) and summary.json content (`summary`)."""
-
-    data: dict[str, Any]
-    summary: dict[str, Any]
-
-    def records(self, split: str) -> list[dict[str, Any]]:
-        return self.data["splits"][split]["records"]
-
-    def value(self, name: str, split: str | None = None) -> float | None:
-        """A summary number: `value("model_utility")`, `value("truth_ratio", "forget")`; None if not computed."""
-        entry = self.summary["splits"].get(split, {}).get(name) if split else self.summary.get(name)
-        return entry.get("value") if isinstance(entry, dict) else None
-
-    def save(self, out_dir: str | Path, config: dict[str, Any] | None = None) -> Path:
-        """Write eval.json, summary.json and (if given) config.json into `out_dir`, atomically."""
-        out = Path(out_dir)
-        write_json(out / "eval.json", numerics.json_safe(self.data)[0], strict=True)
-        write_json(out / "summary.json", numerics.json_safe(self.summary)[0], strict=True)
-        if config is not None:
-            write_json(out / "config.json", numerics.json_safe(config)[0], strict=True)
-        return out
-
-
-def as_eval(ev: EvalResult | dict[str, Any] | str | Path) -> dict[str, Any]:
-    """eval.json content from an EvalResult, a dict, or a path: a `meow eval` folder / eval.json, TOFU's eval output
-    or open-unlearning's TOFU_EVAL.json (`meow.evaluate.logs.read_eval_logs`)."""
-    if isinstance(ev, EvalResult):
-        return ev.data
-    if isinstance(ev, dict):
-        return ev
-    from meow.evaluate.logs import read_eval_logs
-
-    return read_eval_logs(ev)
-
-
-def load_eval(path: str | Path) -> EvalResult:
-    """Read an evaluation folder (or its eval.json); summary.json is read if present, else recomputed."""
-    p = Path(path)
-    file = p / "eval.json" if p.is_dir() else p
-    if not file.is_file():
-        raise MeowError(f"{path}: no eval.json (write one with `meow eval --out {path}`)")
-    data = read_json_file(file)
-    if not isinstance(data, dict) or not isinstance(data.get("splits"), dict):
-        raise MeowError(f"{file}: not an eval.json written by `meow eval` (no 'splits')")
-    check_eval_data(data, file)
-    summary_file = file.with_name("summary.json")
-    if summary_file.is_file():
-        try:
-            summary = json.loads(summary_file.read_text(encoding="utf-8"))
-            if isinstance(summary, dict) and isinstance(summary.get("splits"), dict):
-                return EvalResult(data, summary)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass
-    return EvalResult(data, summarize(data))
-
-
-def check_eval_data(data: dict[str, Any], file: object) -> None:
-    """The shape every reader of eval.json relies on: splits.<name>.records is a list of objects, each metric
-    value a number, null, a boolean or a group of scores (never text or a list), `question` a string; one-line MeowError naming the first place not so."""
-    metrics = set(METRICS.names())
-    for name, block in data["splits"].items():
-        records = block.get("records") if isinstance(block, dict) else None
-        if not isinstance(records, list):
-            raise MeowError(f"{file}: splits.{name}: expected an object with a 'records' list")
-        for i, rec in enumerate(records):
-            if not isinstance(rec, dict):
-                raise MeowError(f"{file}: splits.{name}: record {i}: expected an object")
-            if "question" in rec and not isinstance(rec["question"], str):
-                raise MeowError(f"{file}: splits.{name}: record {i}: field 'question': expected a string")
-            for key in metrics & rec.keys():
-                v = rec[key]
-                if isinstance(v, (str, list)):  # numbers, null, booleans, or a group of scores (mia)
-                    raise MeowError(f"{file}: splits.{name}: record {i}: field '{key}': expected a number, "
-                                    f"got {type(v).__name__}")
-
-
-def split_summary(records: list[dict[str, Any]], split: str) -> dict[str, Any]:
-    """Aggregate every registered metric that has values on this split."""
-    out = {}
-    for name in METRICS.names():
-        m = METRICS.get(name)
-        if split not in m.splits:
-            continue
-        value = m.aggregate(records, split)
-        lacking = sum(1 for r in records if name in (r.get("unavailable") or {}))
-        if value is not None and not math.isfinite(value):
-            value = None
-        if value is None and not lacking:
-            continue
-        n = len(finite([r.get(name) for r in records])) if m.fn else sum(1 for r in records if "generation" in r)
-        out[name] = {"value": value, "n": n, "label": m.label, "description": m.description}
-        if lacking:
-            out[name]["unavailable"] = lacking
-            if value is None:
-                out[name]["reason"] = f"no finite value on any of {len(records)} questions (see `unavailable`)"
-    return out
-
-
-def summarize(ev: EvalResult | dict[str, Any], retain_eval: EvalResult | dict[str, Any] | str | Path | None = None
-              ) -> dict[str, Any]:
-    """summary.json content from eval.json content (and the retain model's, for forget quality and PrivLeak)."""
-    ev = as_eval(ev)
-    retain = as_eval(retain_eval) if retain_eval is not None else None
-    splits = {s: split_summary(b["records"], s) for s, b in ev["splits"].items()}
-    out: dict[str, Any] = {"model": ev.get("model"), "retain_model": retain.get("model") if retain else None}
-    for name in ("model_utility", "forget_quality", "mia_auc", "privleak", *SUMMARIES.names()):
-        if name not in out:
-            s = SUMMARIES.get(name)
-            out[name] = {**s.fn(ev, splits, retain), "label": s.label}
-    out["splits"] = splits
-    out["missing_splits"] = ev.get("missing_splits", {})
-    out["unavailable"] = numerics.unavailable_counts(ev["splits"])
-    if ev.get("limit"):
-        out["limit"] = ev["limit"]
-    return out
-
-
-def forget_quality(ev: EvalResult | dict[str, Any] | str | Path,
-                   retain_eval: EvalResult | dict[str, Any] | str | Path | None) -> dict[str, Any]:
-    """Forget quality of saved or in-memory evaluations: {"value": KS p-value or None, "reason": ..., ...}."""
-    return tofu.forget_quality_entry(as_eval(ev), {}, as_eval(retain_eval) if retain_eval is not None else None)
 
 
 def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | dict | str | Path | None = None, *,

@@ -28,14 +28,14 @@ def colours(rows: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _figure(width: float, height: float) -> Any:
+def figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     return fig
 
 
-def _save(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=DPI, facecolor="white")
@@ -60,7 +60,7 @@ def forget_quality_vs_utility(table: dict[str, Any], path: Path) -> list[str]:
                      "forget quality or model utility not available")
     if not have:
         return [*notes, "forget quality vs utility: no model has both numbers; plot not drawn"]
-    fig = _figure(7.2, 4.8)
+    fig = figure(7.2, 4.8)
     ax = fig.add_subplot()
     markers = {TARGET: ("*", 260), RETAIN: ("D", 110), METHOD: ("o", 90)}
     for r in have:
@@ -99,7 +99,7 @@ def forget_quality_vs_utility(table: dict[str, Any], path: Path) -> list[str]:
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="lower left", fontsize=8, frameon=True, framealpha=0.9)
-    _save(fig, path)
+    save_figure(fig, path)
     return notes
 
 
@@ -125,7 +125,7 @@ def memo_before_after(table: dict[str, Any], path: Path) -> list[str]:
         return [*notes, "MEMO plot: no model has MEMO scores; plot not drawn"]
     import numpy as np
 
-    fig = _figure(max(5.5, 1.3 * len(have) + 2.5), 4.4)
+    fig = figure(max(5.5, 1.3 * len(have) + 2.5), 4.4)
     ax = fig.add_subplot()
     x, w = np.arange(len(have)), 0.38
     for off, kind, colour, label in ((-w / 2, "original", "#c44e52", "original answers"),
@@ -142,7 +142,7 @@ def memo_before_after(table: dict[str, Any], path: Path) -> list[str]:
     ax.set_title("MEMO of original vs. inverted answers, before (target) and after unlearning")
     ax.legend(fontsize=8, loc="upper right")
     _style(ax)
-    _save(fig, path)
+    save_figure(fig, path)
     return notes
 
 
@@ -161,7 +161,7 @@ def metric_bars(table: dict[str, Any], path: Path, table_name: str = "main",
         return notes
     ncol = min(3, len(cols))
     nrow = -(-len(cols) // ncol)
-    fig = _figure(max(7.5, 4.2 * ncol), 0.45 * len(rows) + 3.0 * nrow)
+    fig = figure(max(7.5, 4.2 * ncol), 0.45 * len(rows) + 3.0 * nrow)
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
     for ax, c in zip(axes, cols):
         vals = [r["values"][c.name] for r in rows]
@@ -199,7 +199,7 @@ def metric_bars(table: dict[str, Any], path: Path, table_name: str = "main",
         ax.set_visible(False)
     fig.suptitle(f"{title}\n↑ higher is better · ↓ lower is better · →x closest to x is best · hatched: "
                  "reference models", fontsize=11)
-    _save(fig, path)
+    save_figure(fig, path)
     return notes
 
 

@@ -15,10 +15,20 @@ from meow.report.collect import METHOD
 FQ_LINE = 0.05
 
 
+def seed_values(run: Path, method: str) -> list[dict[str, Any]]:
+    """Per extra seed: the sweep's run result (values) of the default point (RUN/seeds/<method>/)."""
+    from meow.io import read_json
+
+    folder = run / "seeds" / method
+    if not (folder / "sweep.json").is_file():
+        return []
+    table = read_json(folder / "sweep.json")
+    return [read_json(folder / "runs" / n / "result.json") for p in table["points"] for n in p["runs"]]
+
+
 def add_seed_spread(rows: list[dict[str, Any]], run: Path, notes: list[str]) -> None:
     """Method rows with extra seeds: values -> mean over seeds, row["spread"][column] = {min, max, n, values};
     a note for every row whose seeds fall on both sides of forget quality 0.05."""
-    from meow.demo_runs import seed_values
     from meow.report.columns import fmt
     from meow.sweep.api import METRICS, crosses_line, spread
 

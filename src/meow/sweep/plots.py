@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from meow.report.plots import FQ_THRESHOLD, PALETTE, ROLE_COLOURS, _figure, _save
+from meow.report.plots import FQ_THRESHOLD, PALETTE, ROLE_COLOURS, figure, save_figure
 
 FLOOR = 1e-12  # forget quality is a p-value; a point at 0 is drawn at the floor
 
@@ -33,7 +33,7 @@ def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tu
                   ) -> list[str]:
     """Draw and save; returns notes on points left out. `single`: {method: (fq, mu)} of the demo's default point,
     drawn hollow for comparison."""
-    fig = _figure(7.6, 5.0)
+    fig = figure(7.6, 5.0)
     ax = fig.add_subplot()
     notes, xs, ys = [], [], []
     for i, t in enumerate(tables):
@@ -90,5 +90,5 @@ def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tu
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.9)
-    _save(fig, path)
+    save_figure(fig, path)
     return notes

@@ -33,7 +33,7 @@ def check_truth_ratio_fields(records: list[Record], path: object) -> None:
 
 def retain_truth_ratios(retain_eval: str | Path) -> list[float]:
     """The retain model's per-question forget-set truth ratios, from its `meow eval` folder."""
-    from meow.evaluate.evaluator import load_eval
+    from meow.evaluate.aggregate import load_eval
     from meow.evaluate.tofu import truth_ratios
 
     ratios = truth_ratios(load_eval(retain_eval).data)

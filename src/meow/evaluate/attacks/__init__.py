@@ -18,7 +18,7 @@ Registered attacks (`ATTACKS.names()`; options = the fields of each attack's con
   whose key fact only a rewording brings out.
 - `prefix` (PrefixConfig: stride): MEMO-style prefix extraction; `prefix_leak` and `memo` (see `attacks.prefix`).
 
-`run_attack` returns a dict, and `write_attack` writes it as `meow eval`'s folder layout (`meow.evaluate.evaluator`):
+`run_attack` returns a dict, and `write_attack` writes it as `meow eval`'s folder layout (`meow.evaluate.results`):
 
     {"attack": "relearn",
      "eval":    eval.json content: the attacked model's per-question values (`meow eval`'s records; relearn: the

@@ -80,7 +80,7 @@ def evaluate_forget(lm: LM, records: list[dict], cfg: AttackOptions, retain_eval
 
 def forget_subset(ev: Any, questions: set[str]) -> dict[str, Any] | None:
     """eval.json content restricted to the forget records whose question is in `questions` (None if `ev` is)."""
-    from meow.evaluate.evaluator import as_eval
+    from meow.evaluate.aggregate import as_eval
 
     if ev is None:
         return None
@@ -197,7 +197,7 @@ def check_records(records: list[dict], needs: tuple[str, ...], source: str, atta
 
 def write_attack(out_dir: str | Path, res: dict[str, Any], config: dict[str, Any] | None = None) -> Path:
     """eval.json, summary.json, config.json in `out_dir`; each part (e.g. `before`, `retain_model`) in a sub-folder."""
-    from meow.evaluate.evaluator import EvalResult
+    from meow.evaluate.results import EvalResult
 
     out = Path(out_dir)
     for sub, p in res.get("parts", {}).items():

@@ -20,6 +20,7 @@ from typing import Any
 from meow.errors import MeowError
 from meow.evaluate.logs.open_unlearning import from_open_unlearning, is_open_unlearning
 from meow.evaluate.logs.tofu_logs import TOFU_FILES, from_tofu, is_tofu
+from meow.evaluate.results import read_eval_data
 from meow.io import read_json_file
 
 __all__ = ["TOFU_FILES", "detect_format", "read_eval_logs"]
@@ -72,11 +73,9 @@ def detect_format(path: str | Path) -> tuple[str, Any]:
 
 def read_eval_logs(path: str | Path) -> dict[str, Any]:
     """eval.json content (meow's layout) from any supported evaluation log; see the module docstring."""
-    from meow.evaluate.evaluator import load_eval
-
     fmt, content = detect_format(path)
     if fmt == "meow":
-        data = load_eval(content).data
+        data, _ = read_eval_data(content)
     elif fmt == "tofu":
         data = from_tofu(content, str(path))
     else:

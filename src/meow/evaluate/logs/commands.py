@@ -30,7 +30,7 @@ def tofu_table(summary: dict[str, Any]) -> dict[str, float | None]:
 
 def summarize_logs(logs: str | Path, retain_eval: str | Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(eval.json content, summary.json content) of `logs` against `retain_eval` (either in any supported format)."""
-    from meow.evaluate.evaluator import summarize
+    from meow.evaluate.aggregate import summarize
     from meow.evaluate.logs import read_eval_logs
 
     ev = read_eval_logs(logs)
@@ -61,7 +61,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def run_summarize(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from meow.evaluate.evaluator import EvalResult
+    from meow.evaluate.results import EvalResult
     from meow.evaluate.table import print_summary
     from meow.io import package_versions, prepare_output
 

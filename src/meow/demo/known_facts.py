@@ -1,4 +1,4 @@
-"""`meow demo --model DIR`: unlearning what a real pretrained model knows, on the known-facts benchmark.
+"""`meow demo --benchmark known-facts --model DIR`: unlearning what a real pretrained model knows, on the known-facts benchmark.
 
 benchmark (probe the bank on the model, keep what it answers right, whole entities into forget / neighbour /
 general / retain) -> eval the model before unlearning -> invert the forget facts with the rules backend and with
@@ -64,14 +64,25 @@ class KnownFactsDemoConfig:
         from meow.evaluate.attacks import ATTACKS
         from meow.unlearn import METHODS
 
-        if not self.model:
-            raise MeowError(f"--model: give a model folder ({GET_HINT})")
+        check_model_argument(self.model)
         if not (Path(self.model) / "config.json").is_file():
             raise MeowError(f"--model {self.model}: not a model folder (no config.json); {GET_HINT}")
         bad = [m for m in self.methods if m not in METHODS.names()] + [a for a in self.attacks
                                                                         if a not in ATTACKS.names()]
         if bad:
             raise MeowError(f"--methods / --attacks: unknown {', '.join(bad)}")
+
+
+def check_model_argument(model: str | None) -> str:
+    """A model folder for --model; a bare name (e.g. smollm2-135m-instruct) that is not a folder gets the one line
+    on how to fetch it."""
+    if not model:
+        raise MeowError(f"--model: give a model folder ({GET_HINT})")
+    if not Path(model).is_dir():
+        name = Path(model).name
+        raise MeowError(f"--model {model}: no such folder; run `meow model get {name} --out DIR` first, then "
+                        "`meow demo --model DIR`" if "/" not in model else f"--model {model}: folder not found")
+    return model
 
 
 def method_overrides(cfg: KnownFactsDemoConfig, method: str) -> dict[str, Any]:
@@ -152,8 +163,8 @@ def merge_inverted(paths: list[Path], out: Path) -> None:
 def run_known_facts_demo(out: str | Path, cfg: KnownFactsDemoConfig, force: bool = False,
                          console: Any = None) -> dict[str, Any]:
     """Run (or resume) the known-facts demo into `out` (the output policy and lock of `meow demo`)."""
+    from meow.demo.runner import is_run_folder
     from meow.io import prepare_output, run_lock
-    from meow.pipeline import is_run_folder
 
     cfg.validate()
     run = Path(out)
@@ -167,11 +178,11 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
 
     from meow.benchmark.known_facts import make_known_facts
     from meow.config import save_config
+    from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
     from meow.evaluate import EvalConfig, evaluate, load_splits
     from meow.invert import invert_file
     from meow.memo import MemoConfig, run_memo
     from meow.modeling import load_lm
-    from meow.pipeline import Runner, Stage, _print_timings, _quiet_transformers, _report, key
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -180,8 +191,8 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
 
         torch.set_num_threads(cfg.threads)
     run.mkdir(parents=True, exist_ok=True)
-    _quiet_transformers()
-    from meow.demo_runs import write_environment
+    quiet_transformers()
+    from meow.demo.environment import write_environment
 
     write_environment(run)
     save_config(cfg, run / "config.yaml")
@@ -238,18 +249,18 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
         eval_stage(method, k_un)
     _attacks(runner, cfg, run, splits["forget"], target)
     console.rule("[bold]report")
-    report = _report(run, console)
-    _print_timings(console, runner.timings, run)
-    console.print(f"report: {report.get('html', run / 'report' / 'report.html')}; reference: the model before "
+    table = report(run, console)
+    print_timings(console, runner.timings, run)
+    console.print(f"report: {table.get('html', run / 'report' / 'report.html')}; reference: the model before "
                   "unlearning (row target; no retain model exists for pre-training knowledge)")
-    return {"timings": runner.timings, "run": str(run), "table": report}
+    return {"timings": runner.timings, "run": str(run), "table": table}
 
 
 def _attacks(runner: Any, cfg: KnownFactsDemoConfig, run: Path, forget: list[dict], target: Any) -> None:
     """Each attack on every unlearned model, and the paraphrase attack on the model before unlearning."""
+    from meow.demo.runner import Stage, key
     from meow.evaluate.attacks import run_attack, write_attack
     from meow.modeling import load_lm
-    from meow.pipeline import Stage, key
 
     options = {"relearn": {"steps": cfg.relearn_steps, "lr": cfg.relearn_lr, "train_batch_size": 4}}
     jobs = [("target", "paraphrase")] if "paraphrase" in cfg.attacks else []

@@ -3,7 +3,7 @@
 benchmark (invented news articles, MUSE layout) -> train a tiny target on forget + retain1 + retain2 and a retain
 model on retain1 + retain2 (passages, loss on every token) -> eval-muse both -> invert the forget articles
 (rules) -> MEMO over the passages under the target -> unlearn (meow, ga, gd, npo, simnpo) -> eval-muse each
--> report. The same stage runner as the TOFU demo (`meow.pipeline.Runner`): finished stages are reused.
+-> report. The same stage runner as the TOFU demo (`meow.demo.runner.Runner`): finished stages are reused.
 
 The tokenizer is trained on every text of the benchmark, holdout included (MUSE's fixed Llama-2 tokenizer knows
 them all), so that PrivLeak compares forget and holdout texts tokenised alike. A tiny model trained from scratch on
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
 from meow.errors import MeowError
 
 MUSE_METHODS = ["meow", "ga", "gd", "npo", "simnpo"]
@@ -68,7 +69,6 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
     from meow.modeling.training import TrainConfig
-    from meow.pipeline import Runner, Stage, _print_timings, _quiet_transformers, _report, key
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -84,7 +84,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
                         + ", ".join(m for m in METHODS.names() if getattr(METHODS.get(m), "alt", None) != "idk"))
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
-    _quiet_transformers()
+    quiet_transformers()
     save_config(cfg, run / "config.yaml")
     runner = Runner(run, force, console)
     data, models, evals = run / "data", run / "models", run / "evals"
@@ -149,8 +149,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
                     retain=str(data / "raw" / "retain1.json"), force=True)
         k = runner(Stage(f"unlearn {method}", key(k_target, k_memo, opts), [models / method / "meow.json"], go))
         eval_stage(method, k)
-    write_json(run / "manifest.json", {**runner.manifest, "methods": list(cfg.methods), "benchmark": "muse"})
-    runner.manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    _report(run, console)
-    _print_timings(console, runner.timings, run)
+    runner.note(methods=list(cfg.methods), benchmark="muse")
+    report(run, console)
+    print_timings(console, runner.timings, run)
     return {"timings": runner.timings, "summaries": summaries}

@@ -1,27 +1,26 @@
-"""`meow demo`: the whole toolkit on the built-in benchmark, offline, in a few minutes on a laptop CPU.
+"""`meow demo`: the whole toolkit on the built-in benchmark (fictitious authors), offline, in a few minutes on a
+laptop CPU.
 
 benchmark -> train target (full) and retain (retainYY) -> evaluate both -> invert forget facts (rules) -> MEMO
 -> unlearn with MEOW and the baselines -> evaluate each against the retain model (+ MEMO after, attacks) -> report.
 
-Every stage is a `Stage` with a key: the hash of its options and of the keys of the stages it reads. The run folder's
-`manifest.json` records the key of each finished stage, so a second run skips what is done (unless `--force`), a
-changed option re-runs exactly the stages downstream of it, and an interrupted run continues where it stopped: a stage's
-outputs are written atomically and it is marked finished only after they are.
+Every step is a stage of `meow.demo.runner.Runner` (keyed, reused when done, resumed after an interruption);
+`meow.demo.extra` adds pre-training, repeated seeds and sweeps.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import add_arguments, overrides_from_args, resolve, save_config
+from meow.config import save_config
+from meow.demo.environment import write_environment
+from meow.demo.extra import pretrain_stage, seeds_and_sweeps
+from meow.demo.runner import Runner, Stage, is_run_folder, key, print_timings, quiet_transformers, report
 from meow.errors import MeowError
-from meow.io import read_json, stable_hash, write_json
 
 DEFAULT_METHODS = ["meow", "meow_gd", "ga", "gd", "idk", "npo", "npo_gd", "simnpo"]
 DEFAULT_ATTACKS = ["paraphrase", "prefix", "relearn"]
@@ -42,7 +41,7 @@ class DemoConfig:
     layers: int = field(default=4, metadata={"help": "tiny model depth", "ge": 1})
     train_epochs: float = field(default=25.0, metadata={"help": "epochs to train target and retain models", "gt": 0})
     train_lr: float = field(default=3e-3, metadata={"help": "learning rate for the base models", "gt": 0})
-    # pre-training (meow.demo_runs.pretrain_stage): a base model that knows much more than the benchmark
+    # pre-training (meow.demo.extra.pretrain_stage): a base model that knows much more than the benchmark
     pretrain_authors: int = field(default=0, metadata={
         "help": "pre-train the base model on this many other generated authors (every attribute) before the "
         "TOFU-style fine-tuning (0: no pre-training, target and retain train from scratch)", "ge": 0})
@@ -73,7 +72,7 @@ class DemoConfig:
                                metadata={"help": "attacks run on each unlearned model (empty: none)"})
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})
     relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate", "gt": 0})
-    # spread and frontiers (meow.demo_runs)
+    # spread and frontiers (meow.demo.extra)
     seeds: int = field(default=1, metadata={"help": "unlearning + evaluation seeds per method (tables: mean and "
                                                     "min-max; seed `seed` is the main run)", "ge": 1})
     sweep: bool = field(default=False, metadata={"help": "also sweep every method over sweep_grid (frontier plot)"})
@@ -93,67 +92,6 @@ class DemoConfig:
         bad = [a for a in self.attacks if a not in ATTACKS.names()]
         if bad:
             raise MeowError(f"--attacks: unknown attack(s) {', '.join(bad)}; choose from {', '.join(ATTACKS.names())}")
-
-
-@dataclass
-class Stage:
-    name: str
-    key: str
-    outputs: list[Path]
-    run: Callable[[], Any]
-
-
-class Runner:
-    """Runs stages in order, skipping those whose key is recorded as finished in manifest.json."""
-
-    def __init__(self, run_dir: Path, force: bool, console: Any):
-        self.dir, self.force, self.console = run_dir, force, console
-        self.path = run_dir / "manifest.json"
-        self.manifest: dict[str, Any] = read_json(self.path) if self.path.is_file() else {"stages": {}}
-        self.timings: list[tuple[str, float, bool]] = []
-
-    def done(self, stage: Stage) -> bool:
-        entry = self.manifest["stages"].get(stage.name)
-        return (not self.force and entry is not None and entry["key"] == stage.key
-                and all(p.exists() for p in stage.outputs))
-
-    def __call__(self, stage: Stage) -> str:
-        if self.done(stage):
-            self.timings.append((stage.name, self.manifest["stages"][stage.name]["seconds"], True))
-            self.console.print(f"[dim]= {stage.name}: done earlier, reused[/]")
-            return stage.key
-        start = time.time()
-        stage.run()
-        seconds = round(time.time() - start, 1)
-        self.manifest["stages"][stage.name] = {"key": stage.key, "seconds": seconds,
-                                               "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        write_json(self.path, self.manifest)
-        self.timings.append((stage.name, seconds, False))
-        from meow.demo_runs import stage_line
-
-        line = stage_line(stage.name, self.dir)
-        self.console.print(f"[green]✓[/] {stage.name} [dim]({seconds:.1f} s)[/]" + (f": {line}" if line else ""))
-        return stage.key
-
-
-def key(*parts: Any) -> str:
-    return stable_hash(parts)
-
-
-def _quiet_transformers() -> None:
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-
-
-def is_run_folder(folder: Path) -> bool:
-    """A folder `meow demo` made: its manifest.json is an object with a "stages" mapping."""
-    try:
-        manifest = read_json(folder / "manifest.json")
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and isinstance(manifest.get("stages"), dict)
 
 
 def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
@@ -196,8 +134,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
         raise MeowError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(_method_names())}")
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
-    _quiet_transformers()
-    from meow.demo_runs import write_environment
+    quiet_transformers()
     from meow.progress import verbose
 
     write_environment(run)
@@ -214,8 +151,6 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                                                  force=True)))
     tiny = TinyConfig(hidden_size=cfg.hidden_size, layers=cfg.layers, intermediate_size=4 * cfg.hidden_size)
     train_cfg = TrainConfig(epochs=cfg.train_epochs, lr=cfg.train_lr, batch_size=16, weight_decay=0.0, seed=cfg.seed)
-
-    from meow.demo_runs import pretrain_stage, seeds_and_sweeps
 
     k_pre = pretrain_stage(runner, cfg, run, k_data, tiny, train_cfg) if cfg.pretrain_authors else None
 
@@ -273,15 +208,15 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                           score_records(lm, load_records(memo_file), max_new_tokens=cfg.memo_max_new_tokens))
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
-    seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg)
+    seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
     _attacks(runner, cfg, run, splits)
     _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")
     start = time.time()
-    report = _report(run, console)
+    table = report(run, console)
     runner.timings.append(("report", round(time.time() - start, 1), False))
-    _print_timings(console, runner.timings, run)
-    console.print(f"report: {report.get('html', run / 'report' / 'report.html')}")
+    print_timings(console, runner.timings, run)
+    console.print(f"report: {table.get('html', run / 'report' / 'report.html')}")
     return {"timings": runner.timings, "run": str(run)}
 
 
@@ -322,7 +257,7 @@ def _attacks(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[
                 result = run_attack(attack, load_lm(run / "models" / method), splits["forget"], retain_lm=retain_lm,
                                     retain_eval=run / "evals" / "retain", progress=False, **opts)
                 write_attack(out, result, {"attack": attack, "model": str(run / "models" / method), **opts})
-            model_key = runner.manifest["stages"][f"unlearn {method}"]["key"]
+            model_key = runner.stage_key(f"unlearn {method}")
             runner(Stage(f"attack {attack} {method}", key(model_key, attack, opts), [out / "summary.json"], go))
 
 
@@ -346,71 +281,11 @@ def _nlg(runner: Runner, cfg: DemoConfig, run: Path, splits: dict[str, list[dict
             result = run_nlg(load_lm(run / "models" / name), texts, nlg_cfg, source="background + retain QA",
                              progress=False)
             write_nlg(out, result, {"model": str(run / "models" / name), "options": dataclasses.asdict(nlg_cfg)})
-        runner(Stage(f"nlg {name}", key(runner.manifest["stages"][stage]["key"], nlg_cfg, len(texts)),
+        runner(Stage(f"nlg {name}", key(runner.stage_key(stage), nlg_cfg, len(texts)),
                      [out / "nlg.json"], go))
-
-
-def _report(run: Path, console: Any) -> dict[str, Any]:
-    """Always rebuilt: it is cheap and reflects whatever the run folder holds now. Prints the final tables."""
-    from meow.report import build_report, print_report
-
-    table = build_report(run, force=True)  # rebuilt on every run (a derived view of the run folder)
-    print_report(table, console)
-    return table
-
-
-def _print_timings(console: Any, timings: list[tuple[str, float, bool]], run: Path) -> None:
-    """Time per kind of stage (train, eval, unlearn, ...); every stage's own time goes to timings.json."""
-    from rich.table import Table
-
-    write_json(run / "timings.json", [{"stage": n, "seconds": s, "reused": r} for n, s, r in timings])
-    groups: dict[str, list[tuple[float, bool]]] = {}
-    for name, seconds, reused in timings:
-        groups.setdefault(name.split()[0], []).append((seconds, reused))
-    table = Table(title="time per stage, this run", caption=f"each stage: {run / 'timings.json'}")
-    for col, justify in (("stage", "left"), ("ran", "right"), ("reused", "right"), ("seconds", "right")):
-        table.add_column(col, justify=justify)
-    total = 0.0
-    for kind, runs in groups.items():
-        seconds = sum(s for s, reused in runs if not reused)
-        total += seconds
-        table.add_row(kind, str(sum(not r for _, r in runs)), str(sum(r for _, r in runs)), f"{seconds:.1f}")
-    table.add_row("[bold]total", "", "", f"[bold]{total:.1f}")
-    console.print(table)
 
 
 def _method_names() -> list[str]:
     from meow.unlearn import METHODS
 
     return METHODS.names()
-
-
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the whole pipeline on the built-in benchmark (offline, a few minutes)",
-                       description="benchmark -> train target and retain models -> invert -> MEMO -> unlearn with "
-                       "MEOW and baselines -> evaluate -> attack -> report. Re-running reuses finished stages.")
-    p.add_argument("--out", default="meow-demo", help="run folder (default: meow-demo)")
-    p.add_argument("--config", default=None, help="YAML file of demo options")
-    p.add_argument("--force", action="store_true", help="re-run every stage even if it is done")
-    p.add_argument("--sweep", dest="sweep", action="store_const", const=True, default=None,
-                   help="also sweep every method over --sweep-grid and plot the frontier (longer; an estimate is "
-                   "printed first)")
-    p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines and inner progress")
-    add_arguments(p, DemoConfig, exclude=("sweep",))
-    p.add_argument("--benchmark", default="tofu", choices=("tofu", "muse"),
-                   help="tofu: fictitious authors (default); muse: the text pipeline on MUSE-format news articles "
-                        "(meow.pipeline_muse; options shared by name, others via --config)")
-    p.add_argument("--articles", type=int, default=None, help="--benchmark muse: articles per raw split (default 8)")
-    p.set_defaults(func=_run_demo_cli)
-
-
-def _run_demo_cli(args: argparse.Namespace) -> int:
-    if args.benchmark == "muse":
-        from meow.pipeline_muse import MuseDemoConfig, run_muse_demo
-
-        run_muse_demo(args.out, resolve(MuseDemoConfig, args.config, overrides_from_args(args, MuseDemoConfig)),
-                      force=args.force)
-        return 0
-    cfg = resolve(DemoConfig, args.config, overrides_from_args(args, DemoConfig))
-    run_demo(args.out, cfg, force=args.force)
-    return 0
