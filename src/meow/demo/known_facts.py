@@ -34,6 +34,8 @@ class KnownFactsDemoConfig:
     """Defaults of `meow demo --model DIR` (sized for SmolLM2-135M on 2 CPU cores; see `estimate`)."""
 
     model: str = field(default="", metadata={"help": "the pretrained model (a folder)"})
+    bank: str = field(default="", metadata={"help": "a question bank folder (<kind>.json files in the built-in "
+                                                     "bank's format; default: the built-in bank)"})
     forget_entities: int = field(default=2, metadata={"help": "whole entities to forget", "ge": 1})
     neighbours: int = field(default=2, metadata={"help": "neighbour entities per forget target", "ge": 1})
     seed: int = field(default=0, metadata={"help": "seed of every stage", "ge": 0})
@@ -202,13 +204,13 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
     from meow.benchmark.known_facts.bank import load_bank
 
     per_token = time_one_batch(target)
-    print_estimate(console, estimate(cfg, per_token, len(load_bank())), cfg.budget_minutes)
+    print_estimate(console, estimate(cfg, per_token, len(load_bank(cfg.bank or None))), cfg.budget_minutes)
     model_key = key(str(Path(cfg.model).resolve()), sorted((p.name, p.stat().st_size)
                                                           for p in Path(cfg.model).glob("*.safetensors")))
-    k_data = runner(Stage("benchmark (probe the bank)", key(model_key, cfg.forget_entities, cfg.neighbours, cfg.seed,
-                                                            cfg.probe_tokens), [data / "benchmark.json"],
+    k_data = runner(Stage("benchmark (probe the bank)", key(model_key, cfg.bank, cfg.forget_entities, cfg.neighbours,
+                                                            cfg.seed, cfg.probe_tokens), [data / "benchmark.json"],
                           lambda: make_known_facts(data, target, cfg.forget_entities, cfg.neighbours, cfg.seed,
-                                                   cfg.probe_tokens)))
+                                                   cfg.probe_tokens, bank=cfg.bank or None)))
     splits, sources, absent = load_splits(data, "forget")
     n_eval = sum(min(len(v), cfg.eval_limit or len(v)) for v in splits.values())
     print_estimate(console, estimate(cfg, per_token, 0, len(splits["forget"]), n_eval), cfg.budget_minutes)
@@ -271,6 +273,8 @@ def _attacks(runner: Any, cfg: KnownFactsDemoConfig, run: Path, forget: list[dic
 
         def go(name: str = name, attack: str = attack, out: Path = out, opts: dict = opts) -> None:
             lm = target if name == "target" else load_lm(run / "models" / name)
+            if attack == "relearn" and hasattr(lm.model, "merge_and_unload"):  # a LoRA folder loads frozen
+                lm.model = lm.model.merge_and_unload().requires_grad_(True)
             result = run_attack(attack, lm, forget, progress=False, **opts)
             write_attack(out, result, {"attack": attack, "model": name, **opts})
         stage = runner.manifest["stages"].get(f"unlearn {name}" if name != "target" else "eval target", {})

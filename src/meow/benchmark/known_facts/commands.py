@@ -14,6 +14,8 @@ def add_known_facts_arguments(make: argparse.ArgumentParser) -> None:
                    help="whole entities to forget (default 4)")
     g.add_argument("--neighbours", type=int, default=2, metavar="K",
                    help="entities of the same kind kept as neighbours of each forget target (default 2)")
+    g.add_argument("--bank", default=None, metavar="DIR",
+                   help="a question bank folder (<kind>.json in the built-in bank's format; default: built-in)")
     g.add_argument("--probe-tokens", type=int, default=None, metavar="N",
                    help="longest greedy answer when probing (default 24)")
     g.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
@@ -47,7 +49,7 @@ def make_known_facts_cli(args: argparse.Namespace) -> int:
     lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
     manifest = make_known_facts(args.out_dir, lm, forget_entities=args.forget_entities, neighbours=args.neighbours,
                                 seed=args.seed, max_new_tokens=args.probe_tokens or MAX_NEW_TOKENS,
-                                batch_size=args.batch_size)
+                                batch_size=args.batch_size, bank=args.bank)
     table = Table(title=f"known-facts benchmark written to {args.out_dir}")
     for col in ("split", "records", "entities"):
         table.add_column(col, justify="left" if col == "split" else "right")
