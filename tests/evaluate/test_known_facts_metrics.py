@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from meow.benchmark.known_facts import load_bank, make_known_facts
-from meow.evaluate.evaluator import EvalConfig, evaluate, load_splits, summarize
+from meow.evaluate import EvalConfig, evaluate, load_splits, summarize
 from meow.evaluate.known_facts import probe_prompt
 from meow.modeling import PromptFormat
 

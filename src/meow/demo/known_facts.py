@@ -124,8 +124,8 @@ def estimate(cfg: KnownFactsDemoConfig, seconds_per_token: float, n_bank: int, n
             "memo": n_inv * 3 * cfg.memo_max_new_tokens * t,
             "unlearn": steps * step * 2,  # forget + retain batches
             "eval": (1 + len(cfg.methods)) * per_model,
-            "attack": len(cfg.methods) * len(cfg.attacks) * (n_forget * cfg.eval_max_new_tokens * t * 2
-                                                             + cfg.relearn_steps * step / len(cfg.attacks))}
+            "attack": len(cfg.methods) * (len(cfg.attacks) * n_forget * cfg.eval_max_new_tokens * t * 2
+                                          + ("relearn" in cfg.attacks) * cfg.relearn_steps * step)}
 
 
 def time_one_batch(lm: Any) -> float:
