@@ -95,3 +95,26 @@ def test_model_argument_errors(tmp_path):
         check_model_argument("smollm2-135m-instruct")
     with pytest.raises(MeowError, match="not a model folder"):
         KnownFactsDemoConfig(model=str(tmp_path)).validate()
+
+
+def test_tofu_demo_fine_tunes_a_given_model(tmp_path, tiny_model_folder, capsys):
+    """`meow demo --benchmark tofu --model DIR`: target and retain are fine-tunes of DIR (its weights' shapes and
+    tokenizer), with the estimate printed first."""
+    import json
+
+    from meow.cli import main
+
+    run = tmp_path / "run"
+    rc = main(["demo", "--benchmark", "tofu", "--model", str(tiny_model_folder), "--out", str(run),
+               "--authors", "10", "--qa-per-author", "2", "--background", "2", "--train-epochs", "1",
+               "--methods", "ga", "--attacks", "", "--unlearn-epochs", "1", "--eval-max-new-tokens", "4",
+               "--memo-max-new-tokens", "4", "--nlg-prefix-tokens", "0", "--threads", "1"])
+    assert rc == 0
+    assert "fine-tuning target and retain from" in capsys.readouterr().out
+    base = json.loads((tiny_model_folder / "config.json").read_text())
+    for name in ("target", "retain"):
+        got = json.loads((run / "models" / name / "config.json").read_text())
+        assert (got["hidden_size"], got["num_hidden_layers"], got["vocab_size"]) == (
+            base["hidden_size"], base["num_hidden_layers"], base["vocab_size"])
+    cfg = (run / "config.yaml").read_text()
+    assert "train_lr: 1.0e-05" in cfg and str(tiny_model_folder) in cfg

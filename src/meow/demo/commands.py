@@ -46,15 +46,19 @@ def _run_demo_cli(args: argparse.Namespace) -> int:
         cfg.model = check_model_argument(args.model or cfg.model)
         run_known_facts_demo(args.out, cfg, force=args.force)
         return 0
-    if args.model:
+    if args.model and benchmark == "muse":
         from meow.errors import MeowError
 
-        raise MeowError(f"--model with --benchmark {benchmark}: not supported yet (the {benchmark} demo trains its "
-                        "own tiny models); use --benchmark known-facts")
+        raise MeowError("--model with --benchmark muse: not supported (the MUSE demo trains its own tiny models)")
     if benchmark == "muse":
         run_muse_demo(args.out, resolve(MuseDemoConfig, args.config, overrides_from_args(args, MuseDemoConfig)),
                       force=args.force)
         return 0
-    cfg = resolve(DemoConfig, args.config, overrides_from_args(args, DemoConfig))
+    overrides = overrides_from_args(args, DemoConfig)
+    if args.model:  # TOFU's fine-tuning of a pretrained model: its learning rate and epochs unless given
+        from meow.demo.known_facts import check_model_argument
+
+        overrides = {"train_lr": 1e-5, "train_epochs": 5.0, **overrides, "base_model": check_model_argument(args.model)}
+    cfg = resolve(DemoConfig, args.config, overrides)
     run_demo(args.out, cfg, force=args.force)
     return 0

@@ -149,6 +149,23 @@ def print_estimate(console: Any, parts: dict[str, float], budget_minutes: float)
     return total
 
 
+def print_finetune_estimate(console: Any, cfg: Any, data: Path, retain_split: str) -> float:
+    """`meow demo --benchmark tofu --model DIR`: the estimated time of fine-tuning target and retain from the
+    pretrained model (batch 16: twice the 512 prompt-tokens of `estimate`'s step per row pair), timed here."""
+    import math
+
+    from meow.data import load_records
+    from meow.modeling import load_lm
+
+    t = time_one_batch(load_lm(cfg.base_model))
+    rows = len(load_records(data / "full.json")) + len(load_records(data / f"{retain_split}.json"))
+    seconds = math.ceil(rows / 16) * cfg.train_epochs * 2 * 512 * t
+    console.print(f"[bold]estimate[/]: fine-tuning target and retain from {cfg.base_model}: about "
+                  f"{seconds / 60:.0f} min on this machine now ({rows} rows x {cfg.train_epochs:g} epochs); sized "
+                  "for a GPU, the rest of the demo follows")
+    return seconds
+
+
 def merge_inverted(paths: list[Path], out: Path) -> None:
     """One file of forget records whose `inverted_answers` are every backend's, in order, without repeats."""
     from meow.data import load_records
