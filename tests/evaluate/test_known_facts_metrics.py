@@ -98,3 +98,21 @@ def test_known_facts_entry_is_missing_elsewhere():
 
     out = known_facts_entry({}, splits, None)
     assert out["value"] is None and "not a known-facts evaluation" in out["reason"]
+
+
+def test_eval_summary_prints_the_known_facts_table():
+    from rich.console import Console
+
+    from meow.evaluate.table import print_summary
+
+    summary = {"model": "m", "splits": {}, "known_facts": {
+        "value": 0.5, "label": "known facts", "forget": {"fill_in_blank": 0.25, "question": 0.5, "adversarial": 0.125},
+        "neighbour": 0.875, "general": 1.0}}
+    console = Console(record=True, width=120)
+    print_summary(summary, console)
+    text = console.export_text()
+    rows = {"forget, fill-in-blank probes": "0.2500", "forget, question probes": "0.5000",
+            "forget, adversarial probes": "0.1250", "neighbours (same kind)": "0.8750", "general knowledge": "1.0000"}
+    for label, value in rows.items():
+        (line,) = [x for x in text.splitlines() if label in x]
+        assert value in line, line

@@ -84,7 +84,7 @@ def _value(splits: dict[str, Any], split: str) -> float | None:
     return entry.get("value") if isinstance(entry, dict) else None
 
 
-@summary("known_facts", label="known-facts accuracy")
+@summary("known_facts", label="known facts: highest forget key-fact accuracy")
 def known_facts_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Known facts (RWKU-style): forget key-fact accuracy per probe kind (fill-in-the-blank, question, adversarial), neighbour and general key-fact accuracy; value = the highest forget accuracy over the probe kinds."""
     desc = describe(known_facts_entry)
