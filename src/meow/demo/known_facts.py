@@ -26,6 +26,7 @@ from meow.errors import MeowError
 
 KF_METHODS = ["meow", "meow_gd", "gd", "npo_gd", "simnpo", "rmu"]
 KF_ATTACKS = ["paraphrase", "relearn"]
+MEMO_WINDOWS = 8  # MEMO suffix windows per short answer (stride 5 characters; ~8.5 measured on the bank's answers)
 GET_HINT = "run `meow model get smollm2-135m-instruct --out DIR` first, then `meow demo --model DIR`"
 
 
@@ -109,7 +110,8 @@ def estimate(cfg: KnownFactsDemoConfig, seconds_per_token: float, n_bank: int, n
     """Seconds per stage kind from the measured cost of one generated token per prompt (`seconds_per_token`, in
     a batch). Ratios taken on SmolLM2-135M on 2 cores (issue 17): a training step at 8 x 64 tokens costs about
     as much as generating 32 tokens for 16 prompts (3.8 s vs 3.6 s), i.e. 512 prompt-tokens; LoRA about 0.7 of
-    that; scoring a batch forward-only about a third of a step. `n_forget`, `n_eval`: guessed forget questions and
+    that; scoring a batch forward-only about a third of a step. With the issue's idle 2-core speed (7 ms per
+    prompt-token) the defaults come to about 17 minutes. `n_forget`, `n_eval`: guessed forget questions and
     evaluated questions per model (the probe decides; the estimate is redrawn with the real ones)."""
     t = seconds_per_token
     step = 512 * t * (0.7 if cfg.lora_r else 1.0) * cfg.unlearn_batch_size / 8
@@ -121,7 +123,7 @@ def estimate(cfg: KnownFactsDemoConfig, seconds_per_token: float, n_bank: int, n
     steps = rows / cfg.unlearn_batch_size * cfg.unlearn_epochs
     return {"benchmark": n_bank * cfg.probe_tokens * t,
             "invert": (n_forget * 2 * cfg.hf_max_new_tokens * t) if cfg.hf_invert else 0.0,
-            "memo": n_inv * 3 * cfg.memo_max_new_tokens * t,
+            "memo": (n_inv + n_forget) * MEMO_WINDOWS * cfg.memo_max_new_tokens * t,
             "unlearn": steps * step * 2,  # forget + retain batches
             "eval": (1 + len(cfg.methods)) * per_model,
             "attack": len(cfg.methods) * (len(cfg.attacks) * n_forget * cfg.eval_max_new_tokens * t * 2
