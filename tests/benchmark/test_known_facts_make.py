@@ -108,3 +108,38 @@ def test_assign_roles_by_hand():
         assert sorted(roles.values()).count("general") == 2 and sorted(roles.values()).count("retain") == 1
     with pytest.raises(MeowError, match="--forget-entities 3: expected 1 to 2"):
         assign_roles(known, kinds, 3, 1, 0)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "--kind known-facts needs --model DIR"),
+    (["--model", "M", "--forget-entities", "0"], "--forget-entities 0: expected a whole number >= 1"),
+    (["--model", "no/such/folder/x"], "model folder not found"),
+])
+def test_cli_bad_input_is_one_line(tmp_path, capsys, extra, message):
+    from meow.cli import main
+
+    assert main(["benchmark", "make", "--kind", "known-facts", "--out", str(tmp_path / "kf"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "kf" / "benchmark.json").exists()
+
+
+def test_cli_writes_the_benchmark(tmp_path, monkeypatch, known_entities, capsys):
+    from meow.cli import main
+    from meow.modeling.lm import LM, save_lm
+    from meow.modeling.tiny import TinyConfig, build_tiny_model, record_texts, train_tokenizer
+
+    tok = train_tokenizer(record_texts([f.record() for f in load_bank()[:20]]), vocab_size=300)
+    model = build_tiny_model(tok, TinyConfig(hidden_size=16, layers=1, heads=2, intermediate_size=32,
+                                             vocab_size=300, max_positions=64))
+    folder = save_lm(LM(model, tok, PromptFormat()), tmp_path / "model")
+    calls: list[int] = []
+    by_q = fake_generate(known_entities, calls)
+    monkeypatch.setattr("meow.modeling.generation.generate",
+                        lambda lm, prompts, *a, **k: by_q(lm, [p.replace("Question: ", "Q: ").removesuffix(
+                            "\nAnswer:") for p in prompts], *a, **k))
+    assert main(["benchmark", "make", "--kind", "known-facts", "--model", str(folder), "--out",
+                 str(tmp_path / "kf"), "--forget-entities", "2", "--seed", "4"]) == 0
+    manifest = json.loads((tmp_path / "kf" / "benchmark.json").read_text())
+    assert manifest["kind"] == "known-facts" and len(manifest["roles"]["forget"]) == 2
+    assert "known-facts benchmark written to" in capsys.readouterr().out
