@@ -55,9 +55,9 @@ def tiny_setup(work: Path, size: str, seed: int) -> tuple[str, list[dict]]:
     """A 10-author benchmark and a tiny model trained on its `full` split."""
     from meow.benchmark import make_benchmark
     from meow.data import load_records
+    from meow.modeling.finetune import TINY_DEFAULTS, TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TINY_DEFAULTS, TrainConfig
 
     shape, schedule = SIZES[size]
     make_benchmark(work / "data", authors=10, qa_per_author=6, seed=seed, background=6)

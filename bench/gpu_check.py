@@ -158,7 +158,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     data = work / "data"
     st.run("benchmark", lambda: make_benchmark(data, seed=args.seed, **(TINY_DATA if args.tiny else FULL_DATA)))
     inverted = work / "forget10_inverted.json"
-    st.run("invert", lambda: meow(["invert", "--backend", "rules", "--data", str(data), "--split", "forget10",
+    st.run("invert", lambda: meow(["invert", "--backend", "rules", "--forget", str(data), "--forget-split", "forget10",
                                    "--out", str(inverted), "--n", "4", "--no-progress"]))
 
     lm = load_lm(model_dir, dtype="bfloat16", device=device)

@@ -47,9 +47,9 @@ def tiny_bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tiny_bench_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
 
     out = tmp_path_factory.mktemp("models") / "target"
     train(str(tiny_bench_dir), "full", str(out), init="tiny", cfg=TrainConfig(**TINY_TRAIN),
@@ -84,9 +84,9 @@ def tiny_muse_model_dir(tiny_muse_dir: Path, tmp_path_factory: pytest.TempPathFa
     """A tiny Llama trained on the mini benchmark's forget + retain1 + retain2 articles (loss on every token)."""
     import json
 
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
 
     root = tmp_path_factory.mktemp("muse_models")
     texts = [t for s in ("forget", "retain1", "retain2")

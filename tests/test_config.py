@@ -105,8 +105,8 @@ def test_every_command_config_declares_its_ranges():
     from meow.evaluate.nlg import NLGConfig
     from meow.evaluate.nlu import NLUConfig
     from meow.memo.metrics import MemoConfig
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
-    from meow.modeling.training import TrainConfig
     from meow.unlearn.config import UnlearnConfig
 
     classes = [EvalConfig, NLGConfig, NLUConfig, MemoConfig, TinyConfig, TrainConfig, DemoConfig, UnlearnConfig,

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "make_benchmark": ("meow.benchmark.generate", "make_benchmark"),
     "train": ("meow.modeling.train", "train"),
-    "TrainConfig": ("meow.modeling.training", "TrainConfig"),
+    "TrainConfig": ("meow.modeling.finetune", "TrainConfig"),
     "TinyConfig": ("meow.modeling.tiny", "TinyConfig"),
     "load_lm": ("meow.modeling.lm", "load_lm"),
     "invert_file": ("meow.invert.api", "invert_file"),

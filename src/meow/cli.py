@@ -13,8 +13,9 @@ import os
 import sys
 import typing
 
-from meow import __version__
+from meow import __version__, kernels
 from meow.errors import MeowError
+from meow.options import progress_bars
 
 COMMAND_MODULES = [
     "meow.benchmark.commands",   # meow benchmark make
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `meow demo|sweep`: the common AVX2 kernels unless --native-kernels, set before torch runs (meow.kernels)
+    pin = kernels.wants_pin(sys.argv[1:] if argv is None else argv)
+    with kernels.pinned(pin):
+        return _main(argv, pin)
+
+
+def _main(argv: list[str] | None, pin: bool) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -59,10 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    kernels.ensure(pin, argv)
     if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
         os.environ["MEOW_VERBOSE"] = "1"
     try:
-        return int(args.func(args) or 0)
+        with progress_bars(getattr(args, "progress", True)):  # `--no-progress` (meow.options.progress)
+            return int(args.func(args) or 0)
     except MeowError as e:
         print(f"meow {args.command}: error: {e}", file=sys.stderr)
         return 2

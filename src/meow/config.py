@@ -63,7 +63,16 @@ def from_dict(cls: type[C], values: dict[str, Any], source: str = "config") -> C
     return obj
 
 
-RANGE_KEYS = ("gt", "ge", "lt", "le", "choices")
+def validate_config(cfg: C, source: str = "options") -> C:
+    """The one way a config is checked: the ranges its fields declare (`check_fields`: gt / ge / lt / le / choices in
+    the field metadata), then its `validate()` hook for what a range cannot say (across fields, registries).
+    `from_dict` / `resolve` run both for YAML and flags; a stage's Python entry point runs it on a config it is
+    given. Configs do not check themselves in `__post_init__`."""
+    check_fields(type(cfg), cfg, source)
+    hook = getattr(cfg, "validate", None)
+    if callable(hook):
+        hook()
+    return cfg
 
 
 def flag_name(name: str) -> str:

@@ -105,6 +105,20 @@ def stable_hash(obj: Any, n: int = 16) -> str:
     return hashlib.sha256(blob).hexdigest()[:n]
 
 
+def file_digest(path: str | Path | None) -> str | None:
+    """Content hash of a file, or of a model folder's small metadata files (config.json, meow.json), for resume keys."""
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        parts = [(q.name, file_digest(q)) for q in sorted(p.iterdir())
+                 if q.name in ("config.json", "meow.json", "adapter_config.json") and q.is_file()]
+        return stable_hash([str(p.resolve()), parts])
+    if p.is_file():
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+    return str(path)  # a hub id
+
+
 def _same(a: Path, b: Path) -> bool:
     """Same path after resolving links, or the same file on disk (hard links)."""
     if a.resolve() == b.resolve():

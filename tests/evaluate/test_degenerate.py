@@ -101,7 +101,7 @@ def test_memo_and_attacks_of_a_collapsed_model_finish(broken_models, small_data,
     model = str(broken_models[name])
     for metric in ("memo", "ma", "el"):
         out = tmp_path / f"memo_{metric}.json"
-        assert main(["memo", "--model", model, "--data", str(small_data / "forget10_perturbed.json"), "--out",
+        assert main(["memo", "--model", model, "--forget", str(small_data / "forget10_perturbed.json"), "--out",
                      str(out), "--metric", metric, "--max-new-tokens", "3", "--stride", "40"]) == 0
         _strict(out)
         summary = _strict(out.with_name(f"{out.stem}.summary.json"))

@@ -24,7 +24,7 @@ def test_rules_cli_writes_records_summary_and_config(tmp_path, capsys):
     data = write_input(tmp_path)
     before = data.read_bytes()
     out = tmp_path / "inv.jsonl"
-    assert main(["invert", "--data", str(data), "--out", str(out), "--backend", "rules", "--n", "3", "--seed", "7",
+    assert main(["invert", "--forget", str(data), "--out", str(out), "--backend", "rules", "--n", "3", "--seed", "7",
                  "--no-progress"]) == 0
     assert data.read_bytes() == before
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -43,16 +43,16 @@ def test_config_file_and_user_errors(tmp_path, capsys):
     cfg = tmp_path / "inv.yaml"
     cfg.write_text("backend: rules\nn: 2\n")
     out = tmp_path / "inv.json"
-    assert main(["invert", "--config", str(cfg), "--data", str(data), "--out", str(out), "--no-progress"]) == 0
+    assert main(["invert", "--config", str(cfg), "--forget", str(data), "--out", str(out), "--no-progress"]) == 0
     assert all(len(r["inverted_answers"]) == 2 for r in json.loads(out.read_text()))
     capsys.readouterr()
     fresh = tmp_path / "fresh.json"  # `out` exists now: reusing it would be refused first
     for argv, message in [
-        (["--data", str(data), "--out", str(data), "--backend", "rules"], "would overwrite the input file"),
-        (["--data", str(data), "--out", str(fresh)], "--backend is required"),
-        (["--data", str(data), "--out", str(fresh), "--backend", "rules", "--concurrency", "2"], "does not take option"),
-        (["--data", str(tmp_path / "nope.json"), "--out", str(fresh), "--backend", "rules"], "file not found"),
-        (["--data", str(data), "--out", str(fresh), "--backend", "rules", "--n", "0"], "--n must be at least 1"),
+        (["--forget", str(data), "--out", str(data), "--backend", "rules"], "would overwrite the input file"),
+        (["--forget", str(data), "--out", str(fresh)], "--backend is required"),
+        (["--forget", str(data), "--out", str(fresh), "--backend", "rules", "--concurrency", "2"], "does not take option"),
+        (["--forget", str(tmp_path / "nope.json"), "--out", str(fresh), "--backend", "rules"], "file not found"),
+        (["--forget", str(data), "--out", str(fresh), "--backend", "rules", "--n", "0"], "--n must be at least 1"),
     ]:
         assert main(["invert", *argv]) == 2
         err = capsys.readouterr().err.strip()
@@ -63,7 +63,7 @@ def test_openai_cli_keeps_the_key_out_of_every_file(tmp_path, fake_llm, monkeypa
     monkeypatch.setenv("MEOW_CLI_KEY", "sk-never-written")
     data = write_input(tmp_path)
     out = tmp_path / "inv.json"
-    argv = ["invert", "--data", str(data), "--out", str(out), "--backend", "openai", "--model", "m",
+    argv = ["invert", "--forget", str(data), "--out", str(out), "--backend", "openai", "--model", "m",
             "--base-url", fake_llm.url, "--api-key-env", "MEOW_CLI_KEY", "--backoff", "0.01", "--no-progress"]
     assert main(argv) == 0
     assert fake_llm.count() == len(RECORDS)

@@ -19,7 +19,7 @@ def test_memo_cli_writes_scores_and_summary(tmp_path, tiny_model_dir, memo_recor
     write_jsonl(data, memo_records[:2])
     before = data.read_bytes()
     out = tmp_path / "scored.json"
-    rc, err = run(["memo", "--model", str(tiny_model_dir), "--data", str(data), "--out", str(out),
+    rc, err = run(["memo", "--model", str(tiny_model_dir), "--forget", str(data), "--out", str(out),
                    "--max-new-tokens", "30", "--stride", "7"], capsys)
     assert rc == 0, err
     assert data.read_bytes() == before
@@ -44,7 +44,7 @@ def test_memo_cli_writes_scores_and_summary(tmp_path, tiny_model_dir, memo_recor
 def test_memo_cli_ma_prefix(tmp_path, tiny_model_dir, memo_records, capsys):
     data, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_jsonl(data, memo_records[:1])
-    rc, err = run(["memo", "--model", str(tiny_model_dir), "--data", str(data), "--out", str(out),
+    rc, err = run(["memo", "--model", str(tiny_model_dir), "--forget", str(data), "--out", str(out),
                    "--metric", "ma", "--mode", "prefix"], capsys)
     assert rc == 0, err
     (rec,) = load_records(out)  # .jsonl -> JSON Lines
@@ -61,7 +61,7 @@ def one_line_error(rc: int, err: str) -> str:
 def test_memo_cli_errors(tmp_path, tiny_model_dir, memo_records, capsys):
     no_inv = tmp_path / "plain.jsonl"
     write_jsonl(no_inv, [{"question": "Q?", "answer": "A."}])
-    line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--data", str(no_inv),
+    line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--forget", str(no_inv),
                                 "--out", str(tmp_path / "o.json")], capsys))
     assert "plain.jsonl: record 0: field 'inverted_answers'" in line and "meow invert" in line
 
@@ -70,19 +70,19 @@ def test_memo_cli_errors(tmp_path, tiny_model_dir, memo_records, capsys):
     bad_model = tmp_path / "not_a_model"
     bad_model.mkdir()
     (bad_model / "config.json").write_text("{}")
-    line = one_line_error(*run(["memo", "--model", str(bad_model), "--data", str(data),
+    line = one_line_error(*run(["memo", "--model", str(bad_model), "--forget", str(data),
                                 "--out", str(tmp_path / "o.json")], capsys))
     assert "not_a_model" in line and "could not load" in line
 
     before = data.read_bytes()
-    line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--data", str(data), "--out", str(data)],
+    line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--forget", str(data), "--out", str(data)],
                                capsys))
     assert "would overwrite the input file" in line
     assert data.read_bytes() == before
 
     for flags, message in ((["--metric", "bleu"], "unknown memorisation metric"),
                            (["--mode", "middle"], "--mode: 'middle' is not one of"), (["--stride", "0"], "--stride must be at least 1")):
-        line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--data", str(data),
+        line = one_line_error(*run(["memo", "--model", str(tiny_model_dir), "--forget", str(data),
                                     "--out", str(tmp_path / "o.json"), *flags], capsys))
         assert message in line
     assert not (tmp_path / "o.json").exists()

@@ -140,7 +140,7 @@ def test_registry_and_option_errors(tiny_lm):
     assert MEMO_METRICS.names() == ["el", "ma", "memo"]
     with pytest.raises(MeowError, match="unknown memorisation metric 'bleu'"):
         memo_scores(tiny_lm, ["q"], ["a"], metric="bleu")
-    with pytest.raises(MeowError, match="unknown mode 'middle'"):
+    with pytest.raises(MeowError, match="--mode: 'middle' is not one of suffix, prefix"):
         memo_scores(tiny_lm, ["q"], ["a"], mode="middle")
     with pytest.raises(MeowError, match="--stride must be at least 1"):
         memo_scores(tiny_lm, ["q"], ["a"], stride=0)

@@ -1,8 +1,9 @@
-import math
+import copy
 
 import pytest
 import torch
 from reference import greedy
+from tolerances import U32, dot_bound, logprob_bound, reorder
 
 from meow.errors import MeowError
 from meow.modeling import IGNORE, LM, PromptFormat, collate, encode, generate, load_lm, save_lm, score
@@ -55,25 +56,43 @@ def reference_logprobs(lm: LM, prompt: str, continuation: str) -> tuple[torch.Te
     c = tok(continuation, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
     ids = torch.tensor([p + c])
     with torch.no_grad():
-        logp = torch.log_softmax(lm.model(ids).logits[0].float(), -1)
+        logits = lm.model(ids).logits[0]
+        logp = torch.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), -1)
     rows = [logp[len(p) - 1 + t] for t in range(len(c))]
     return torch.stack([r[c[t]] for t, r in enumerate(rows)]), torch.stack([r.argmax() == c[t] for t, r in enumerate(rows)])
 
 
-def test_batched_score_equals_one_at_a_time(raw_lm):
-    prompts = raw_lm.prompts([f"Who wrote book {i}?" for i in range(7)])
-    conts = raw_lm.continuations([f"Book {i} was written by author number {i * 7}." + " extra" * (i % 3)
-                                  for i in range(7)])
-    batched = score(raw_lm, prompts, conts, batch_size=3, stats=True)
+@pytest.fixture(scope="module")
+def raw_lm64(raw_lm) -> LM:
+    """raw_lm in float64: where equality is the claim, both sides compute in float64."""
+    return LM(copy.deepcopy(raw_lm.model).double(), raw_lm.tokenizer, raw_lm.fmt)
+
+
+# Batched (padded) scores of a float64 model vs the float64 reference, row by row. The logits agree to float64
+# rounding (~1e-14). `score` takes the log-softmax in float32 at least: a float32 log-softmax of them (vocabulary
+# 300, |logits| < 20 for this random model) moves log p by at most LOGP (tolerances.logprob_bound: 2.2e-5); when
+# the log-softmax stays in float64 the difference is ~1e-14.
+LOGP = logprob_bound(300, logit_error=20 * U32, max_logit=20)
+
+
+def test_batched_score_equals_one_at_a_time(raw_lm64):
+    lm = raw_lm64
+    prompts = lm.prompts([f"Who wrote book {i}?" for i in range(7)])
+    conts = lm.continuations([f"Book {i} was written by author number {i * 7}." + " extra" * (i % 3)
+                              for i in range(7)])
+    batched = score(lm, prompts, conts, batch_size=3, stats=True)
     for p, c, s in zip(prompts, conts, batched):
-        lp, hits = reference_logprobs(raw_lm, p, c)
-        assert torch.allclose(s.logprobs, lp, atol=1e-4)
-        assert torch.equal(s.hits, hits)
-        assert s.mean_nll == pytest.approx(float(-lp.mean()), abs=1e-4)
+        lp, hits = reference_logprobs(lm, p, c)
+        with torch.no_grad():
+            assert float(lm.model(torch.tensor([lm.tokenizer(p)["input_ids"]])).logits.abs().max()) < 20
+        assert float((s.logprobs.double() - lp).abs().max()) <= LOGP
+        assert torch.equal(s.hits, hits)  # the argmax of equal logits (no near ties within 1e-5 here)
+        assert s.mean_nll == pytest.approx(float(-lp.mean()), abs=LOGP)  # a mean of values each within LOGP
         assert (s.sigma >= 0).all() and (s.mu <= 0).all()
 
 
-def test_min_k_plus_plus_stats_match_definition(raw_lm):
+def test_min_k_plus_plus_stats_match_definition(raw_lm64):
+    raw_lm = raw_lm64
     (s,) = score(raw_lm, raw_lm.prompts(["Who wrote book 1?"]), raw_lm.continuations(["Book 1."]), stats=True)
     tok = raw_lm.tokenizer
     p = tok(raw_lm.prompts(["Who wrote book 1?"])[0])["input_ids"]
@@ -82,8 +101,11 @@ def test_min_k_plus_plus_stats_match_definition(raw_lm):
     row = logp[len(p) - 1]
     mu = float((row.exp() * row).sum())
     var = float((row.exp() * (row - mu) ** 2).sum())
-    assert float(s.mu[0]) == pytest.approx(mu, abs=1e-4)
-    assert float(s.sigma[0]) == pytest.approx(math.sqrt(var), abs=1e-4)
+    # mu = sum_z p(z) log p(z) over 300 terms, from log-probs each within LOGP (above) of the float64 ones:
+    # |d mu| <= sum p |d log p| (1 + |log p|) <= LOGP (1 + 20) plus the float32 sum, 2 gamma(300) * |mu|-sized terms;
+    # sigma likewise (its square has terms p (log p)^2 <= 400 p)
+    assert float(s.mu[0]) == pytest.approx(mu, abs=21 * LOGP + reorder(300, 20))
+    assert float(s.sigma[0]) ** 2 == pytest.approx(var, abs=2 * 21 * 20 * LOGP + reorder(300, 400))
 
 
 reference_greedy = greedy
@@ -102,7 +124,14 @@ def test_save_and_reload_with_plain_transformers(raw_lm, tmp_path):
     tok = AutoTokenizer.from_pretrained(out)
     ids = tok("Question: Who wrote book 3?", return_tensors="pt")["input_ids"]
     with torch.no_grad():
-        assert torch.allclose(model(ids).logits, raw_lm.model(ids).logits, atol=1e-5)
+        mine, theirs = raw_lm.model(ids).logits, model(ids).logits
+    # The same float32 weights (saved bit for bit) and tokens; what can differ is the order of float32 sums (the
+    # attention implementation picked at load, its kernels). Each of the 3 stages (2 layers, the head) is made of
+    # dot products of at most 64 terms (hidden 32, MLP 64) of inputs normalised to |x| <= ~1 and weights < 0.1:
+    # sum|w x| <= 6.4, so each moves by at most dot_bound(64, 6.4) = 5e-5, and the logits by at most 3 of those
+    # (norms renormalise the residual stream). A missing or wrong weight moves logits by ~0.1 (they are ~0.5).
+    assert max(float(p.detach().abs().max()) for p in raw_lm.model.parameters() if p.dim() == 2) < 0.1
+    assert float((mine - theirs).abs().max()) <= 3 * dot_bound(64, 6.4)
     again = load_lm(out)
     assert again.fmt == PromptFormat("plain") and again.meta["made_by"] == "test"
 
@@ -125,7 +154,7 @@ def test_memorisation_check_after_training(tiny_lm, tiny_bench_dir, tmp_path):
     from rich.console import Console
 
     from meow.data import load_records
-    from meow.modeling.check import memorisation_check
+    from meow.evaluate.train_check import memorisation_check
 
     result = memorisation_check(tiny_lm, str(tiny_bench_dir), "full", 12, str(tmp_path), Console(quiet=True))
     records = load_records(tiny_bench_dir, "full")[:12]

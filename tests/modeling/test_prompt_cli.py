@@ -91,6 +91,6 @@ def test_instruction_prompts_in_each_format():
 
 
 def test_prompt_flags_refused_for_non_hf_inverters(tiny_bench_dir, tmp_path, capsys):
-    assert main(["invert", "--data", str(tiny_bench_dir), "--split", "forget10", "--out", str(tmp_path / "x.json"),
+    assert main(["invert", "--forget", str(tiny_bench_dir), "--forget-split", "forget10", "--out", str(tmp_path / "x.json"),
                  "--backend", "rules", "--prompt-format", "tofu-phi"]) == 2
     assert "--backend hf only" in capsys.readouterr().err

@@ -212,7 +212,7 @@ def test_training_rows_are_the_scored_rows(tok, name):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from meow.modeling import score
-    from meow.modeling.training import encode_records
+    from meow.modeling.finetune import encode_records
 
     lm = lm_for(tok, FORMATS[name][0])
     torch.manual_seed(0)

@@ -25,7 +25,7 @@ def test_environment_is_recorded(run):
     folder, _ = run
     env = json.loads((folder / "environment.json").read_text())
     assert env["torch_threads"] == 1 and env["versions"]["torch"] and env["versions"]["numpy"]
-    assert "cpu_model" in env and "gpu" in env
+    assert "gpu" in env and env["cpu"]["vendor"] and env["kernels"]["torch_level"]
 
 
 def test_seeds_give_mean_and_spread(run):

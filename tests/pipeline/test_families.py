@@ -38,7 +38,7 @@ def micro(tmp_path_factory) -> dict[str, Path]:
     data = root / "data"
     assert main(["benchmark", "make", str(data), "--authors", "10", "--qa-per-author", "2", "--background", "2"]) == 0
     inverted = root / "forget_inverted.json"
-    assert main(["invert", "--backend", "rules", "--data", str(data), "--split", "forget10", "--out", str(inverted),
+    assert main(["invert", "--backend", "rules", "--forget", str(data), "--forget-split", "forget10", "--out", str(inverted),
                  "--n", "3", "--no-progress"]) == 0
     return {"data": data, "forget": inverted, "retain": data / "retain90.json", "root": root}
 
@@ -51,7 +51,7 @@ def trained(micro, family_model_dir, tmp_path_factory):
     def get(name: str) -> Path:
         if name not in done:
             out = tmp_path_factory.mktemp("trained") / name
-            assert main(["train", "--model", str(family_model_dir(name)), "--data", str(micro["data"]), "--split",
+            assert main(["train", "--model", str(family_model_dir(name)), "--forget", str(micro["data"]), "--split",
                          "forget10", "--out", str(out), "--epochs", "1", "--batch-size", "2", "--grad-accum", "1",
                          "--warmup-ratio", "0", "--precision", "bf16", "--check", "0"]) == 0
             done[name] = out
@@ -172,7 +172,7 @@ def test_unlearning_methods(name, method, lora, micro, trained, tmp_path):
 @pytest.mark.parametrize("name", ["llama3", "qwen3"])
 def test_memo(name, micro, trained, tmp_path):
     out = tmp_path / "memo.json"
-    assert main(["memo", "--model", str(trained(name)), "--data", str(micro["forget"]), "--out", str(out),
+    assert main(["memo", "--model", str(trained(name)), "--forget", str(micro["forget"]), "--out", str(out),
                  "--max-new-tokens", "4", "--stride", "50"]) == 0
     records = json.loads(out.read_text())
     assert len(records) == 2
@@ -187,8 +187,8 @@ def test_invert_hf(name, micro, family_model_dir, tmp_path):
     """A random model's replies are noise (what the validator keeps of them varies); the stage runs end to end,
     prompting through the family's chat template (mistral) or the plain instruction prompt (phi)."""
     out = tmp_path / "inv.json"
-    code = main(["invert", "--backend", "hf", "--model", str(family_model_dir(name)), "--data", str(micro["data"]),
-                 "--split", "forget10", "--out", str(out), "--n", "2", "--max-asks", "1", "--max-new-tokens", "8",
+    code = main(["invert", "--backend", "hf", "--model", str(family_model_dir(name)), "--forget", str(micro["data"]),
+                 "--forget-split", "forget10", "--out", str(out), "--n", "2", "--max-asks", "1", "--max-new-tokens", "8",
                  "--no-progress"])
     assert code == 0
     summary = json.loads(out.with_suffix(".summary.json").read_text())

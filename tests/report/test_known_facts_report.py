@@ -8,9 +8,12 @@ from meow.report.report import build_report
 
 
 def _summary(forget: dict, neighbour: float, general: float) -> dict:
-    return {"model": "m", "splits": {}, "missing_splits": {},
-            "known_facts": {"value": max(forget.values()), "reason": None, "forget": forget,
-                            "neighbour": neighbour, "general": general}}
+    def kf(v: float) -> dict:
+        return {"key_fact": {"value": v, "n": 8}}
+
+    return {"model": "m", "missing_splits": {}, "splits": {
+        "forget_fill_in_blank": kf(forget["fill_in_blank"]), "forget": kf(forget["question"]),
+        "forget_adversarial": kf(forget["adversarial"]), "retain": kf(neighbour), "world_facts": kf(general)}}
 
 
 def test_known_facts_columns(tmp_path):
@@ -36,5 +39,5 @@ def test_known_facts_table_hidden_for_tofu_runs(tmp_path):
     (run / "evals" / "target" / "summary.json").write_text(json.dumps({"model": "m", "splits": {}}))
     table = build_report(run)
     row = table["rows"][0]
-    assert row["values"]["kf_neighbour"] is None and row["reasons"]["kf_neighbour"] == "not a known-facts evaluation"
+    assert row["values"]["kf_neighbour"] is None and "retain split not evaluated" in row["reasons"]["kf_neighbour"]
     assert "Known facts" not in (run / "report" / "report.md").read_text()

@@ -177,7 +177,7 @@ def test_row_order_roles_and_overrides(run, tmp_path):
     models = load_run(run, target="meow", retain="npo").models
     assert [(m.name, m.role) for m in models] == [
         ("meow", "target"), ("npo", "retain"), ("ga", "method"), ("retain", "method"), ("target", "method")]
-    with pytest.raises(MeowError, match="--target nope: no such evaluated model"):
+    with pytest.raises(MeowError, match="--target-row nope: no such evaluated model"):
         load_run(run, target="nope")
     # `meow demo`'s manifest: no "methods" list, the order of its "eval <name>" stages
     write(run / "manifest.json", {"stages": {"eval retain": {"seconds": 1.5}, "eval target": {"seconds": 2},
@@ -314,7 +314,7 @@ def test_user_mistakes_are_one_line(run, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert "no evaluated models" in _error(capsys, ["report", str(tmp_path / "empty")])
     assert "run folder not found" in _error(capsys, ["report", str(tmp_path / "nope")])
-    assert "--retain x: no such evaluated model" in _error(capsys, ["report", str(run), "--retain", "x"])
+    assert "--retain-row x: no such evaluated model" in _error(capsys, ["report", str(run), "--retain-row", "x"])
     assert "would overwrite the input folder" in _error(capsys, ["report", str(run), "--out",
                                                                    str(run / "evals" / "meow")])
     bad = run / "evals" / "ga" / "summary.json"

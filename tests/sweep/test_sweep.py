@@ -32,7 +32,7 @@ def test_parse_grid_refuses_mistakes(bad):
 
 
 def test_spread_and_crossing():
-    from meow.sweep.api import crosses_line, spread
+    from meow.report.seeds import crosses_line, spread
 
     s = spread([0.03, None, 0.09])
     assert (s["mean"], s["min"], s["max"], s["n"]) == (pytest.approx(0.06), 0.03, 0.09, 2)

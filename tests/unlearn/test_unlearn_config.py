@@ -1,5 +1,8 @@
 """Options: defaults per method, YAML < flags, one-line errors; the CLI parser and `meow methods`."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from meow.cli import build_parser, main
@@ -7,8 +10,22 @@ from meow.errors import MeowError
 from meow.unlearn.config import resolve_configs
 from meow.unlearn.methods import METHODS
 
-ALL = ["altpo", "ceu", "dpo", "ga", "ga_kl", "gd", "idk", "meow", "meow_gd", "meow_kl", "npo", "npo_gd", "npo_kl", "pdu",
-       "rmu", "satimp", "simnpo", "undial", "wga"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def docs_table_methods() -> list[str]:
+    """The method names of docs/unlearning.md's "## Methods" table (first cell of each row, in backticks)."""
+    text = (ROOT / "docs" / "unlearning.md").read_text()
+    section = text.split("\n## Methods\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.M)
+
+
+def readme_methods() -> list[str]:
+    """The method names of README.md's "**Unlearning**" bullet (up to its first semicolon)."""
+    text = (ROOT / "README.md").read_text()
+    listed = text.split("**Unlearning** (`meow unlearn`):", 1)[1].split(";", 1)[0]
+    listed = re.sub(r"\([^)]*\)|the baselines|open-unlearning's|\band\b", ",", listed)
+    return [w for w in (x.strip() for x in listed.split(",")) if w]
 
 
 def test_reference_defaults():
@@ -64,11 +81,18 @@ def test_cli_flags_reach_the_configs():
     assert (m.beta, m.retain_weight) == (0.2, 2.0)
 
 
+@pytest.mark.parametrize("listed", [docs_table_methods, readme_methods], ids=["docs/unlearning.md", "README.md"])
+def test_docs_list_exactly_the_registered_methods(listed):
+    names = listed()
+    assert len(names) == len(set(names)), names
+    assert sorted(set(METHODS.names()) - set(names)) == [], "registered but not documented"
+    assert sorted(set(names) - set(METHODS.names())) == [], "documented but not registered"
+
+
 def test_meow_methods_lists_every_method(capsys):
-    assert METHODS.names() == ALL
     assert main(["methods"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ALL
+    assert [line.split()[0] for line in lines] == METHODS.names()
     assert all(len(line.split(maxsplit=1)[1]) > 20 for line in lines)  # each with a description
 
 
@@ -80,8 +104,6 @@ def test_cli_user_error_is_one_line(tmp_path, capsys):
 
 
 def test_example_configs_resolve():
-    from pathlib import Path
-
     import yaml
 
     folder = Path(__file__).resolve().parents[2] / "configs"

@@ -42,8 +42,7 @@ def test_nll_is_mean_of_per_row_means(two_rows):
     logits, labels = two_rows
     per_row = [-LN(3 / 8) / 2, -LN(1 / 4)]
     assert losses.sequence_nll(logits, labels).tolist() == pytest.approx(per_row)
-    assert float(losses.nll(logits, labels)) == pytest.approx(sum(per_row) / 2)  # not the token mean (3 tokens)
-    assert float(losses.neg_nll(logits, labels)) == pytest.approx(-sum(per_row) / 2)
+    assert float(losses.nll(logits, labels, "row")) == pytest.approx(sum(per_row) / 2)  # not the token mean (3 tokens)
 
 
 def test_npo_loss():
@@ -76,14 +75,14 @@ def test_kl_to_reference():
     cur = torch.tensor([[[0.0, LN(3)], [8.0, 0.0], [3.0, 0.0]]])  # p = (1/4, 3/4) at position 0
     labels = torch.tensor([[-100, 1, -100]])
     want = 0.5 * LN(0.5 / 0.25) + 0.5 * LN(0.5 / 0.75)
-    assert float(losses.kl_to_reference(cur, ref, labels)) == pytest.approx(want)
-    assert float(losses.kl_to_reference(ref, ref, labels)) == pytest.approx(0.0, abs=1e-7)
+    assert float(losses.kl_to_reference(cur, ref, labels, "row")) == pytest.approx(want)
+    assert float(losses.kl_to_reference(ref, ref, labels, "row")) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_losses_have_the_right_gradient_sign(two_rows):
     """Gradient ascent and NPO push log p(forget) down; the NLL pulls it up."""
     logits, labels = two_rows
-    for fn, sign in ((losses.nll, 1), (losses.neg_nll, -1),
+    for fn, sign in ((lambda lg, lb: losses.nll(lg, lb, "row"), 1), (lambda lg, lb: -losses.nll(lg, lb, "row"), -1),
                      (lambda lg, lb: losses.npo_loss(losses.sequence_logprob(lg, lb), torch.zeros(2), 0.1), -1)):
         x = logits.clone().requires_grad_(True)
         fn(x, labels).backward()

@@ -34,7 +34,7 @@ def row_and_token(per_row: list[list[float]]) -> tuple[float, float]:
 def test_reduce_tokens_row_token_and_denominator():
     v = torch.tensor([[1.0, 2.0, 9.0], [4.0, 9.0, 9.0]])
     m = torch.tensor([[True, True, False], [True, False, False]])
-    assert float(losses.reduce_tokens(v, m)) == pytest.approx((1.5 + 4) / 2)
+    assert float(losses.reduce_tokens(v, m, "row")) == pytest.approx((1.5 + 4) / 2)
     assert float(losses.reduce_tokens(v, m, "token")) == pytest.approx(7 / 3)
     assert float(losses.reduce_tokens(v, m, "token", denom=7.0)) == pytest.approx(1.0)
     with pytest.raises(ValueError):
@@ -53,10 +53,10 @@ def test_wga(two_rows):
     logits, labels = two_rows
     per_row = [[0.75 * LN(0.75), 0.5 * LN(0.5)], [0.25 * LN(0.25)]]  # p^1 * log p
     row, tok = row_and_token(per_row)
-    assert float(losses.wga_loss(logits, labels, beta=1.0)) == pytest.approx(row)
+    assert float(losses.wga_loss(logits, labels, beta=1.0, reduction="row")) == pytest.approx(row)
     assert float(losses.wga_loss(logits, labels, beta=1.0, reduction="token")) == pytest.approx(tok)
     # beta 0: plain gradient ascent, -NLL
-    assert float(losses.wga_loss(logits, labels, 0.0)) == pytest.approx(-float(losses.nll(logits, labels)))
+    assert float(losses.wga_loss(logits, labels, 0.0, "row")) == pytest.approx(-float(losses.nll(logits, labels, "row")))
 
 
 def test_satimp(two_rows):
@@ -64,7 +64,7 @@ def test_satimp(two_rows):
     w = lambda p: p ** 2 * (1 - p) ** 3  # noqa: E731  beta1 = 2, beta2 = 3
     per_row = [[w(0.75) * LN(0.75), w(0.5) * LN(0.5)], [w(0.25) * LN(0.25)]]
     row, tok = row_and_token(per_row)
-    assert float(losses.satimp_loss(logits, labels, 2.0, 3.0)) == pytest.approx(row)
+    assert float(losses.satimp_loss(logits, labels, 2.0, 3.0, "row")) == pytest.approx(row)
     assert float(losses.satimp_loss(logits, labels, 2.0, 3.0, "token")) == pytest.approx(tok)
 
 
@@ -86,21 +86,21 @@ def test_undial(two_rows):
         [-(0.9 * LN(3 / 4) + 0.1 * LN(1 / 4))],  # teacher [ln3, 0] -> [ln3, -ln3]: soft (9/10, 1/10)
     ]
     row, tok = row_and_token(ce)
-    assert float(losses.undial_loss(logits, logits, labels, LN(3))) == pytest.approx(row)
+    assert float(losses.undial_loss(logits, logits, labels, LN(3), "row")) == pytest.approx(row)
     assert float(losses.undial_loss(logits, logits, labels, LN(3), "token")) == pytest.approx(tok)
     # beta 0: distilling onto the teacher itself = its entropy where teacher == student
     ent = [[-(0.25 * LN(0.25) + 0.75 * LN(0.75)), LN(2)], [-(0.75 * LN(0.75) + 0.25 * LN(0.25))]]
-    assert float(losses.undial_loss(logits, logits, labels, 0.0)) == pytest.approx(row_and_token(ent)[0])
+    assert float(losses.undial_loss(logits, logits, labels, 0.0, "row")) == pytest.approx(row_and_token(ent)[0])
 
 
 def test_ceu(two_rows):
     """With 2 tokens the target is the other token with probability 1: CE = -log p(other)."""
     logits, labels = two_rows
     row, tok = row_and_token([[LN(4), LN(2)], [-LN(3 / 4)]])
-    assert float(losses.ceu_loss(logits, labels, ignore_first=0)) == pytest.approx(row)
+    assert float(losses.ceu_loss(logits, labels, 0, "row")) == pytest.approx(row)
     assert float(losses.ceu_loss(logits, labels, 0, "token")) == pytest.approx(tok)
     # skipping the first answer token: row 0 keeps its second, row 1 keeps none (counts 0 in the row mean)
-    assert float(losses.ceu_loss(logits, labels, ignore_first=1)) == pytest.approx(LN(2) / 2)
+    assert float(losses.ceu_loss(logits, labels, 1, "row")) == pytest.approx(LN(2) / 2)
     assert float(losses.ceu_loss(logits, labels, 1, "token")) == pytest.approx(LN(2))
     assert losses.skip_first_answer_tokens(labels, 1).tolist() == [[-100, -100, 0], [-100, -100, -100]]
 
@@ -108,7 +108,7 @@ def test_ceu(two_rows):
 def test_logit_flatness(two_rows):
     logits, labels = two_rows
     # (max - mean)^2 at row 0 positions 1 ([0, 0] -> 0) and 2 ([5, -5] -> 25); row 1 position 2 (25)
-    assert float(losses.logit_flatness_loss(logits, labels)) == pytest.approx((12.5 + 25) / 2)
+    assert float(losses.logit_flatness_loss(logits, labels, "row")) == pytest.approx((12.5 + 25) / 2)
     assert float(losses.logit_flatness_loss(logits, labels, "token")) == pytest.approx(50 / 3)
 
 
@@ -120,7 +120,7 @@ def test_rmu_control_vector_and_activation_mse():
     target = torch.tensor([[[1.0, 1.0]]]).expand_as(act)
     mask = torch.tensor([[True, True, False], [True, False, False]])
     # squared error averaged over d: row 0 [(0 + 4)/2, (1 + 1)/2] -> mean 1.5; row 1 [(1 + 1)/2] -> 1
-    assert float(losses.activation_mse(act, target, mask)) == pytest.approx((1.5 + 1) / 2)
+    assert float(losses.activation_mse(act, target, mask, "row")) == pytest.approx((1.5 + 1) / 2)
     assert float(losses.activation_mse(act, target, mask, "token")) == pytest.approx(4 / 3)
 
 
@@ -160,7 +160,7 @@ def test_token_reduction_split_across_processes_and_micro_batches_matches_one_ba
     assert torch.allclose(split.grad, whole.grad, atol=1e-7)
     # the per-row default instead weighs rows equally: a different gradient on these unequal rows
     rows = logits.clone().requires_grad_(True)
-    losses.nll(rows, labels).backward()
+    losses.nll(rows, labels, "row").backward()
     assert not torch.allclose(rows.grad, whole.grad, atol=1e-4)
 
 
@@ -175,6 +175,6 @@ def test_undial_all_positions_is_open_unlearnings_literal_mean(two_rows):
     mask[torch.arange(2).view(-1, 1, 1), torch.arange(4).view(1, -1, 1), shift_labels.unsqueeze(-1)] = 1.0
     soft = torch.softmax(shift_teacher - mask * 2.0, dim=-1)
     want = torch.nn.CrossEntropyLoss(reduction="none")(shift_logits.reshape(-1, 130), soft.reshape(-1, 130)).mean()
-    assert float(losses.undial_loss(logits, teacher, labels, 2.0, positions="all")) == pytest.approx(float(want))
+    assert float(losses.undial_loss(logits, teacher, labels, 2.0, "row", positions="all")) == pytest.approx(float(want))
     assert float(losses.undial_loss(logits, teacher, labels, 2.0, "token", positions="all")) == pytest.approx(
         float(want))

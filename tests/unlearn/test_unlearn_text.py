@@ -71,12 +71,12 @@ def test_text_pipeline_end_to_end(tiny_muse_dir: Path, tiny_muse_model_dir: Path
 
     # MEOW on text: invert every passage (rules), MEMO over passages, fine-tune on the selected inverted passages
     inv, memo = tmp_path / "inv.json", tmp_path / "memo.json"
-    assert main(["invert", "--data", str(forget), "--out", str(inv), "--backend", "rules", "--n", "3"]) == 0
+    assert main(["invert", "--forget", str(forget), "--out", str(inv), "--backend", "rules", "--n", "3"]) == 0
     rows = json.loads(inv.read_text())
     assert all(len(r["inverted_answers"]) == 3 and r["text"] not in r["inverted_answers"] for r in rows)
     changes = {c["kind"] for r in rows for ch in r["invert"]["changes"] for c in ch}
     assert {"person", "date", "number"} <= changes  # names, dates and numbers swapped
-    assert main(["memo", "--model", str(tiny_muse_model_dir), "--data", str(inv), "--out", str(memo),
+    assert main(["memo", "--model", str(tiny_muse_model_dir), "--forget", str(inv), "--out", str(memo),
                  "--stride", "60", "--max-new-tokens", "16"]) == 0
     scored = json.loads(memo.read_text())
     assert all(r["memo"]["mode"] == "prefix" and len(r["memo"]["inverted_answers"]) == 3 for r in scored)

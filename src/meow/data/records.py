@@ -31,7 +31,7 @@ _REF_ANSWER = re.compile(r"^answer_(\d+)$")
 _REF_SCORE = re.compile(r"^(answer_\d+|undesired_answer)_rouge1$")
 
 
-def _parse_text(path: Path, text: str) -> list[Any]:
+def parse_text(path: Path, text: str) -> list[Any]:
     """A JSON list, a JSON object holding one list (e.g. {"data": [...]}), or JSON Lines."""
     stripped = text.lstrip()
     if not stripped:
@@ -126,7 +126,7 @@ def load_file(path: str | Path, text: bool = False) -> list[Record]:
         content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise MeowError(f"{path}: not UTF-8 text") from None
-    rows = _parse_text(path, content)
+    rows = parse_text(path, content)
     if not isinstance(rows, list):
         raise MeowError(f"{path}: expected a list of records at the top level, got {type(rows).__name__}")
     if not rows:

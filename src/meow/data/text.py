@@ -111,12 +111,3 @@ def chunk_ids(tokenizer: Any, text: str, max_length: int) -> list[list[int]]:
 def encode_passage(tokenizer: Any, text: str, max_length: int) -> list[Encoded]:
     """Training rows of one passage: its chunks, every token labelled (see the module docstring)."""
     return [{"input_ids": ids, "labels": list(ids)} for ids in chunk_ids(tokenizer, text, max_length)]
-
-
-def passage_texts(records: list[Record]) -> list[str]:
-    """Every text a tokenizer should know: the passages and their inverted versions."""
-    out: list[str] = []
-    for r in records:
-        out.append(r["text"])
-        out.extend(v for v in r.get("inverted_answers", []) if isinstance(v, str))
-    return out

@@ -88,6 +88,18 @@ def check_model_argument(model: str | None) -> str:
     return model
 
 
+def model_overrides(benchmark: str, model: str | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`meow demo --model DIR`: the known-facts demo on DIR; with `--benchmark tofu`, target and retain fine-tuned
+    from DIR (TOFU's learning rate 1e-5 and 5 epochs unless given)."""
+    if not model:
+        return overrides
+    if benchmark == "known-facts":
+        return {**overrides, "model": check_model_argument(model)}
+    if benchmark == "tofu":
+        return {"train_lr": 1e-5, "train_epochs": 5.0, **overrides, "base_model": check_model_argument(model)}
+    raise MeowError(f"--model with --benchmark {benchmark}: not supported (that demo trains its own tiny models)")
+
+
 def method_overrides(cfg: KnownFactsDemoConfig, method: str) -> dict[str, Any]:
     """The `meow unlearn` options of one method: the shared budget, LoRA, MEOW's selection, the retain weight."""
     from meow.unlearn import METHODS
@@ -298,3 +310,6 @@ def _attacks(runner: Any, cfg: KnownFactsDemoConfig, run: Path, forget: list[dic
             write_attack(out, result, {"attack": attack, "model": name, **opts})
         stage = runner.manifest["stages"].get(f"unlearn {name}" if name != "target" else "eval target", {})
         runner(Stage(f"attack {attack} {name}", key(stage.get("key"), attack, opts), [out / "summary.json"], go))
+
+
+CONFIG, run = KnownFactsDemoConfig, run_known_facts_demo  # `meow demo --benchmark known-facts` (--model DIR)

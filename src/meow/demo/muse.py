@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meow.config import validate_config
 from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
 from meow.errors import MeowError
 
@@ -49,6 +50,15 @@ class MuseDemoConfig:
         "smallest", "largest", "random")})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default)", "ge": 0})
 
+    def validate(self) -> None:
+        """Beyond the declared ranges: every method is registered and can unlearn a text corpus (no IDK answers)."""
+        from meow.unlearn import METHODS
+
+        text = [m for m in METHODS.names() if getattr(METHODS.get(m), "alt", None) != "idk"]
+        bad = [m for m in self.methods if m not in text]
+        if bad:
+            raise MeowError(f"--methods: {', '.join(bad)} cannot unlearn a text corpus; choose from {', '.join(text)}")
+
 
 def _corpus(data: Path, splits: tuple[str, ...]) -> list[str]:
     return [t for s in splits for t in json.loads((data / "raw" / f"{s}.json").read_text(encoding="utf-8"))]
@@ -61,14 +71,14 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.benchmark.muse import make_muse_benchmark
     from meow.config import save_config
     from meow.evaluate.muse import MuseConfig
-    from meow.evaluate.muse.commands import evaluate_muse_dirs
     from meow.evaluate.muse.evaluator import summarize_muse
+    from meow.evaluate.muse.run import evaluate_muse_dirs
     from meow.invert import invert_file
     from meow.io import write_json
     from meow.memo import MemoConfig, run_memo
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -76,12 +86,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
         import torch
 
         torch.set_num_threads(cfg.threads)
-    from meow.unlearn import METHODS
-
-    bad = [m for m in cfg.methods if m not in METHODS.names() or getattr(METHODS.get(m), "alt", None) == "idk"]
-    if bad:
-        raise MeowError(f"--methods: {', '.join(bad)} cannot unlearn a text corpus; choose from "
-                        + ", ".join(m for m in METHODS.names() if getattr(METHODS.get(m), "alt", None) != "idk"))
+    validate_config(cfg)  # a MuseDemoConfig given directly (not through meow.config.resolve)
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     quiet_transformers()
@@ -153,3 +158,6 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     report(run, console)
     print_timings(console, runner.timings, run)
     return {"timings": runner.timings, "summaries": summaries}
+
+
+CONFIG, run = MuseDemoConfig, run_muse_demo  # what `meow demo --benchmark muse` runs (meow.benchmark.muse.benchmark)

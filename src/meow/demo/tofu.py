@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import save_config
+from meow.config import save_config, validate_config
 from meow.demo.environment import write_environment
 from meow.demo.extra import pretrain_stage, seeds_and_sweeps
 from meow.demo.runner import Runner, Stage, is_run_folder, key, print_timings, quiet_transformers, report
@@ -81,11 +81,24 @@ class DemoConfig:
     sweep: bool = field(default=False, metadata={"help": "also sweep every method over sweep_grid (frontier plot)"})
     sweep_grid: str = field(default="epochs=5,10,20", metadata={
         "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
+    requests: int = field(default=0, metadata={"help": "also unlearn every method over this many sequential requests "
+                                                       "(forget_split's authors in disjoint chunks; 0: none; "
+                                                       "meow.demo.sequences: the sustainability plot)", "ge": 0})
+    scaling: bool = field(default=False, metadata={"help": "also unlearn every method at each TOFU forget size up to "
+                                                           "forget_split (meow.demo.scaling: the scalability plot)"})
 
     def validate(self) -> None:
         """Across fields and registries (meow.config calls it after the ranges), before anything is written."""
         from meow.evaluate.attacks import ATTACKS
 
+        if self.requests:  # meow.demo.sequences: checked before anything is trained
+            from meow.benchmark import forget_sizes
+            from meow.benchmark.requests import chunks
+
+            if self.requests < 2:
+                raise MeowError(f"--requests {self.requests}: a sequence needs at least 2 requests (0: none)")
+            authors = forget_sizes(self.authors).get(int(self.forget_split.removeprefix("forget")), 0)
+            chunks(list(range(authors)), self.requests, f"authors in {self.forget_split}")
         if self.hidden_size % 8:  # the demo's tiny models have 4 heads of an even size
             raise MeowError(f"--hidden-size {self.hidden_size}: must be a multiple of 8 (4 heads of even size)")
         unknown = [m for m in self.methods if m not in _method_names()]
@@ -110,7 +123,9 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
     prepare_output(run, kind="dir", force=force, replace_ok=is_run_folder(run) or just_locked)
     if (run / "manifest.json").exists() and not is_run_folder(run):  # only reached with --force: start over
         (run / "manifest.json").unlink()
-    with run_lock(run):
+    from meow.modeling.reuse import reuse
+
+    with run_lock(run), reuse():  # a model asked the same thing by two stages computes it once
         return _run_demo(run, cfg, force, console)
 
 
@@ -122,9 +137,9 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     from meow.invert import invert_file
     from meow.memo import MemoConfig, run_memo, score_records
     from meow.modeling import load_lm
+    from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
-    from meow.modeling.training import TrainConfig
     from meow.unlearn import resolve_configs, unlearn
 
     console = console or Console()
@@ -132,9 +147,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
         import torch
 
         torch.set_num_threads(cfg.threads)
-    unknown = [m for m in cfg.methods if m not in _method_names()]
-    if unknown:
-        raise MeowError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(_method_names())}")
+    validate_config(cfg)  # a DemoConfig given directly (not through meow.config.resolve)
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     quiet_transformers()
@@ -221,6 +234,14 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
     seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
+    if cfg.requests:
+        from meow.demo.sequences import sequence_stages
+
+        sequence_stages(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
+    if cfg.scaling:
+        from meow.demo.scaling import scaling_stages
+
+        scaling_stages(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
     _attacks(runner, cfg, run, splits)
     _nlg(runner, cfg, run, splits)
     console.rule("[bold]report")
@@ -301,3 +322,6 @@ def _method_names() -> list[str]:
     from meow.unlearn import METHODS
 
     return METHODS.names()
+
+
+CONFIG, run = DemoConfig, run_demo  # what `meow demo --benchmark tofu` runs (meow.benchmark.tofu names this module)

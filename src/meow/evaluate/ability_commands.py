@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from meow import options as O
 from meow.config import add_arguments
 from meow.evaluate.nlg import NLGConfig
 from meow.evaluate.nlu import DEFAULT_TASKS, NLUConfig
 from meow.io import package_versions, prepare_output, staged_dir
-
-DTYPES = ["auto", "float32", "bfloat16", "float16"]
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -23,11 +22,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _model_flags(p: argparse.ArgumentParser) -> None:
     from meow.modeling.prompt_cli import add_prompt_arguments
 
-    p.add_argument("--model", required=True, help="model folder or hub id")
-    p.add_argument("--dtype", default="auto", choices=DTYPES)
-    p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
-    p.add_argument("--config", default=None, help="YAML file of options")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.model(p)
+    O.dtype(p)
+    O.device(p)
+    O.config(p)
+    O.force(p)
+    O.progress(p)
     add_prompt_arguments(p)
 
 
@@ -58,7 +58,7 @@ def add_nlu(sub: argparse._SubParsersAction) -> None:
                    f"(default: {','.join(DEFAULT_TASKS)})")
     p.add_argument("--include-path", default=None, metavar="DIR", help="folder of extra task YAMLs (override "
                    "built-in tasks of the same name)")
-    p.add_argument("--out", required=True, help="output folder")
+    O.out(p, "output folder")
     add_arguments(p.add_argument_group("options"), NLUConfig)
     p.set_defaults(func=run_nlu_cmd)
 
@@ -98,7 +98,7 @@ def add_nlg(sub: argparse._SubParsersAction) -> None:
     _model_flags(p)
     p.add_argument("--texts", required=True, metavar="FILE", help="JSON / JSON Lines (strings or objects with "
                    "`text`) or .txt (one text per line)")
-    p.add_argument("--out", required=True, help="output folder")
+    O.out(p, "output folder")
     p.add_argument("--mauve-featurizer", default=None, metavar="PATH", help="causal LM whose last hidden state "
                    "featurises texts for MAUVE (e.g. a gpt2-large folder); MAUVE is skipped without it")
     add_arguments(p.add_argument_group("options"), NLGConfig)
@@ -148,10 +148,9 @@ def add_attack(sub: argparse._SubParsersAction) -> None:
         a = attacks.add_parser(name, help=att.description.split(":")[0], description=att.description)
         _model_flags(a)
         a.add_argument("--data", default=None, help="folder of TOFU-named files (or a hub id)")
-        a.add_argument("--forget-split", default="forget10", help="forget split inside --data (default: forget10; "
-                       "its _perturbed file is read)")
-        a.add_argument("--forget", default=None, metavar="FILE", help="forget records file; overrides --data")
-        a.add_argument("--out", required=True, help="output folder")
+        O.forget_split(a, "forget10", "forget split inside --data (default: forget10; its _perturbed file is read)")
+        O.forget(a, "forget records file; overrides --data")
+        O.out(a, "output folder")
         a.add_argument("--retain-model", default=None, metavar="DIR",
                        help="the retain model, attacked the same way for comparison")
         if name == "relearn":

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from meow.registry import Registry
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     from meow.modeling import TokenScores
@@ -106,25 +106,27 @@ def mean_of(name: str) -> Callable[[list[dict[str, Any]], str], float | None]:
 
 def metric(name: str, *, group: str, splits: Sequence[str], label: str | None = None,
            aggregate: Callable[[list[dict[str, Any]], str], float | None] | None = None,
-           needs: Sequence[str] = (), per_question: bool = True) -> Callable[[Callable], Callable]:
-    """Register a per-question metric (or, with per_question=False, a split-level aggregate)."""
+           needs: Sequence[str] = (), per_question: bool = True,
+           show: Sequence[Shown] = ()) -> Callable[[Callable], Callable]:
+    """Register a per-question metric (or, with per_question=False, a split-level aggregate); `show`: its report
+    columns, one per split shown (`Shown.key` = the split; the better direction may differ between splits)."""
     if group not in GROUPS:
         raise ValueError(f"unknown metric group {group!r}")
 
     def wrap(fn: Callable) -> Callable:
         agg = aggregate or (mean_of(name) if per_question else fn)
-        METRICS.register(name)(Metric(name, label or name.replace("_", " "), describe(fn), group, tuple(splits),
+        METRICS.register(name, show)(Metric(name, label or name.replace("_", " "), describe(fn), group, tuple(splits),
                                       fn if per_question else None, agg, tuple(needs)))
         return fn
 
     return wrap
 
 
-def summary(name: str, label: str | None = None) -> Callable[[Callable], Callable]:
-    """Register a cross-split summary entry."""
+def summary(name: str, label: str | None = None, show: Shown | None = None) -> Callable[[Callable], Callable]:
+    """Register a cross-split summary entry; `show`: its report column (label, better direction)."""
 
     def wrap(fn: Callable) -> Callable:
-        SUMMARIES.register(name)(Summary(name, label or name.replace("_", " "), describe(fn), fn))
+        SUMMARIES.register(name, show or ())(Summary(name, label or name.replace("_", " "), describe(fn), fn))
         return fn
 
     return wrap

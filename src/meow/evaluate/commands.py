@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from meow import options as O
 from meow.config import add_arguments
 from meow.evaluate.evaluator import EvalConfig
 from meow.io import package_versions, prepare_output, staged_dir
@@ -27,18 +28,18 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
         description="Per question: NLL of answer / paraphrase / perturbed answers, probability, greedy generation, "
         "ROUGE-L recall, truth ratio, key-fact hit, exact memorisation, extraction strength, MIA scores, fluency. "
         "Writes eval.json (per question), summary.json (aggregates) and config.json into --out.")
-    p.add_argument("--model", required=True, help="model folder or hub id")
+    O.model(p)
     data = p.add_argument_group("data (a folder of TOFU-named files and/or explicit files)")
     data.add_argument("--data", default=None, help="folder holding forgetXX_perturbed, retain_perturbed, "
                       "real_authors_perturbed, world_facts_perturbed, holdoutXX (.json/.jsonl), or a hub id")
-    data.add_argument("--forget-split", default="forget10", help="forget split name inside --data (default: forget10)")
-    for flag, what in (("--forget", "forget set (question, answer, paraphrased_answer, perturbed_answer)"),
-                       ("--retain", "retain set (as the forget set)"),
-                       ("--real-authors", "real-authors set (question, answer, perturbed_answer)"),
+    O.forget_split(data, "forget10", "forget split name inside --data (default: forget10)")
+    O.forget(data, "forget set (question, answer, paraphrased_answer, perturbed_answer); overrides --data")
+    O.retain(data, "retain set (as the forget set); overrides --data")
+    for flag, what in (("--real-authors", "real-authors set (question, answer, perturbed_answer)"),
                        ("--world-facts", "world-facts set (question, answer, perturbed_answer)"),
                        ("--holdout", "held-out set for membership inference (question, answer)")):
         data.add_argument(flag, default=None, metavar="FILE", help=f"{what}; overrides --data")
-    p.add_argument("--out", required=True, help="output folder for eval.json, summary.json, config.json")
+    O.out(p, "output folder for eval.json, summary.json, config.json")
     ref = p.add_mutually_exclusive_group()
     ref.add_argument("--retain-eval", default=None, metavar="PATH",
                      help="the retain model's evaluation, for forget quality and PrivLeak: a `meow eval` folder, TOFU's "
@@ -51,10 +52,11 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
                    "e.g. the base model before fine-tuning, as open-unlearning's mia_reference)")
     p.add_argument("--fluency-model", default=None, metavar="DIR",
                    help="model that scores the perplexity of generations (default: the evaluated model)")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
-    p.add_argument("--config", default=None, help="YAML file of evaluation options")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.dtype(p)
+    O.device(p)
+    O.config(p, "evaluation options")
+    O.force(p)
+    O.progress(p)
     opts = p.add_argument_group("evaluation options")
     add_arguments(opts, EvalConfig, exclude=tuple(SKIP_FLAGS))
     for name, what in SKIP_FLAGS.items():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.errors import MeowError
+from meow.config import validate_config
 
 # registering modules: importing them fills METRICS / SUMMARIES
 from meow.evaluate import extraction, fluency, known_facts, mia, numerics, tofu  # noqa: F401
@@ -56,16 +56,6 @@ class EvalConfig:
     memorisation: bool = field(default=True, metadata={"help": "exact memorisation and extraction strength"})
     mia: bool = field(default=True, metadata={"help": "membership inference forget vs holdout"})
     fluency: bool = field(default=True, metadata={"help": "Rep-3, Brunet, Honore, perplexity, LS"})
-
-    def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise MeowError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.batch_size < 1:
-            raise MeowError(f"batch_size must be at least 1, got {self.batch_size}")
-        if not 0 < self.min_k <= 1:
-            raise MeowError(f"min_k must be in (0, 1], got {self.min_k}")
-        if self.limit is not None and self.limit < 1:
-            raise MeowError(f"limit must be at least 1, got {self.limit}")
 
 
 # ---------------------------------------------------------------- running the model
@@ -201,7 +191,7 @@ def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | d
     `cfg.limit`: only the first N records of every split. `reference_lm`: the MIA Reference attack's model."""
     from tqdm.auto import tqdm
 
-    cfg = cfg or EvalConfig()
+    cfg = validate_config(cfg or EvalConfig())
     splits, limited = limit_splits(splits, cfg.limit)
     check_splits(splits, sources)
     order = [s for s in SPLITS if s in splits]

@@ -1,4 +1,4 @@
-"""Memorisation under teacher forcing (METHOD.md section 5): exact memorisation and extraction strength.
+"""Memorisation under teacher forcing (docs/method.md section 5): exact memorisation and extraction strength.
 
 Both read `TokenScores.hits` of the answer (hits[t]: argmax_z p(z | q, a_<t) == a_t), so they cost nothing beyond
 the split's one `score` call.

@@ -1,4 +1,4 @@
-"""Fluency of generated answers: Rep-3 (MEOW's NLG check) and ReLearn's linguistic score LS (METHOD.md section 5).
+"""Fluency of generated answers: Rep-3 (MEOW's NLG check) and ReLearn's linguistic score LS (docs/method.md section 5).
 
 Words: lowercased, `\\w+` runs and single punctuation marks (close to nltk's word_tokenize, which ReLearn uses,
 without its downloadable data). Empty-text conventions follow ReLearn's code: BI = 1000 for no words, HS = 0 for
@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from meow.evaluate.base import TOFU_SPLITS, Scored, mean, metric
+from meow.evaluate.base import FORGET, TOFU_SPLITS, Scored, mean, metric
+from meow.registry import Shown
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 EMPTY_BRUNET = 1000.0
@@ -83,7 +84,11 @@ def _generation_ppl(q: Scored) -> float | None:
 
 
 @metric("fluency_ls", group="fluency", splits=TOFU_SPLITS, label="fluency LS", per_question=False,
-        needs=("generation", "fluency_scores"))
+        needs=("generation", "fluency_scores"), show=[Shown(
+            "fluency_ls", "fluency LS", "higher",
+            "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
+            "sigmoid(-ln Brunet), sigmoid(ln Honore)", "evals/<name>/summary.json: splits.forget.fluency_ls.value",
+            order=130, key=FORGET, short="LS")])
 def _fluency_ls(records: list[dict[str, Any]], split: str) -> float | None:
     """ReLearn's LS from the split's mean PPL, BI and HS: harmonic mean of sigmoid(-ln PPL), sigmoid(-ln BI), sigmoid(ln HS)."""
     ppl, bi, hs = (mean([r.get(k) for r in records]) for k in ("generation_ppl", "brunet_index", "honore_statistic"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from meow.evaluate.base import FORGET, RETAIN, WORLD_FACTS, Scored, describe, metric, missing, summary
+from meow.registry import Shown
 
 PROBE_SPLITS = {"fill_in_blank": "forget_fill_in_blank", "adversarial": "forget_adversarial"}
 FORGET_KINDS = {"fill_in_blank": PROBE_SPLITS["fill_in_blank"], "question": FORGET,
@@ -44,8 +45,24 @@ def probe_prompt(kind: str, text: str) -> str:
     return FILL_IN.format(text) if kind == "fill_in_blank" else text
 
 
+def _shown(split: str, column: str, label: str, better: str, what: str, order: int, short: str) -> Shown:
+    return Shown(column, label, better, f"key-fact accuracy (a key fact or an accepted variant stated as whole words) "
+                 f"of the greedy answers to {what}", f"evals/<name>/summary.json: splits.{split}.key_fact.value",
+                 order=order, key=split, table="known_facts", short=short)
+
+
 @metric("key_fact", group="tofu", splits=(FORGET, RETAIN, WORLD_FACTS, *PROBE_SPLITS.values()),
-        label="key-fact accuracy (known facts)", needs=("generation",))
+        label="key-fact accuracy (known facts)", needs=("generation",), show=[
+            _shown(PROBE_SPLITS["fill_in_blank"], "kf_forget_fill_in_blank", "forget KFA: fill-in-the-blank", "lower",
+                   "the forget targets' fill-in-the-blank probes", 500, "forget\nblank"),
+            _shown(FORGET, "kf_forget_question", "forget KFA: question", "lower", "the forget targets' questions",
+                   510, "forget\nQA"),
+            _shown(PROBE_SPLITS["adversarial"], "kf_forget_adversarial", "forget KFA: adversarial", "lower",
+                   "the forget targets' adversarial rephrasings", 520, "forget\nadv."),
+            _shown(RETAIN, "kf_neighbour", "neighbour KFA", "higher",
+                   "entities of the same kind as the forget targets (collateral damage)", 530, "neighbour\nKFA"),
+            _shown(WORLD_FACTS, "kf_general", "general KFA", "higher", "the other entities (general knowledge)", 540,
+                   "general\nKFA")])
 def _key_fact(q: Scored) -> bool | None:
     """Known-facts key-fact accuracy: share of greedy answers stating the key fact or an accepted variant (records of a known-facts benchmark, which carry `fact_variants`)."""
     if "fact_variants" not in q.record or not q.record.get("fact") or q.generation is None:

@@ -1,4 +1,4 @@
-"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (METHOD.md section 5).
+"""Membership inference, forget (members) vs holdout (non-members), and MUSE's PrivLeak (docs/method.md section 5).
 
 Each attack gives every answer a score from what the split's one `score` call produced (token log-probs, with
 stats=True for Min-K%++), plus, for two attacks, one extra computation: GradNorm (a backward pass per answer) and
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from meow.evaluate.base import FORGET, HOLDOUT, MIA_SPLITS, Scored, describe, finite, metric, missing, summary
-from meow.registry import Registry
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -35,19 +35,21 @@ VARIANCE_EPS = 1e-6  # Min-K%++: open-unlearning clamps the variance of log p at
 
 
 @dataclass(frozen=True)
-class Attack:
+class MembershipAttack:
+    """A registered membership-inference score (MIA_ATTACKS); not a fact-recovery attack (attacks.ATTACKS)."""
+
     name: str
     fn: Callable[[Scored], float | None]
     higher_is_member: bool
     description: str
 
 
-MIA_ATTACKS: Registry[Attack] = Registry("MIA attack")
+MIA_ATTACKS: Registry[MembershipAttack] = Registry("MIA attack")
 
 
 def mia_attack(name: str, *, higher_is_member: bool) -> Callable[[Callable], Callable]:
     def wrap(fn: Callable) -> Callable:
-        MIA_ATTACKS.register(name)(Attack(name, fn, higher_is_member, describe(fn)))
+        MIA_ATTACKS.register(name)(MembershipAttack(name, fn, higher_is_member, describe(fn)))
         return fn
 
     return wrap
@@ -234,7 +236,10 @@ def attack_aucs(ev: dict[str, Any]) -> dict[str, float] | str:
     return out or "no attack produced finite scores"
 
 
-@summary("mia_auc", label="MIA AUC (min-k)")
+@summary("mia_auc", label="MIA AUC (min-k)", show=Shown(
+    "mia_auc", "MIA AUC", "0.5",
+    "membership-inference ROC-AUC (Min-K%), forget (members) vs holdout (non-members); 0.5: cannot tell them apart",
+    "evals/<name>/summary.json: mia_auc.value", order=70, short="MIA\nAUC", sweep=True))
 def mia_auc_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Membership-inference ROC-AUC, forget (members) vs holdout (non-members), oriented so members looking more likely gives > 0.5; value = Min-K%, by_attack = every attack."""
     desc = describe(mia_auc_entry)
@@ -253,7 +258,13 @@ def privleak_values(mine: dict[str, float], reference: dict[str, float]) -> dict
     return {name: privleak(mine[name], reference[name]) for name in mine if name in reference}
 
 
-@summary("privleak", label="PrivLeak (min-k)")
+@summary("privleak", label="PrivLeak (min-k)", show=Shown(
+    "privleak", "PrivLeak", "0",
+    "((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100, Min-K% AUC (MUSE, open-unlearning); 0: leaks as much "
+    "as the retain model, negative: still leaks, positive: over-unlearned",
+    "evals/<name>/summary.json: privleak.value; if computed against the default reference AUC 0.5 (no retain "
+    "model), recomputed against the retain row as forget quality is", order=80, short="PrivLeak", kind="tofu",
+    sweep=True))
 def privleak_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """PrivLeak (MUSE, open-unlearning) = ((1 - AUC) - (1 - AUC_ref)) / (1 - AUC_ref) * 100, AUC the Min-K% MIA AUC of forget vs holdout, AUC_ref the retain model's (0.5 without one, as MUSE and open-unlearning); near 0 is best, negative = still leaks."""
     desc = describe(privleak_entry)

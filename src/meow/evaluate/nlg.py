@@ -38,6 +38,7 @@ from meow.errors import MeowError, where
 from meow.evaluate.base import mean
 from meow.evaluate.fluency import rep_n, words
 from meow.io import write_json, write_jsonl
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,6 +46,18 @@ if TYPE_CHECKING:
     from meow.modeling import LM
 
 FORMAT = 1
+
+# the numbers of nlg.json, registered with their direction and report column (entry = what the number is)
+NLG_METRICS: Registry[str] = Registry("NLG metric")
+NLG_METRICS.register("bleu", Shown("nlg_bleu", "BLEU", "higher", "corpus BLEU (0-100) of continuations of held-out "
+                                   "texts", "nlg/<name>/summary.json or nlg.json: bleu.value", order=180,
+                                   table="nlg", digits=2))("corpus BLEU")
+NLG_METRICS.register("rep3", Shown("nlg_rep3", "Rep-3", "lower", "share of repeated word trigrams in the "
+                                   "continuations", "nlg/<name>/summary.json or nlg.json: rep3.value", order=190,
+                                   table="nlg"))("repeated word trigrams")
+NLG_METRICS.register("mauve", Shown("nlg_mauve", "MAUVE", "higher", "MAUVE of the continuations against the true "
+                                    "continuations", "nlg/<name>/summary.json or nlg.json: mauve.value", order=200,
+                                    table="nlg"))("MAUVE")
 MAUVE_MISSING = "mauve-text is not installed; install the `mauve` extra: pip install 'meow[mauve]' (or mauve-text)"
 
 
@@ -59,17 +72,12 @@ class NLGConfig:
     mauve_max_tokens: int = field(default=1024, metadata={"help": "featurizer input length limit", "ge": 1})
     seed: int = field(default=25, metadata={"help": "MAUVE's k-means seed", "ge": 0})
 
-    def __post_init__(self) -> None:
-        for name in ("prefix_tokens", "max_new_tokens", "batch_size", "mauve_max_tokens"):
-            if getattr(self, name) < 1:
-                raise MeowError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-
 
 # ---------------------------------------------------------------- input
 
 def load_texts(path: str | Path) -> list[str]:
     """Texts from a .txt file (one per non-empty line) or JSON / JSON Lines (strings or objects with `text`)."""
-    from meow.data.records import _parse_text
+    from meow.data.records import parse_text
 
     p = Path(path)
     if not p.is_file():
@@ -82,7 +90,7 @@ def load_texts(path: str | Path) -> list[str]:
         texts = [line.strip() for line in raw.splitlines() if line.strip()]
     else:
         texts = []
-        for i, item in enumerate(_parse_text(p, raw)):
+        for i, item in enumerate(parse_text(p, raw)):
             text = item.get("text") if isinstance(item, dict) else item
             if not isinstance(text, str):
                 field_name = "text" if isinstance(item, dict) else None
@@ -190,9 +198,10 @@ def mauve_entry(featurizer: LM, generations: list[str], references: list[str], c
 def run_nlg(lm: LM, texts: list[str], cfg: NLGConfig | None = None, featurizer: LM | None = None,
             source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Continue every text; returns {"nlg": nlg.json content, "rows": per-text rows}."""
+    from meow.config import validate_config
     from meow.modeling import generate
 
-    cfg = cfg or NLGConfig()
+    cfg = validate_config(cfg or NLGConfig())
     rows, skipped = split_texts(lm.tokenizer, texts, cfg.prefix_tokens, cfg.max_new_tokens)
     if not rows:
         raise MeowError(f"{source or 'texts'}: no text is longer than --prefix-tokens {cfg.prefix_tokens} tokens")

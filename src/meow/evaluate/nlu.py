@@ -70,14 +70,6 @@ class NLUConfig:
                                                 "choices": ("auto", "on", "off")})
     seed: int = field(default=0, metadata={"help": "seed for few-shot sampling and any sampled generation", "ge": 0})
 
-    def __post_init__(self) -> None:
-        if self.chat not in CHAT_MODES:
-            raise MeowError(f"--chat: expected one of {', '.join(CHAT_MODES)}, got {self.chat!r}")
-        if self.batch_size < 1:
-            raise MeowError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if self.limit is not None and self.limit <= 0:
-            raise MeowError(f"--limit must be positive, got {self.limit}")
-
 
 def require_lm_eval() -> Any:
     """The lm_eval package, or a one-line MeowError saying how to install it."""
@@ -151,9 +143,10 @@ def run_nlu(lm: LM, tasks: list[str] | tuple[str, ...] = DEFAULT_TASKS, include_
     require_lm_eval()
     from lm_eval import simple_evaluate
 
+    from meow.config import validate_config
     from meow.evaluate.harness import MeowHarnessLM
 
-    cfg = cfg or NLUConfig()
+    cfg = validate_config(cfg or NLUConfig())
     tasks = [t.strip() for t in tasks if t.strip()]
     if not tasks:
         raise MeowError("--tasks: name at least one lm-eval task")

@@ -1,4 +1,4 @@
-"""TOFU metrics (Maini et al., 2024; METHOD.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
+"""TOFU metrics (Maini et al., 2024; docs/method.md section 4): probability, ROUGE-L recall, truth ratio, key-fact
 accuracy, model utility and forget quality.
 
 Probabilities are per-token normalised: P(a|q) = exp(-mean token NLL of a given q).
@@ -25,6 +25,7 @@ from meow.evaluate.base import (
     missing,
     summary,
 )
+from meow.registry import Shown
 
 UTILITY_SPLITS = (RETAIN, REAL_AUTHORS, WORLD_FACTS)
 UTILITY_METRICS = ("probability", "rouge_l_recall", "truth_ratio")
@@ -157,7 +158,11 @@ def _probability(q: Scored) -> float:
     return probability(q.answer.mean_nll)
 
 
-@metric("rouge_l_recall", group="tofu", splits=TOFU_SPLITS, label="ROUGE-L recall", needs=("generation",))
+@metric("rouge_l_recall", group="tofu", splits=TOFU_SPLITS, label="ROUGE-L recall", needs=("generation",), show=[
+    Shown("forget_rouge_l", "forget ROUGE-L", "lower",
+          "mean ROUGE-L recall of the greedy answers to forget questions against the true answers",
+          "evals/<name>/summary.json: splits.forget.rouge_l_recall.value", order=50, key=FORGET, short="forget\nR-L",
+          sweep=True)])
 def _rouge(q: Scored) -> float:
     """Mean ROUGE-L recall of the greedy generation against the answer (stemmed, as TOFU)."""
     return rouge_l_recall(q.generation or "", q.record["answer"])
@@ -185,7 +190,15 @@ def _log_truth_ratio(q: Scored) -> float:
     return log_truth_ratio(q.paraphrased.mean_nll, [s.mean_nll for s in q.perturbed])
 
 
-@metric("fact_hit", group="tofu", splits=TOFU_SPLITS, label="key-fact accuracy", needs=("generation",))
+@metric("fact_hit", group="tofu", splits=TOFU_SPLITS, label="key-fact accuracy", needs=("generation",), show=[
+    Shown("forget_fact_hit", "forget key-fact acc.", "lower",
+          "share of greedy answers to forget questions that still state the key fact",
+          "evals/<name>/summary.json: splits.forget.fact_hit.value", order=30, key=FORGET, short="forget\nKFA",
+          sweep=True),
+    Shown("retain_fact_hit", "retain key-fact acc.", "higher",
+          "share of greedy answers to retain questions that state the key fact",
+          "evals/<name>/summary.json: splits.retain.fact_hit.value", order=40, key=RETAIN, short="retain\nKFA",
+          sweep=True)])
 def _fact_hit(q: Scored) -> bool | None:
     """Key-fact accuracy: share of greedy generations stating the record's `fact` (lowercased, whitespace collapsed, punctuation stripped at word edges)."""
     fact = q.record.get("fact")
@@ -207,7 +220,16 @@ def log_truth_ratios(ev: dict[str, Any]) -> list[float]:
     return [x for x in (record_log_ratio(r) for r in records) if x is not None]
 
 
-@summary("forget_quality")
+FORGET_QUALITY_LINE = 0.05  # a KS p-value above it: the forget set's truth ratios are indistinguishable from the
+# retain model's at the 5% level (TOFU's reading of forget quality)
+
+
+@summary("forget_quality", show=Shown(
+    "forget_quality", "forget quality", "higher",
+    "p-value of the two-sample KS test between this model's forget-set truth ratios and the retain model's; "
+    "> 0.05: statistically indistinguishable from the retain model",
+    "evals/<name>/summary.json: forget_quality.value; if null for lack of a retain model, computed from the row's "
+    "eval.json against the retain row's (meow.evaluate.forget_quality)", order=10, short="FQ", sweep=True))
 def forget_quality_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Forget quality: p-value of the two-sample KS test (scipy.stats.ks_2samp) between this model's per-question forget truth ratios and the retain model's."""
     desc = describe(forget_quality_entry)
@@ -240,7 +262,10 @@ def compare_questions(mine: list[dict[str, Any]], theirs: list[dict[str, Any]]) 
 
 
 
-@summary("model_utility")
+@summary("model_utility", show=Shown(
+    "model_utility", "model utility", "higher",
+    "harmonic mean of probability, ROUGE-L recall and truth ratio on the retain, real-authors and world-facts sets "
+    "(9 numbers)", "evals/<name>/summary.json: model_utility.value", order=20, short="MU", sweep=True))
 def model_utility_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Model utility: harmonic mean of {probability, ROUGE-L recall, truth ratio} x {retain, real authors, world facts}."""
     desc = describe(model_utility_entry)

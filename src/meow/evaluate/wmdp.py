@@ -24,6 +24,7 @@ import argparse
 import json
 from pathlib import Path
 
+from meow import options as O
 from meow.errors import MeowError
 
 WMDP = {"wmdp_bio": ("wmdp-bio", "biology"), "wmdp_cyber": ("wmdp-cyber", "cybersecurity"),
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Write lm-eval task YAMLs for local WMDP / MMLU copies (for meow eval-nlu)")
     p.add_argument("--wmdp", help="folder with wmdp-bio / wmdp-cyber / wmdp-chem data")
     p.add_argument("--mmlu", help="folder with MMLU test data (all subjects)")
-    p.add_argument("--out", required=True, help="folder for the task YAMLs (then: --include-path OUT)")
+    O.out(p, "folder for the task YAMLs (then: --include-path OUT)")
     args = p.parse_args(argv)
     try:
         tasks = write_tasks(args.out, args.wmdp, args.mmlu)

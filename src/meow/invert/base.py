@@ -1,4 +1,4 @@
-"""The inverter protocol and registry, and the instruction used by LLM backends (METHOD.md section 2).
+"""The inverter protocol and registry, and the instruction used by LLM backends (docs/method.md section 2).
 
 A backend only turns requests into raw text (LLM backends) or into candidate lists (`rules`); splitting
 replies, validation, caching, re-asking and the summary are shared (`meow.invert.api`).

@@ -6,9 +6,11 @@ import argparse
 from typing import Any
 
 GENERAL = ("data", "split", "out", "backend", "n", "seed", "cache", "max_asks")
+CLI_NAMES = {"forget": "data", "forget_split": "split"}  # the shared option names -> invert_file's arguments
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from meow import options as O
     from meow.invert import INVERTERS
     from meow.modeling.prompt_cli import add_prompt_arguments
 
@@ -18,20 +20,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "fact, in the list field `inverted_answers` (every input field is kept). Backends: rules (offline, "
         "deterministic), openai (any OpenAI-compatible server), hf (a local transformers model). Writes OUT, "
         "OUT.summary.json, OUT.config.yaml and, for LLM backends, a reply cache that makes a re-run resume.")
-    p.add_argument("--data", help="records file (JSON list or JSON Lines), or a folder together with --split")
-    p.add_argument("--split", default=None, help="split name inside --data (e.g. forget10)")
-    p.add_argument("--out", help="output records file (.json or .jsonl); never the input file")
+    O.forget(p, "the forget records (JSON list or JSON Lines), or a folder together with --forget-split",
+             old=("--data",))
+    O.forget_split(p, help="split name inside the --forget folder (e.g. forget10)", old=("--split",))
+    O.out(p, "output records file (.json or .jsonl); never the input file", required=False)
     p.add_argument("--backend", choices=INVERTERS.names(), help="how inverted answers are made")
     p.add_argument("--n", type=int, default=None, help="inverted answers per record (default: 4)")
     p.add_argument("--seed", type=int, default=None, help="seed for choices and sampling (default: 0)")
     p.add_argument("--cache", default=None, help="reply cache, JSON Lines (default: OUT.cache.jsonl)")
     p.add_argument("--max-asks", type=int, default=None,
                    help="LLM backends: asks per record at most, re-asking when fewer than N were valid (default: 2)")
-    p.add_argument("--config", default=None, help="YAML file of these options (flags override it)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists (the reply cache is kept)")
+    O.config(p, "these options")
+    O.progress(p)
+    O.force(p, "replace --out if it exists (the reply cache is kept)")
     llm = p.add_argument_group("openai and hf backends")
-    llm.add_argument("--model", default=None, help="openai: model name served; hf: model folder or hub id")
+    O.model(llm, "openai: model name served; hf: model folder or hub id", required=False, default=None)
     llm.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: 0.9)")
     api = p.add_argument_group("openai backend")
     api.add_argument("--base-url", default=None, help="server URL up to /v1 (default: https://api.openai.com/v1)")
@@ -48,8 +51,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     hf = p.add_argument_group("hf backend")
     hf.add_argument("--max-new-tokens", type=int, default=None, help="tokens generated per reply (default: 256)")
     hf.add_argument("--batch-size", type=int, default=None, help="prompts per generation batch (default: 16)")
-    hf.add_argument("--dtype", default=None, help="auto, float32, bfloat16 or float16 (default: auto)")
-    hf.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: as loaded)")
+    O.dtype(hf, default=None)
+    O.device(hf)
     add_prompt_arguments(p)  # hf backend only
     p.set_defaults(func=run_invert)
 
@@ -66,14 +69,16 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
     values: dict[str, Any] = {"n": 4, "seed": 0, "max_asks": 2}
     if args.config:
         loaded = {k.replace("-", "_"): v for k, v in load_yaml(args.config).items()}
+        loaded = {CLI_NAMES.get(k, k): v for k, v in loaded.items()}  # forget / forget_split, as the flags
         unknown = sorted(set(loaded) - set(GENERAL) - set(BACKEND_OPTIONS))
         if unknown:
             raise MeowError(f"{args.config}: unknown option(s) {', '.join(unknown)}")
         values.update(loaded)
-    values.update({k: v for k in (*GENERAL, *BACKEND_OPTIONS) if (v := getattr(args, k, None)) is not None})
-    for name in ("data", "out", "backend"):
+    flags = {CLI_NAMES.get(k, k): v for k, v in vars(args).items() if v is not None}
+    values.update({k: flags[k] for k in (*GENERAL, *BACKEND_OPTIONS) if k in flags})
+    for name, flag in (("data", "forget"), ("out", "out"), ("backend", "backend")):
         if not values.get(name):
-            raise MeowError(f"--{name} is required (as a flag or in --config)")
+            raise MeowError(f"--{flag} is required (as a flag or in --config)")
     return values
 
 
@@ -92,7 +97,7 @@ def run_invert(args: argparse.Namespace) -> int:
             raise MeowError("--prompt-format, --system-prompt and --template-var apply to --backend hf only")
         values["prompt_format"] = fmt.to_dict()
     general = {k: values.pop(k) for k in GENERAL if k in values}
-    summary = invert_file(**general, progress=not args.no_progress, force=args.force, **values)
+    summary = invert_file(**general, progress=args.progress, force=args.force, **values)
     print(format_summary(summary))
     print(f"wrote {general['out']} and {side_path(general['out'], '.summary.json')}")
     return 0

@@ -1,6 +1,6 @@
 """`hf` inverter: a local transformers causal LM (folder or hub id) writes the inverted answers.
 
-The METHOD.md instruction goes through the tokenizer's chat template (system + user message; merged into
+The instruction of docs/method.md section 2 goes through the tokenizer's chat template (system + user message; merged into
 one user message when the template has no system role), or, without a template, a plain prompt. Generation
 is batched by `meow.modeling.generate`; each batch is sampled with its own seed (seed, attempt, batch start)
 and its replies are handed back (and cached) as soon as the batch is done. The model is loaded only when
@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from meow.errors import MeowError
 from meow.invert.base import INVERTERS, Reply, Request
+from meow.options import DTYPES
 
 PLAIN_TEMPLATE = "{system}\n\n{user}\nAnswers:\n"
 
@@ -43,7 +44,7 @@ class HFInverter:
     temperature: float = field(default=0.9, metadata={"ge": 0})
     max_new_tokens: int = field(default=256, metadata={"ge": 1})
     batch_size: int = field(default=16, metadata={"ge": 1})
-    dtype: str = field(default="auto", metadata={"choices": ("auto", "float32", "bfloat16", "float16")})
+    dtype: str = field(default="auto", metadata={"choices": DTYPES})
     device: str | None = None
     seed: int = field(default=0, metadata={"ge": 0})
     prompt_format: dict | None = None  # PromptFormat.to_dict() from --prompt-format (None: build_prompt)

@@ -56,8 +56,6 @@ PROFESSIONS = _multi(
     volcanologist therapist speech_therapist translator interpreter court_stenographer paralegal
     tax_advisor financial_analyst insurance_agent chauffeur housekeeper nanny caretaker"""
 )
-# roles that describe the subject of a biography rather than a fact about it
-SUBJECT_ROLES = frozenset({"author", "writer", "novelist", "poet", "reader", "critic", "storyteller", "narrator"})
 FAMILY_WORDS = frozenset({"father", "mother", "parent", "parents", "dad", "mom", "mum", "grandfather",
                           "grandmother", "brother", "sister", "uncle", "aunt", "father's", "mother's"})
 

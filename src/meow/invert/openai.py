@@ -1,6 +1,6 @@
 """`openai` inverter: any OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama, hosted APIs).
 
-POST `{base_url}/chat/completions` with the METHOD.md instruction, at most `concurrency` requests at a time.
+POST `{base_url}/chat/completions` with the instruction of docs/method.md section 2, at most `concurrency` requests at a time.
 429, 408, 5xx, connection errors, timeouts and unreadable bodies are retried up to `max_retries` times,
 waiting `backoff * 2**k + uniform(0, backoff)` seconds (capped at `max_backoff`), or the server's
 `Retry-After` when it sends one. Other HTTP errors (400, 401, 404 ...) fail at once. After the first

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meow import __version__
+from meow.config import validate_config
 from meow.errors import MeowError, where
 from meow.memo.metrics import MEMO_METRICS, MemoConfig
 
@@ -29,7 +30,7 @@ def memo_scores(lm: LM, questions: list[str], answers: list[str], metric: str = 
     """One score per (question, answer) pair; higher = more memorised."""
     if len(questions) != len(answers):
         raise ValueError(f"{len(questions)} questions but {len(answers)} answers")
-    cfg = MemoConfig(metric, mode, stride, max_new_tokens, batch_size).check()
+    cfg = validate_config(MemoConfig(metric, mode, stride, max_new_tokens, batch_size))
     return MEMO_METRICS.get(metric)(lm, questions, answers, cfg, progress=progress)
 
 
@@ -134,14 +135,14 @@ def run_memo(model: str, data: str, out: str, split: str | None = None, cfg: Mem
 
     source = Path(data) if split is None else (split_path(data, split) or Path(data))
     prepare_output(out, kind="file", force=force, inputs=[model, data, source], also=[summary_path(out)])
-    cfg = (cfg or MemoConfig()).check()
+    cfg = validate_config(cfg or MemoConfig())
     check_device(device)
     records = load_records(data, split, text=True)  # QA records or passages
     check_targets(records, TARGETS, source)  # before loading the model: fail fast
     from meow.data.text import is_text
 
     if is_text(records):  # passages: MEMO in prefix mode over the passage (score_records)
-        cfg = MemoConfig(cfg.metric, "prefix", cfg.stride, cfg.max_new_tokens, cfg.batch_size).check()
+        cfg = validate_config(MemoConfig(cfg.metric, "prefix", cfg.stride, cfg.max_new_tokens, cfg.batch_size))
     lm = load_lm(model, dtype=dtype, device=device, fmt=prompt_format)
     start = time.time()
     scored = score_records(lm, records, cfg.metric, cfg.mode, cfg.stride, cfg.max_new_tokens, cfg.batch_size,

@@ -9,6 +9,7 @@ from meow.memo.metrics import MEMO_METRICS, MemoConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from meow import options as O
     from meow.memo import el, ma, memo  # noqa: F401  (register the metrics; light imports)
     from meow.modeling.prompt_cli import add_prompt_arguments
 
@@ -20,15 +21,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "first 1, 1+s, 1+2s, ... characters, scored by ROUGE-1 precision against the rest of the "
                        "answer, averaged. Prefix mode continues the raw question's first characters instead. "
                        "Also writes OUT's .summary.json (means of original vs inverted answers, options used).")
-    p.add_argument("--model", required=True, help="model folder (from `meow train`) or hub id")
-    p.add_argument("--data", required=True, help="records with inverted_answers (from `meow invert`), or a folder "
-                   "together with --split")
-    p.add_argument("--split", default=None, help="split name inside --data")
-    p.add_argument("--out", required=True, help="output records file (.jsonl: JSON Lines, else a JSON list); "
-                   "never the input file")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
-    p.add_argument("--device", default=None, help="e.g. cuda, cuda:1, cpu (default: where the model loads)")
+    O.model(p, "model folder (from `meow train`) or hub id")
+    O.forget(p, "the forget records with inverted_answers (from `meow invert`), or a folder together with "
+             "--forget-split", required=True, old=("--data",))
+    O.forget_split(p, help="split name inside the --forget folder", old=("--split",))
+    O.out(p, "output records file (.jsonl: JSON Lines, else a JSON list); never the input file")
+    O.dtype(p)
+    O.force(p)
+    O.device(p)
+    O.progress(p)
     add_arguments(p.add_argument_group("scoring"), MemoConfig)
     add_prompt_arguments(p)
     p.set_defaults(func=run)
@@ -42,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     from meow.memo.api import run_memo, summary_path
     from meow.modeling.prompt_cli import prompt_format_from_args
 
-    prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.data],
+    prepare_output(args.out, kind="file", force=args.force, inputs=[args.model, args.forget],
                    also=[summary_path(args.out)])
-    cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig)).check()
-    s = run_memo(args.model, args.data, args.out, args.split, cfg, args.dtype, args.device, force=args.force,
+    cfg = resolve(MemoConfig, None, overrides_from_args(args, MemoConfig))
+    s = run_memo(args.model, args.forget, args.out, args.forget_split, cfg, args.dtype, args.device, force=args.force,
                  prompt_format=prompt_format_from_args(args, args.model))
 
     def fmt(x: float | None) -> str:

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from meow.memo.metrics import MEMO_METRICS, MemoConfig, mean, raw_prompt
+from meow.registry import Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -67,7 +68,11 @@ def rouge1_precision(target: str, generation: str) -> float:
     return _scorer().score(target, generation)["rouge1"].precision
 
 
-@MEMO_METRICS.register("memo")
+@MEMO_METRICS.register("memo", show=Shown(
+    "forget_memo", "forget MEMO", "lower",
+    "mean MEMO (ROUGE-1 precision of continuations from growing answer prefixes) of the original forget answers "
+    "under this model", "evals/<name>/memo.json (target: also memo/forget.json): mean over records of memo.answer",
+    order=60, key="original", short="forget\nMEMO"))
 def memo(lm: LM, questions: list[str], answers: list[str], cfg: MemoConfig, progress: bool = False) -> list[float]:
     """MEMO of each (question, answer) pair; 0.0 for an answer with no window (the reference's fallback)."""
     from meow.modeling import generation

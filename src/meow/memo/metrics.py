@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from meow.errors import MeowError
 from meow.registry import Registry
 
 if TYPE_CHECKING:
@@ -33,14 +32,9 @@ class MemoConfig:
     max_new_tokens: int = field(default=200, metadata={"help": "greedy generation length per window", "ge": 1})
     batch_size: int = field(default=64, metadata={"help": "rows per model call", "ge": 1})
 
-    def check(self) -> MemoConfig:
+    def validate(self) -> None:
+        """Beyond the declared ranges (meow.config.validate_config): the metric is a registered one."""
         MEMO_METRICS.get(self.metric)  # one-line error naming the known metrics
-        if self.mode not in MODES:
-            raise MeowError(f"unknown mode {self.mode!r}; choose from {', '.join(MODES)}")
-        for name in ("stride", "max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise MeowError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        return self
 
 
 MetricFn = Callable[["LM", list[str], list[str], MemoConfig], list[float]]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from meow import options as O
 from meow.config import add_arguments, number, overrides_from_args
+from meow.modeling.finetune import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 from meow.modeling.prompt_cli import add_prompt_arguments, prompt_format_from_args
 from meow.modeling.tiny import TinyConfig
-from meow.modeling.training import HF_DEFAULTS, TINY_DEFAULTS, TrainConfig
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -17,20 +18,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="records file, or a folder together with --split; a text corpus "
                    "(.txt, JSON strings / 'text' objects) trains on every token of its passages")
     p.add_argument("--split", default=None, help="split name inside --data (e.g. full, retain90)")
-    p.add_argument("--out", required=True, help="output model folder")
+    O.out(p, "output model folder")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--model", help="Hugging Face causal LM: local folder or hub id")
+    O.model(src, "Hugging Face causal LM: local folder or hub id", required=False)
     src.add_argument("--init", choices=["tiny", "random"], help="tiny: build a small Llama and a BPE tokenizer from "
                      "scratch (offline); random: a random-initialised --arch model around --tokenizer-from's tokenizer")
     p.add_argument("--tokenizer-from", default=None, help="with --init tiny: reuse this folder's tokenizer; "
                    "with --init random: the tokenizer (its whole vocabulary, special tokens and chat template)")
     p.add_argument("--arch", default="llama", help="with --init random: llama, qwen3, phi, gemma3, gemma2, mistral "
                    "(shaped by the tiny-model options)")
-    p.add_argument("--config", default=None, help="YAML file of training options")
+    O.config(p, "training options")
     p.add_argument("--check", type=number(int, ge=0), default=200, metavar="N",
                    help="after training, answer N training questions greedily and report key-fact accuracy and "
                    "ROUGE-L recall (0 = skip)")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.force(p)
+    O.progress(p)
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
                    "rate, grad norm); they always go to the model folder's train_log.jsonl")
     add_arguments(p.add_argument_group("training"), TrainConfig)
@@ -60,7 +62,7 @@ def run_train(args: argparse.Namespace) -> int:
     console.print(f"[bold]saved[/] {args.out}: {meta['records']} records, {meta['train_seconds']} s, "
                   f"final loss {meta['train_loss']:.4f}")
     if args.check and meta.get("data_kind") != "text":  # passages have no questions to check
-        from meow.modeling.check import memorisation_check
+        from meow.evaluate.train_check import memorisation_check
 
         memorisation_check(lm, args.data, args.split, args.check, args.out, console)
     return 0

@@ -35,6 +35,11 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     """
     from tqdm.auto import tqdm
 
+    from meow.modeling import reuse
+
+    if temperature <= 0 and reuse.active():  # each prompt once per model weights (meow.modeling.reuse)
+        return reuse.cached("generate", lm, [(p, max_new_tokens) for p in prompts], lambda idx: generate(
+            lm, [prompts[i] for i in idx], max_new_tokens, batch_size, temperature, seed, desc))
     if not prompts:
         return []
     tok = lm.tokenizer
@@ -42,7 +47,7 @@ def generate(lm: LM, prompts: list[str], max_new_tokens: int = 200, batch_size: 
     unique = list(dict.fromkeys(prompts)) if greedy else prompts  # greedy: equal prompts, equal continuations
     encs = [tokenize(tok, p, lm.fmt.prompt_has_special_tokens) for p in unique]  # BOS once (chat: the template's)
     stops = lm.fmt.stop_ids(tok)
-    with tqdm(total=len(encs), desc=desc, unit="prompt", disable=desc is None) as bar:
+    with tqdm(total=len(encs), desc=desc, unit="prompt", disable=(desc is None) or None) as bar:  # None: TQDM_DISABLE
         if not greedy:
             return _hf_generate(lm, encs, max_new_tokens, batch_size, temperature, seed, bar.update)
         ids = greedy_ids(lm.model, encs, max_new_tokens, batch_size, stops, tok.pad_token_id, bar.update)

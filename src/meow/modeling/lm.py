@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow import __version__
+from meow import __version__, options
 from meow.errors import MeowError
 from meow.io import write_json
 from meow.modeling.prompt import PromptFormat, guessed
 
 META_FILE = "meow.json"
-DTYPES = ("auto", "float32", "bfloat16", "float16")
+DTYPES = options.DTYPES  # the one list (meow.options), also behind every --dtype
 
 
 @dataclass

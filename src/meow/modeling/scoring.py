@@ -149,6 +149,12 @@ def score(lm: LM, prompts: list[str], continuations: list[str], batch_size: int 
     `eos`: also score the format's end-of-turn token (TOFU / open-unlearning); False for raw text and
     lm-evaluation-harness continuations.
     """
+    from meow.modeling import reuse
+
+    if reuse.active():  # each pair once per model weights (meow.modeling.reuse); stats only where asked for
+        return reuse.cached("score", lm, [(p, c, eos) for p, c in zip(prompts, continuations)], lambda idx: score(
+            lm, [prompts[i] for i in idx], [continuations[i] for i in idx], batch_size, stats, eos),
+            usable=lambda s: not stats or s.mu is not None)
     tok, model = lm.tokenizer, lm.model
     encs = encode_pairs(lm, prompts, continuations, eos)
     out: list[TokenScores | None] = [None] * len(encs)

@@ -11,10 +11,10 @@ from meow.data import load_records
 from meow.data.text import is_text
 from meow.errors import MeowError
 from meow.io import prepare_output
+from meow.modeling.finetune import TrainConfig, train_qa
 from meow.modeling.lm import LM, load_lm, prepare_tokenizer, save_lm
 from meow.modeling.prompt import PromptFormat
 from meow.modeling.tiny import TinyConfig, build_tiny_model, record_texts, train_tokenizer
-from meow.modeling.training import TrainConfig, train_qa
 
 
 def tokenizer_corpus(data: str | Path, split: str | None) -> list[str]:

@@ -189,11 +189,11 @@ def load_run(run_dir: str | Path, target: str = TARGET, retain: str = RETAIN) ->
     for role, name in ((TARGET, target), (RETAIN, retain)):
         if name not in folders:
             if name != role:
-                raise MeowError(f"--{role} {name}: no such evaluated model in {root}; found: {', '.join(folders)}")
+                raise MeowError(f"--{role}-row {name}: no such evaluated model in {root}; found: {', '.join(folders)}")
             run.notes.append(f"no {role} model (no {root.name}/{name}/summary.json): rows are all methods"
                              if role == TARGET else f"no retain model (no {root.name}/{name}/summary.json)")
     if target == retain and target in folders:
-        raise MeowError(f"--target and --retain name the same model {target!r}")
+        raise MeowError(f"--target-row and --retain-row name the same model {target!r}")
     roles = {target: TARGET, retain: RETAIN}
     refs = [n for n in (target, retain) if n in folders]
     for name in refs + method_order([n for n in folders if n not in refs], manifest):

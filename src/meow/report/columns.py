@@ -1,5 +1,9 @@
 """The report's columns: what each shows, which direction is better, and where its value comes from.
 
+The columns are not listed here: each is declared where its metric is registered (`meow.registry.Shown` in a
+`@summary`, `@metric`, `@attack`, `MEMO_METRICS` / `MUSE_METRICS` / `NLG_METRICS` registration) and built by
+`registered()`, so a new metric shows in the report (and, with `sweep=True`, in the sweep's table) by itself.
+
 Three tables: `main` (one column per headline metric), `robustness` (attack results) and `nlg` (open-ended
 generation). A cell is (value, reason): value None means not available, and reason says why (never a made-up 0).
 """
@@ -11,12 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from meow.registry import Shown, arrow, better_key
 from meow.report.collect import RETAIN, Model, Run
 
 Cell = tuple[float | None, str | None]
 
-# better: "higher", "lower", "0.5" (closest to 0.5 is best), "0" (closest to 0 is best)
-ARROWS = {"higher": "↑", "lower": "↓", "0.5": "→0.5", "0": "→0"}
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,15 @@ class Column:
     table: str = "main"
     digits: int = 3  # decimals shown (values below 1e-3 are shown in scientific notation)
     short: str = ""  # terminal header (abbreviations in SHORT_LEGEND)
+    sweep: bool = False  # one of the sweep's metrics
 
     @property
     def header(self) -> str:
-        return f"{self.label} {ARROWS[self.better]}"
+        return f"{self.label} {arrow(self.better)}"
 
     @property
     def short_header(self) -> str:
-        return f"{self.short or self.label} {ARROWS[self.better]}"
+        return f"{self.short or self.label} {arrow(self.better)}"
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.label, "table": self.table, "better": self.better,
@@ -136,22 +140,6 @@ def attack_metric(attack: str, metric: str, column: str) -> Callable[[Model, Run
     return get
 
 
-def relearn_gap(m: Model, run: Run) -> Cell:
-    """after - retain_after: the attack's own `gap` if it relearned a retain model, else against the retain row's
-    relearn attack."""
-    gap, _ = attack_metric("relearn", "fact_hit", "gap")(m, run)
-    if gap is not None:
-        return gap, None
-    after, why_after = attack_metric("relearn", "fact_hit", "after")(m, run)
-    if after is None:
-        return None, why_after
-    retain = run.role(RETAIN)
-    ref, _ = attack_metric("relearn", "fact_hit", "after")(retain, run) if retain else (None, None)
-    if ref is None:
-        return None, "no retain-model relearn to compare with (relearn the retain model too)"
-    return after - ref, None
-
-
 def nlg_metric(name: str) -> Callable[[Model, Run], Cell]:
     def get(m: Model, run: Run) -> Cell:
         if m.nlg is None:
@@ -162,109 +150,62 @@ def nlg_metric(name: str) -> Callable[[Model, Run], Cell]:
     return get
 
 
-def known_fact(*keys: str) -> Callable[[Model, Run], Cell]:
-    """summary.json known_facts.<keys> (meow eval on a known-facts benchmark)."""
-
-    def get(m: Model, run: Run) -> Cell:
-        entry = m.summary.get("known_facts")
-        if not isinstance(entry, dict) or entry.get("value") is None:
-            return None, "not a known-facts evaluation"
-        v = dig(entry, *keys)
-        return (None, f"no known_facts.{'.'.join(keys)}") if v is None else number(v, "known_facts." + ".".join(keys))
-
-    return get
+def attack_column(attack: str, key: str) -> Callable[[Model, Run], Cell]:
+    """An attack's "metric.column"; a "gap" column falls back to after minus the retain row's after."""
+    metric, column = key.split(".")
+    if column != "gap":
+        return attack_metric(attack, metric, column)
+    return lambda m, run: attack_gap(attack, metric, m, run)
 
 
-EVAL = "evals/<name>/summary.json"
-ATTACK = "attacks/<name>/{}/summary.json"
-COLUMNS: tuple[Column, ...] = (
-    Column("forget_quality", "forget quality", "higher",
-           "p-value of the two-sample KS test between this model's forget-set truth ratios and the retain model's; "
-           "> 0.05: statistically indistinguishable from the retain model",
-           f"{EVAL}: forget_quality.value; if null for lack of a retain model, computed from the row's eval.json "
-           "against the retain row's (meow.evaluate.forget_quality)", headline("forget_quality"), short="FQ"),
-    Column("model_utility", "model utility", "higher",
-           "harmonic mean of probability, ROUGE-L recall and truth ratio on the retain, real-authors and "
-           "world-facts sets (9 numbers)", f"{EVAL}: model_utility.value", headline("model_utility"), short="MU"),
-    Column("forget_fact_hit", "forget key-fact acc.", "lower",
-           "share of greedy answers to forget questions that still state the key fact",
-           f"{EVAL}: splits.forget.fact_hit.value", split_metric("forget", "fact_hit"), short="forget\nKFA"),
-    Column("retain_fact_hit", "retain key-fact acc.", "higher",
-           "share of greedy answers to retain questions that state the key fact",
-           f"{EVAL}: splits.retain.fact_hit.value", split_metric("retain", "fact_hit"), short="retain\nKFA"),
-    Column("forget_rouge_l", "forget ROUGE-L", "lower",
-           "mean ROUGE-L recall of the greedy answers to forget questions against the true answers",
-           f"{EVAL}: splits.forget.rouge_l_recall.value", split_metric("forget", "rouge_l_recall"), short="forget\nR-L"),
-    Column("forget_memo", "forget MEMO", "lower",
-           "mean MEMO (ROUGE-1 precision of continuations from growing answer prefixes) of the original forget "
-           "answers under this model",
-           "evals/<name>/memo.json (target: also memo/forget.json): mean over records of memo.answer",
-           memo("original"), short="forget\nMEMO"),
-    Column("mia_auc", "MIA AUC", "0.5",
-           "membership-inference ROC-AUC (Min-K%), forget (members) vs holdout (non-members); 0.5: cannot tell "
-           "them apart", f"{EVAL}: mia_auc.value", headline("mia_auc"), short="MIA\nAUC"),
-    Column("privleak", "PrivLeak", "0",
-           "((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) * 100, Min-K% AUC (MUSE, open-unlearning); 0: leaks "
-           "as much as the retain model, negative: still leaks, positive: over-unlearned",
-           f"{EVAL}: privleak.value; if computed against the default reference AUC 0.5 (no retain model), "
-           "recomputed against the retain row as forget quality is",
-           of_kind("tofu", headline("privleak")), short="PrivLeak"),
-    Column("verbmem_forget", "VerbMem forget", "lower",
-           "MUSE VerbMem (0-100): mean ROUGE-L F1 of greedy continuations of forget-article prompts against the "
-           "true continuations", f"{EVAL}: verbmem_forget.value (meow eval-muse)", headline("verbmem_forget"),
-           "muse", digits=2, short="VerbMem\nforget"),
-    Column("knowmem_forget", "KnowMem forget", "lower",
-           "MUSE KnowMem on the forget set (0-100): mean ROUGE-L F1 of few-shot answers",
-           f"{EVAL}: knowmem_forget.value (meow eval-muse)", headline("knowmem_forget"), "muse", digits=2,
-           short="KnowMem\nforget"),
-    Column("knowmem_retain", "KnowMem retain", "higher",
-           "MUSE KnowMem on the retain set (0-100, utility): mean ROUGE-L F1 of few-shot answers",
-           f"{EVAL}: knowmem_retain.value (meow eval-muse)", headline("knowmem_retain"), "muse", digits=2,
-           short="KnowMem\nretain"),
-    Column("muse_privleak", "PrivLeak", "0",
-           "MUSE PrivLeak (percent): ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) x 100, Min-40% AUC forget vs "
-           "holdout; 0: leaks as much as the retain model, strongly negative: still leaks",
-           f"{EVAL}: privleak.value (meow eval-muse)", of_kind("muse", headline("privleak")), "muse", digits=2,
-           short="PrivLeak"),
-    Column("fluency_ls", "fluency LS", "higher",
-           "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
-           "sigmoid(-ln Brunet), sigmoid(ln Honore)", f"{EVAL}: splits.forget.fluency_ls.value",
-           split_metric("forget", "fluency_ls"), short="LS"),
-    Column("relearn_fact_hit", "relearn: forget key-fact acc.", "lower",
-           "key-fact accuracy on held-out forget questions after relearning on the other forget questions",
-           ATTACK.format("relearn") + ": attack.metrics.fact_hit.after",
-           attack_metric("relearn", "fact_hit", "after"), "robustness", short="relearn\nKFA"),
-    Column("relearn_gap", "relearn: vs retain model", "lower",
-           "relearned key-fact accuracy minus the retain model's after the same relearning (<= 0: nothing more "
-           "comes back than for a model that never saw the forget set)",
-           ATTACK.format("relearn") + ": attack.metrics.fact_hit.gap, else after minus the retain row's after",
-           relearn_gap, "robustness", short="relearn\ngap"),
-    Column("paraphrase_fact_hit", "paraphrase: key-fact acc.", "lower",
-           "key-fact accuracy of the answers to reworded forget questions",
-           ATTACK.format("paraphrase") + ": attack.metrics.fact_hit.paraphrased",
-           attack_metric("paraphrase", "fact_hit", "paraphrased"), "robustness", short="paraphrase\nKFA"),
-    Column("prefix_leak", "prefix: facts extracted", "lower",
-           "share of forget answers whose key fact a greedy continuation of a fact-free answer prefix states",
-           ATTACK.format("prefix") + ": attack.metrics.prefix_leak.value",
-           attack_metric("prefix", "prefix_leak", "value"), "robustness", short="prefix\nleak"),
-    *(Column(f"kf_forget_{kind}", f"forget KFA: {label}", "lower",
-             f"key-fact accuracy of greedy answers to the forget targets' {label} probes (RWKU-style; a key fact "
-             "or an accepted variant stated as whole words)", f"{EVAL}: known_facts.forget.{kind}",
-             known_fact("forget", kind), "known_facts", short=f"forget\n{short}")
-      for kind, label, short in (("fill_in_blank", "fill-in-the-blank", "blank"), ("question", "question", "QA"),
-                                 ("adversarial", "adversarial", "adv."))),
-    Column("kf_neighbour", "neighbour KFA", "higher",
-           "key-fact accuracy on entities of the same kind as the forget targets (collateral damage)",
-           f"{EVAL}: known_facts.neighbour", known_fact("neighbour"), "known_facts", short="neighbour\nKFA"),
-    Column("kf_general", "general KFA", "higher", "key-fact accuracy on the other entities (general knowledge)",
-           f"{EVAL}: known_facts.general", known_fact("general"), "known_facts", short="general\nKFA"),
-    Column("nlg_bleu", "BLEU", "higher", "corpus BLEU (0-100) of continuations of held-out texts",
-           "nlg/<name>/summary.json or nlg.json: bleu.value", nlg_metric("bleu"), "nlg", 2),
-    Column("nlg_rep3", "Rep-3", "lower", "share of repeated word trigrams in the continuations",
-           "nlg/<name>/summary.json or nlg.json: rep3.value", nlg_metric("rep3"), "nlg"),
-    Column("nlg_mauve", "MAUVE", "higher", "MAUVE of the continuations against the true continuations",
-           "nlg/<name>/summary.json or nlg.json: mauve.value", nlg_metric("mauve"), "nlg"),
-)
+def attack_gap(attack: str, metric: str, m: Model, run: Run) -> Cell:
+    """after - retain_after: the attack's own `gap` if it also attacked a retain model, else against the retain
+    row's attack."""
+    gap, _ = attack_metric(attack, metric, "gap")(m, run)
+    if gap is not None:
+        return gap, None
+    after, why_after = attack_metric(attack, metric, "after")(m, run)
+    if after is None:
+        return None, why_after
+    retain = run.role(RETAIN)
+    ref, _ = attack_metric(attack, metric, "after")(retain, run) if retain else (None, None)
+    if ref is None:
+        return None, f"no retain-model {attack} to compare with ({attack} the retain model too)"
+    return after - ref, None
+
+
+def registered() -> tuple[Column, ...]:
+    """One column per `Shown` declared in the registries, in `Shown.order`; the getter follows the registry:
+    summaries and MUSE headlines read summary.json's entry (only for `Shown.kind` evaluations, when set),
+    per-split metrics splits.<key>.<name>, memorisation metrics memo.json, attacks their summary.json, NLG
+    metrics nlg.json."""
+    from meow.evaluate import METRICS, SUMMARIES
+    from meow.evaluate.attacks import ATTACKS
+    from meow.evaluate.muse.evaluator import MUSE_METRICS
+    from meow.evaluate.nlg import NLG_METRICS
+    from meow.memo import MEMO_METRICS
+
+    def summary_get(name: str, s: Shown) -> Callable[[Model, Run], Cell]:
+        return of_kind(s.kind, headline(name)) if s.kind else headline(name)
+
+    getters: list[tuple[Any, Callable[[str, Shown], Callable[[Model, Run], Cell]]]] = [
+        (SUMMARIES, summary_get), (MUSE_METRICS, summary_get),
+        (METRICS, lambda name, s: split_metric(s.key, name)),
+        (MEMO_METRICS, lambda name, s: memo(s.key)),
+        (ATTACKS, lambda name, s: attack_column(name, s.key)),
+        (NLG_METRICS, lambda name, s: nlg_metric(name)),
+    ]
+    found = [(s, get(name, s)) for registry, get in getters for name, s in registry.shown()]
+    cols = tuple(Column(s.column, s.label, s.better, s.description, s.source, g, s.table, s.digits, s.short,
+                        s.sweep) for s, g in sorted(found, key=lambda x: x[0].order))
+    names = [c.name for c in cols]
+    if len(set(names)) != len(names):
+        raise ValueError(f"report columns registered twice: {sorted({n for n in names if names.count(n) > 1})}")
+    return cols
+
+
+COLUMNS: tuple[Column, ...] = registered()
+SWEEP_METRICS = tuple(c.name for c in COLUMNS if c.sweep)  # the sweep's table: the columns registered sweep=True
 SHORT_LEGEND = "FQ forget quality, MU model utility, KFA key-fact accuracy, R-L ROUGE-L recall, LS fluency"
 TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)",
           "known_facts": "Known facts (pre-training knowledge: meow benchmark make --kind known-facts)", "robustness": "Robustness (attacks on the forget set)",
@@ -280,8 +221,7 @@ def best(values: list[float | None], better: str) -> float | None:
     vals = [v for v in values if v is not None]
     if not vals:
         return None
-    key = {"higher": lambda v: -v, "lower": lambda v: v, "0.5": lambda v: abs(v - 0.5), "0": abs}[better]
-    return min(vals, key=key)
+    return min(vals, key=better_key(better))
 
 
 def fmt(value: float | None, digits: int = 3) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from meow.evaluate.tofu import FORGET_QUALITY_LINE
 from meow.report.collect import METHOD, RETAIN, TARGET
 from meow.report.columns import COLUMNS, columns, fmt
 
-FQ_THRESHOLD = 0.05
 ROLE_COLOURS = {TARGET: "#c44e52", RETAIN: "#55a868"}
 PALETTE = ("#4c72b0", "#dd8452", "#8172b3", "#937860", "#da8bc3", "#64b5cd", "#ccb974", "#8c8c8c", "#2f4b7c",
            "#a05195")
@@ -80,15 +80,15 @@ def forget_quality_vs_utility(table: dict[str, Any], path: Path) -> list[str]:
     ax.set_xscale("log")
     xs = [max(r["values"]["forget_quality"], 1e-300) for r in have]
     _annotate(ax, [r["name"] for r in have], xs, [r["values"]["model_utility"] for r in have])
-    lo, hi = min(min(xs), FQ_THRESHOLD), max(max(xs), 1.0)
+    lo, hi = min(min(xs), FORGET_QUALITY_LINE), max(max(xs), 1.0)
     ax.set_xlim(lo / 5, hi * 3)
     ys = [r["values"]["model_utility"] for r in have]
     pad = max(0.05, 0.15 * (max(ys) - min(ys)))
     ax.set_ylim(max(0.0, min(ys) - pad), max(ys) + pad)
-    ax.axvline(FQ_THRESHOLD, color="#555555", linestyle="--", linewidth=1, zorder=1)
-    ax.axvspan(FQ_THRESHOLD, hi * 3, color="#55a868", alpha=0.08, zorder=0,
+    ax.axvline(FORGET_QUALITY_LINE, color="#555555", linestyle="--", linewidth=1, zorder=1)
+    ax.axvspan(FORGET_QUALITY_LINE, hi * 3, color="#55a868", alpha=0.08, zorder=0,
                label="p > 0.05: indistinguishable\nfrom the retain model")
-    ax.text(FQ_THRESHOLD, 0.98, "p = 0.05 ", transform=ax.get_xaxis_transform(), va="top", ha="right",
+    ax.text(FORGET_QUALITY_LINE, 0.98, "p = 0.05 ", transform=ax.get_xaxis_transform(), va="top", ha="right",
             fontsize=8, color="#444444")
     ax.set_xlabel("forget quality (KS-test p-value vs retain model, log scale) → better")
     ax.set_ylabel("model utility → better")
@@ -183,7 +183,7 @@ def metric_bars(table: dict[str, Any], path: Path, table_name: str = "main",
 
             ax.set_xscale("log")
             ax.xaxis.set_major_locator(LogLocator(numticks=5))
-            ax.axvline(FQ_THRESHOLD, color="#555555", linestyle="--", linewidth=1)
+            ax.axvline(FORGET_QUALITY_LINE, color="#555555", linestyle="--", linewidth=1)
         elif c.better == "0.5":
             ax.axvline(0.5, color="#555555", linestyle="--", linewidth=1)
         elif c.better == "0":

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from meow.benchmark import BENCHMARKS
 from meow.report.collect import METHOD
 from meow.report.columns import COLUMNS, SHORT_LEGEND, TABLES, Column, columns, fmt
 from meow.report.plots import DPI
@@ -33,11 +34,12 @@ HOW_TO_READ = [
 
 
 def shown_columns(table: dict[str, Any], name: str) -> list[Column]:
-    """The main table always shows every column (unless no row has TOFU numbers: a MUSE-only run); the others only
-    columns with at least one value."""
+    """The main table always shows every column (unless no row belongs to a benchmark with a main table, e.g. a
+    MUSE-only run); the others only columns with at least one value."""
     cols = columns(name)
     if name == "main":
-        return [] if table["rows"] and all(r.get("kind") == "muse" for r in table["rows"]) else cols
+        return [] if table["rows"] and not any(
+            "main" in getattr(BENCHMARKS.for_summary(r), "tables", ()) for r in table["rows"]) else cols
     return [c for c in cols if any(r["values"][c.name] is not None for r in table["rows"])]
 
 

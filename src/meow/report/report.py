@@ -90,6 +90,10 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target:
     whole into a temporary sibling, then moved into place."""
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "report"
     prepare_output(out, kind="dir", inputs=[run_dir], replace_ok=True)  # kind and run folder first: cheap
+    from meow.report.sequence import only_sequences, sequence_report
+
+    if only_sequences(Path(run_dir)):  # sequences / forget-size sweeps only: their figures (meow.report.sequence)
+        return sequence_report(run_dir, out, force)
     run = load_run(run_dir, target, retain)
     prepare_output(out, kind="dir", force=force, inputs=[run_dir, *(m.folder for m in run.models)])
     table = build_table(run)
@@ -111,6 +115,12 @@ def _write(table: dict[str, Any], run: Run, out: Path) -> list[str]:
            if c["table"] == "robustness"):
         specs.append(("robustness", "Robustness per model",
                       lambda t, p: metric_bars(t, p, "robustness", "Robustness per model")))
+    from meow.report.sequence import report_figures
+
+    more, points = report_figures(run.folder)  # RUN/sequences/*, RUN/scaling/*: sustainability, scalability
+    specs += more
+    if points:
+        table["sequence"] = points
     images: dict[str, tuple[Path, str]] = {}
     for name, title, draw in specs:
         path = plots_dir / f"{name}.png"
@@ -130,7 +140,7 @@ def _frontier(run: Path) -> list[tuple[str, str, Any]]:
     tables = sweep_tables(run)
     if not tables:
         return []
-    from meow.sweep.plots import frontier_plot
+    from meow.report.frontier import frontier_plot
 
     def draw(table: dict[str, Any], path: Path) -> list[str]:
         single = {r["name"]: (r["values"]["forget_quality"], r["values"]["model_utility"]) for r in table["rows"]

@@ -7,12 +7,25 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
+from meow.evaluate.tofu import FORGET_QUALITY_LINE
 from meow.report.collect import METHOD
 
-FQ_LINE = 0.05
+
+def spread(values: list[float | None]) -> dict[str, Any]:
+    """mean, min, max over the seeds that have a value (None where none has)."""
+    have = [v for v in values if v is not None and not math.isnan(v)]
+    if not have:
+        return {"mean": None, "min": None, "max": None, "n": 0, "values": values}
+    return {"mean": sum(have) / len(have), "min": min(have), "max": max(have), "n": len(have), "values": values}
+
+
+def crosses_line(s: dict[str, Any], line: float = FORGET_QUALITY_LINE) -> bool:
+    """Some seeds above the forget-quality line and some not."""
+    return s["n"] > 1 and s["min"] <= line < s["max"]
 
 
 def seed_values(run: Path, method: str) -> list[dict[str, Any]]:
@@ -30,7 +43,6 @@ def add_seed_spread(rows: list[dict[str, Any]], run: Path, notes: list[str]) -> 
     """Method rows with extra seeds: values -> mean over seeds, row["spread"][column] = {min, max, n, values};
     a note for every row whose seeds fall on both sides of forget quality 0.05."""
     from meow.report.columns import fmt
-    from meow.sweep.api import METRICS, crosses_line, spread
 
     for r in rows:
         if r["role"] != METHOD:
@@ -40,15 +52,15 @@ def add_seed_spread(rows: list[dict[str, Any]], run: Path, notes: list[str]) -> 
             continue
         seeds = [extra[0]["seed"] - 1, *(e["seed"] for e in extra)]  # the main run: the seed before the extra ones
         r["seeds"], r["spread"] = seeds, {}
-        for col in METRICS:
+        for col in extra[0]["values"]:  # the metrics the sweep recorded (meow.sweep.api.METRICS)
             s = spread([r["values"].get(col), *(e["values"].get(col) for e in extra)])
             r["values"][col] = s["mean"]
             r["spread"][col] = {k: s[k] for k in ("min", "max", "n", "values")}
         fq = spread(r["spread"]["forget_quality"]["values"])
-        if crosses_line(fq, FQ_LINE):
-            above = [str(sd) for sd, v in zip(seeds, fq["values"]) if v is not None and v > FQ_LINE]
-            notes.append(f"{r['name']}: forget quality crosses {FQ_LINE} across its {fq['n']} seeds ({fmt(fq['min'])}"
-                         f" to {fmt(fq['max'])}; above {FQ_LINE} with {len(above)} of them)")
+        if crosses_line(fq, FORGET_QUALITY_LINE):
+            above = [str(sd) for sd, v in zip(seeds, fq["values"]) if v is not None and v > FORGET_QUALITY_LINE]
+            notes.append(f"{r['name']}: forget quality crosses {FORGET_QUALITY_LINE} across its {fq['n']} seeds ({fmt(fq['min'])}"
+                         f" to {fmt(fq['max'])}; above {FORGET_QUALITY_LINE} with {len(above)} of them)")
 
 
 def sweep_tables(run: Path) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 from meow.sweep.grid import default_grid, parse_grid, point_name, points
 
 _LAZY = {"run_sweep": "meow.sweep.api", "load_sweep": "meow.sweep.api", "summary_values": "meow.sweep.api",
-         "frontier_plot": "meow.sweep.plots", "to_markdown": "meow.sweep.table"}
+         "frontier_plot": "meow.report.frontier", "to_markdown": "meow.sweep.table"}
 
 __all__ = ["default_grid", "parse_grid", "point_name", "points", *_LAZY]
 

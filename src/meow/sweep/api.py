@@ -21,58 +21,30 @@ option) is reused, so an interrupted or extended sweep (one more grid value, one
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import math
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError
-from meow.io import read_json, stable_hash, write_json
+from meow.evaluate.tofu import FORGET_QUALITY_LINE
+from meow.io import file_digest, read_json, stable_hash, write_json
+from meow.report.columns import COLUMNS, SWEEP_METRICS
+from meow.report.seeds import crosses_line, spread
 from meow.sweep.grid import Grid, default_grid, point_name, points
+from meow.sweep.sizes import SIZE_KEY, size_point
 
 FORMAT = 1
-METRICS = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l", "mia_auc",
-           "privleak")
-FQ_LINE = 0.05
+METRICS = SWEEP_METRICS  # the report columns registered with sweep=True
 
 
 def summary_values(summary: dict[str, Any]) -> dict[str, float | None]:
     """The report's headline numbers of one `meow eval` summary.json (meow.report.columns getters)."""
     from meow.report.collect import METHOD, Model, Run
-    from meow.report.columns import COLUMNS
 
     model = Model("m", METHOD, Path("."), summary)
     run = Run(Path("."), Path("."), [model])
     return {c.name: c.get(model, run)[0] for c in COLUMNS if c.name in METRICS}
-
-
-def spread(values: list[float | None]) -> dict[str, Any]:
-    """mean, min, max over the seeds that have a value (None where none has)."""
-    have = [v for v in values if v is not None and not math.isnan(v)]
-    if not have:
-        return {"mean": None, "min": None, "max": None, "n": 0, "values": values}
-    return {"mean": sum(have) / len(have), "min": min(have), "max": max(have), "n": len(have), "values": values}
-
-
-def crosses_line(s: dict[str, Any], line: float = FQ_LINE) -> bool:
-    """Some seeds above the forget-quality line and some not."""
-    return s["n"] > 1 and s["min"] <= line < s["max"]
-
-
-def file_digest(path: str | Path | None) -> str | None:
-    """Content hash of a file, or of a model folder's small metadata files (config.json, meow.json)."""
-    if path is None:
-        return None
-    p = Path(path)
-    if p.is_dir():
-        parts = [(q.name, file_digest(q)) for q in sorted(p.iterdir())
-                 if q.name in ("config.json", "meow.json", "adapter_config.json") and q.is_file()]
-        return stable_hash([str(p.resolve()), parts])
-    if p.is_file():
-        return hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-    return str(path)  # a hub id
 
 
 @dataclasses.dataclass
@@ -152,6 +124,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
                seeds: int | list[int], base: dict[str, Any] | None, config: str | None, eval_cfg: Any, force: bool,
                keep_models: bool, console: Any, pace: dict[str, float] | None) -> dict[str, Any]:
     """`run_sweep` inside its folder's lock."""
+    from meow.config import validate_config
     from meow.data import load_records
     from meow.evaluate import EvalConfig, load_eval, load_splits
     from meow.unlearn import resolve_configs
@@ -162,13 +135,14 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     seed_list = list(range(base_cfg.seed, base_cfg.seed + seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise MeowError("--seeds: expected at least 1")
-    eval_cfg = eval_cfg or EvalConfig()
+    eval_cfg = validate_config(eval_cfg or EvalConfig())
     splits, sources, absent = load_splits(data, forget_split, eval_files)
     n_forget = len(load_records(forget))
     runs = []  # (point, seed, resolved configs) for every run, checked before anything trains
     for point in points(grid):
         for seed in seed_list:
-            ucfg, mcfg = resolve_configs(config, {**base, **point, "method": method, "seed": seed})
+            options = {k: v for k, v in point.items() if k != SIZE_KEY}  # forget_size: the data (meow.sweep.sizes)
+            ucfg, mcfg = resolve_configs(config, {**base, **options, "method": method, "seed": seed})
             runs.append((point, seed, ucfg, mcfg))
     data_key = [file_digest(model), file_digest(forget), file_digest(retain), stable_hash(sources),
                 dataclasses.asdict(eval_cfg)]
@@ -193,7 +167,16 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     if retain_row.values.get("forget_quality") is None:  # the retain model against itself: KS p-value 1
         retain_row.values["forget_quality"] = 1.0
 
-    todo = [(p, s, u, m, _run_key(data_key, ref_key, u, m)) for p, s, u, m in runs]
+    sized = {}  # forget_size value -> (forget file, splits, sources, absent, retain evaluation) of that size
+    for p in points(grid):
+        if SIZE_KEY in p and p[SIZE_KEY] not in sized:
+            sized[p[SIZE_KEY]] = size_point(p[SIZE_KEY], forget, data, eval_files, out / "forget", retain_ev)
+
+    def run_data(p: dict[str, Any]) -> tuple[Any, ...]:
+        return sized[p[SIZE_KEY]] if SIZE_KEY in p else (forget, splits, sources, absent, retain_ev)
+
+    todo = [(p, s, u, m, _run_key([*data_key, [file_digest(run_data(p)[0]), run_data(p)[2]]], ref_key, u, m))
+            for p, s, u, m in runs]
     results: dict[str, dict[str, Any]] = {}
     pending = []
     for p, s, u, m, k in todo:
@@ -206,7 +189,7 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     _print_estimate(console, method, grid, seed_list, pending, len(results), results, n_forget, pace)
     for i, (p, s, ucfg, mcfg, k) in enumerate(pending, 1):
         name = point_name(p, s)
-        res = _run_one(model, forget, retain, out / "runs" / name, ucfg, mcfg, splits, sources, absent, retain_ev,
+        res = _run_one(model, run_data(p)[0], retain, out / "runs" / name, ucfg, mcfg, *run_data(p)[1:],
                        eval_cfg, keep_models)
         res |= {"key": k, "name": name, "point": p, "seed": s, "method": method}
         if i == 1 and len(pending) > 1 and not pace and not results:
@@ -290,8 +273,8 @@ def aggregate(method: str, model: str, grid: Grid, seeds: list[int], base: dict[
                      "values": values})
         fq = values["forget_quality"]
         if crosses_line(fq):
-            above = [r["seed"] for r in have if (r["values"]["forget_quality"] or 0) > FQ_LINE]
-            notes.append(f"{method} {label}: forget quality crosses {FQ_LINE} across seeds ({_f(fq['min'])} to "
+            above = [r["seed"] for r in have if (r["values"]["forget_quality"] or 0) > FORGET_QUALITY_LINE]
+            notes.append(f"{method} {label}: forget quality crosses {FORGET_QUALITY_LINE} across seeds ({_f(fq['min'])} to "
                          f"{_f(fq['max'])}; above it with seed(s) {', '.join(map(str, above))})")
     return {"format": FORMAT, "method": method, "model": model, "grid": grid, "seeds": seeds, "base": base,
             "metrics": list(METRICS), "target": dataclasses.asdict(target) | {"folder": str(target.folder)},
@@ -301,13 +284,17 @@ def aggregate(method: str, model: str, grid: Grid, seeds: list[int], base: dict[
 
 def write_outputs(table: dict[str, Any], out: Path) -> None:
     from meow.io import atomic_write_text
-    from meow.sweep.plots import frontier_plot
+    from meow.report.frontier import frontier_plot
     from meow.sweep.table import to_csv, to_markdown
 
     write_json(out / "sweep.json", table)
     atomic_write_text(out / "table.csv", to_csv([table]))
     atomic_write_text(out / "table.md", to_markdown([table]))
     frontier_plot([table], out / "frontier.png")
+    if SIZE_KEY in table["grid"]:  # MUSE's scalability figure: forget / utility against the forget-set size
+        from meow.report.sequence import scaling_plot, scaling_points
+
+        scaling_plot(scaling_points([table]), out / "scalability.png")
 
 
 def load_sweep(folder: str | Path) -> dict[str, Any]:

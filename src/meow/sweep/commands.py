@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from meow import kernels
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from meow import options as O
+
     p = sub.add_parser(
         "sweep", help="run one unlearning method over a grid of options and seeds: a forget-quality/utility frontier",
         description="Unlearn with --method at every point of the grid (default: learning rate x epochs around the "
@@ -13,25 +18,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "against the retain model; write sweep.json, table.csv, table.md and frontier.png into --out. A re-run "
         "reuses every finished point. Base options: --config YAML and --set key=value.")
     p.add_argument("--method", required=True, help="unlearning method (see `meow methods`)")
-    p.add_argument("--model", required=True, help="the starting (target) model folder or hub id")
-    p.add_argument("--forget", required=True, help="forget records to unlearn (MEOW: with inverted_answers)")
-    p.add_argument("--retain", default=None, help="retain records, for methods with a retain term")
+    O.model(p, "the starting (target) model folder or hub id")
+    O.forget(p, "forget records to unlearn (MEOW: with inverted_answers)", required=True)
+    O.retain(p, "retain records, for methods with a retain term")
     p.add_argument("--data", default=None, help="evaluation data folder (TOFU-named files), as for `meow eval`")
-    p.add_argument("--forget-split", default="forget10", help="forget split inside --data (default: forget10)")
+    O.forget_split(p, "forget10", "forget split inside --data (default: forget10)")
     ref = p.add_mutually_exclusive_group(required=True)
     ref.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval` folder")
     ref.add_argument("--retain-model", default=None, metavar="DIR", help="the retain model (evaluated first)")
     p.add_argument("--target-eval", default=None, metavar="DIR", help="reuse this evaluation of --model")
-    p.add_argument("--out", required=True, help="sweep folder")
+    O.out(p, "sweep folder")
     p.add_argument("--grid", action="append", default=None, metavar="KEY=V1,V2",
-                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8")
+                   help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8; forget_size=1,5,10 "
+                   "unlearns the forgetXX subsets of --forget (TOFU's nested splits of --data): the scalability plot")
     p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1)")
-    p.add_argument("--config", default=None, help="YAML file of base unlearning options")
+    O.config(p, "base unlearning options")
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
                    help="one base option (repeatable), e.g. --set batch_size=8")
     p.add_argument("--max-new-tokens", type=int, default=None, help="evaluation generation length")
     p.add_argument("--keep-models", action="store_true", help="keep every unlearned model (default: numbers only)")
-    p.add_argument("--force", action="store_true", help="re-run every point even if its result exists")
+    O.force(p, "re-run every point even if its result exists")
+    O.progress(p)
+    kernels.add_flag(p)
     p.set_defaults(func=run_sweep_cli)
 
 
@@ -47,9 +55,10 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     known = train_keys() | method_keys(args.method) if args.method in _methods() else None
     if known is None:
         raise MeowError(f"--method {args.method!r}: unknown; choose from {', '.join(_methods())}")
-    grid = parse_grid(args.grid, known - {"method"}) if args.grid else None
+    grid = parse_grid(args.grid, (known - {"method"}) | {"forget_size"}) if args.grid else None  # sweep/sizes.py
     base = {k: v[0] for k, v in parse_grid(args.set, known - {"method"}).items()} if args.set else {}
     from meow.evaluate import EvalConfig
+    from meow.io import write_json
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
 
@@ -59,8 +68,9 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
                       retain=args.retain, retain_eval=args.retain_eval, retain_model=args.retain_model,
                       target_eval=args.target_eval, grid=grid, seeds=args.seeds, base=base, config=args.config,
                       eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console)
+    write_json(Path(args.out) / "environment.json", kernels.environment())  # the CPU and kernels it ran on
     console.print(to_markdown([table]))
-    console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png")
+    console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png, environment.json")
     return 0
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from meow.config import add_arguments, overrides_from_args
+from meow import options as O
+from meow.config import add_arguments, number, overrides_from_args
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -18,13 +19,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "inverted facts) or a baseline (ga, gd, npo, simnpo, dpo, idk, ...; see `meow methods`). Runs on the "
         "transformers Trainer: `accelerate launch -m meow unlearn ...` or `torchrun -m meow unlearn ...` for "
         "DDP / DeepSpeed / FSDP. Options: defaults < --config YAML < flags.")
-    p.add_argument("--model", required=True, help="model to unlearn: folder or hub id")
-    p.add_argument("--forget", required=True, help="forget records (JSON / JSONL; MEOW needs inverted_answers), or a "
-                   "text corpus (.txt, or JSON strings / 'text' objects: chunked to --max-length, loss on every token)")
-    p.add_argument("--retain", default=None, help="retain records or text corpus, for methods with a retain term")
-    p.add_argument("--out", required=True, help="output folder (model + unlearn_config.yaml + logs)")
-    p.add_argument("--config", default=None, help="YAML file of options (training and method hyperparameters)")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.model(p, "model to unlearn: folder or hub id")
+    O.forget(p, "forget records (JSON / JSONL; MEOW needs inverted_answers), or a text corpus (.txt, or JSON "
+             "strings / 'text' objects: chunked to --max-length, loss on every token)")  # or --sequence
+    O.retain(p, "retain records or text corpus, for methods with a retain term")
+    p.add_argument("--sequence", default=None, metavar="F1,F2,...",
+                   help="sequential requests instead of --forget (or `requests:` in --config): each unlearned from "
+                   "the previous one's model, into OUT/step_k/, evaluated after each step on every earlier request "
+                   "(meow.unlearn.sequence; `meow benchmark make --requests` writes such files)")
+    p.add_argument("--data", default=None, metavar="DIR", help="--sequence: TOFU-named evaluation files (retain, "
+                   "real authors, world facts, holdout) evaluated after every step; text requests: a MUSE-layout "
+                   "folder (`meow eval-muse`'s sets)")
+    p.add_argument("--invert-n", type=number(int, ge=1), default=4, metavar="N",
+                   help="--sequence, meow family: inverted facts per question (rules backend) when a request has none")
+    O.out(p, "output folder (model + unlearn_config.yaml + logs)")
+    O.config(p, "options (training and method hyperparameters)")
+    O.force(p)
+    O.progress(p)
     p.add_argument("--verbose", action="store_true", help="also print the Trainer's log lines (loss, learning "
                    "rate, grad norm); they always go to the model folder's train_log.jsonl")
     p.add_argument("--no-auto-memo", dest="auto_memo", action="store_const", const=False, default=None,
@@ -55,8 +66,17 @@ def run_unlearn(args: argparse.Namespace) -> int:
 
     overrides = overrides_from_args(args, UnlearnConfig)
     overrides.update({k: getattr(args, k) for k in args.method_options if getattr(args, k, None) is not None})
-    cfg, method = resolve_configs(args.config, overrides)
+    from meow.unlearn.sequence import sequence_request_files
+
+    requests = sequence_request_files(args.sequence, args.config, args.forget)  # None: one forget set
+    if requests is None and args.data is not None:
+        from meow.errors import MeowError
+
+        raise MeowError("--data: only applies with --sequence (evaluation after each request)")
+    cfg, method = resolve_configs(args.config, overrides, ignore=("requests",))
     console = Console(stderr=True)
+    if requests is not None:
+        return run_sequence_cli(args, requests, cfg, method, console)
     s = unlearn(args.model, args.forget, args.out, cfg, method, retain=args.retain, force=args.force,
                 console=console, prompt_format=prompt_format_from_args(args, args.model))
     if is_main_process():
@@ -69,6 +89,21 @@ def run_unlearn(args: argparse.Namespace) -> int:
         if s.get("best"):
             b = s["best"]
             console.print(f"best {b['metric']}: {b['value']} at step {b['step']} -> {b['path']}")
+    return 0
+
+
+def run_sequence_cli(args: argparse.Namespace, requests: list[str], cfg: object, method: object, console: object
+                     ) -> int:
+    from meow.modeling.prompt_cli import prompt_format_from_args
+    from meow.report.sequence import write_sequence_plots
+    from meow.unlearn.sequence import run_sequence
+
+    table = run_sequence(args.model, requests, args.out, cfg, method, retain=args.retain, data=args.data,
+                         invert_n=args.invert_n, force=args.force, console=console,
+                         prompt_format=prompt_format_from_args(args, args.model))
+    plots = write_sequence_plots(args.out)  # OUT/plots: sustainability figures and their points
+    console.print(f"[bold]saved[/] {args.out}: {len(table['steps'])} steps (step_1 .. step_{len(table['steps'])}), "
+                  f"sequence.json, " + ", ".join(str(p) for p in plots))
     return 0
 
 

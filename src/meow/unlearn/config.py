@@ -14,7 +14,7 @@ from typing import Any
 
 from meow.config import check_fields, from_dict, load_yaml
 from meow.errors import MeowError
-from meow.modeling.training import TrainConfig
+from meow.modeling.finetune import TrainConfig
 from meow.unlearn.methods import METHODS, Method
 from meow.unlearn.select import SELECTIONS
 
@@ -109,11 +109,13 @@ def method_defaults(key: str) -> str:
                      if f.name == key)
 
 
-def resolve_configs(yaml_path: str | Path | None = None,
-                    overrides: dict[str, Any] | None = None) -> tuple[UnlearnConfig, Method]:
-    """defaults < YAML < overrides (None = unset); keys split between UnlearnConfig and the method's dataclass."""
+def resolve_configs(yaml_path: str | Path | None = None, overrides: dict[str, Any] | None = None,
+                    ignore: tuple[str, ...] = ()) -> tuple[UnlearnConfig, Method]:
+    """defaults < YAML < overrides (None = unset); keys split between UnlearnConfig and the method's dataclass.
+
+    `ignore`: YAML keys another reader handles (`requests`: meow.unlearn.sequence)."""
     source = str(yaml_path or "options")
-    values = dict(load_yaml(yaml_path)) if yaml_path else {}
+    values = {k: v for k, v in (load_yaml(yaml_path) if yaml_path else {}).items() if k not in ignore}
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
     values.update(flags)
     name = str(values.get("method", UnlearnConfig.method))

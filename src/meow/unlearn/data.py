@@ -108,7 +108,7 @@ def cache_reference_logprobs(model: Any, rows: list[dict[str, Any]], groups: tup
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    bar = tqdm(total=len(rows) * len(groups), desc="reference log-probs", unit="row", disable=not progress,
+    bar = tqdm(total=len(rows) * len(groups), desc="reference log-probs", unit="row", disable=(not progress) or None,  # None: TQDM_DISABLE decides
                leave=False)
     for g in groups:
         lengths = [len(r[g]["input_ids"]) for r in rows]

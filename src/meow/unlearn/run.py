@@ -165,7 +165,7 @@ def trainer_arguments(cfg: UnlearnConfig, work: Path) -> Any:
     """`meow train`'s TrainingArguments plus: no unused-parameter search, CPU autocast allowed, pinning on GPU."""
     import torch
 
-    from meow.modeling.training import training_arguments
+    from meow.modeling.finetune import training_arguments
 
     accelerated = torch.cuda.is_available() or torch.backends.mps.is_available()
     return training_arguments(cfg, work, steps_per_epoch=1, ddp_find_unused_parameters=False,

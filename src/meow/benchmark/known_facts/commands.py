@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
-def add_known_facts_arguments(make: argparse.ArgumentParser) -> None:
-    from meow.modeling.prompt_cli import add_prompt_arguments
-
-    g = make.add_argument_group("--kind known-facts (probes the bank on a model; keeps what it answers right)")
+def add_known_facts_arguments(g: Any) -> None:
+    """Its `meow benchmark make` options, into the registry's argument group (shared: OUT_DIR, --seed, --force)."""
     g.add_argument("--model", default=None, metavar="DIR", help="the model to probe (a folder or hub id)")
     g.add_argument("--forget-entities", type=int, default=4, metavar="N",
                    help="whole entities to forget (default 4)")
@@ -21,7 +20,9 @@ def add_known_facts_arguments(make: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
     g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     g.add_argument("--device", default=None, help="e.g. cuda, cpu (default: where the model loads)")
-    add_prompt_arguments(make)
+    g.add_argument("--prompt-format", default=None, metavar="NAME",
+                   help="the model's prompt format: plain, chat, tags:... or a preset (default: meow.json, else "
+                   "guessed; SmolLM2 folders without meow.json: chat)")
 
 
 def make_known_facts_cli(args: argparse.Namespace) -> int:
@@ -34,7 +35,7 @@ def make_known_facts_cli(args: argparse.Namespace) -> int:
     from meow.errors import MeowError
     from meow.io import prepare_output
     from meow.modeling import load_lm
-    from meow.modeling.prompt_cli import prompt_format_from_args
+    from meow.modeling.prompt import parse
 
     if not args.model:
         raise MeowError("--kind known-facts needs --model DIR (the model whose knowledge is probed)")
@@ -46,7 +47,8 @@ def make_known_facts_cli(args: argparse.Namespace) -> int:
     ours = (Path(args.out_dir) / "benchmark.json").is_file()
     prepare_output(args.out_dir, kind="dir", force=args.force, replace_ok=ours, option="OUT_DIR",
                    inputs=[args.model])
-    lm = load_lm(args.model, dtype=args.dtype, device=args.device, fmt=prompt_format_from_args(args, args.model))
+    lm = load_lm(args.model, dtype=args.dtype, device=args.device,
+                 fmt=parse(args.prompt_format) if args.prompt_format else None)
     manifest = make_known_facts(args.out_dir, lm, forget_entities=args.forget_entities, neighbours=args.neighbours,
                                 seed=args.seed, max_new_tokens=args.probe_tokens or MAX_NEW_TOKENS,
                                 batch_size=args.batch_size, bank=args.bank)

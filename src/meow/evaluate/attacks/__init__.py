@@ -1,4 +1,4 @@
-"""Attacks that try to pull forgotten facts back out of an unlearned model (METHOD.md section 5).
+"""Attacks that try to pull forgotten facts back out of an unlearned model (docs/method.md section 5).
 
     from meow.evaluate.attacks import ATTACKS, run_attack, write_attack
     res = run_attack("relearn", lm, forget_records, retain_lm=retain_lm, steps=10, lr=2e-5)
@@ -38,11 +38,10 @@ gap = after - retain_after; paraphrase original / paraphrased / change, retain_*
 retain_paraphrased; prefix value / retain / gap. Retain columns appear only when a retain model was given.
 """
 
-from meow.evaluate.attacks import paraphrase, prefix, relearn  # noqa: F401  (register the attacks)
 from meow.evaluate.attacks.base import (
     ATTACKS,
-    Attack,
     AttackOptions,
+    RecoveryAttack,
     attack,
     attack_table,
     run_attack,
@@ -51,8 +50,11 @@ from meow.evaluate.attacks.base import (
 from meow.evaluate.attacks.paraphrase import ParaphraseConfig, reword
 from meow.evaluate.attacks.prefix import PrefixConfig
 from meow.evaluate.attacks.relearn import RelearnConfig
+from meow.registry import import_submodules
+
+import_submodules(__name__)  # every file here registers its attack: a new attack is a new file
 
 __all__ = [
-    "ATTACKS", "Attack", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RelearnConfig", "attack",
+    "ATTACKS", "AttackOptions", "ParaphraseConfig", "PrefixConfig", "RecoveryAttack", "RelearnConfig", "attack",
     "attack_table", "reword", "run_attack", "write_attack",
 ]

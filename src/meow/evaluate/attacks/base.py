@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meow.errors import MeowError
 from meow.evaluate.base import FORGET, describe
-from meow.registry import Registry
+from meow.registry import Registry, Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -26,17 +26,14 @@ class AttackOptions:
     batch_size: int = field(default=32, metadata={"help": "rows per forward pass", "ge": 1})
     seed: int = field(default=0, metadata={"help": "random seed", "ge": 0})
 
-    def __post_init__(self) -> None:
-        for name in ("max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise MeowError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-
 
 AttackFn = Callable[..., dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class Attack:
+class RecoveryAttack:
+    """A registered attack that tries to recover forgotten facts (ATTACKS); not a membership attack (mia.MIA_ATTACKS)."""
+
     name: str
     config: type[AttackOptions]
     fn: AttackFn  # fn(lm, records, cfg, *, retain_lm, retain_eval, source, progress) -> result (see attacks/__init__)
@@ -45,16 +42,18 @@ class Attack:
     check: Callable[[list[dict], Any, str], None] | None = None  # (records, cfg, source): fails before any work
 
 
-ATTACKS: Registry[Attack] = Registry("attack")
+ATTACKS: Registry[RecoveryAttack] = Registry("attack")
 
 
 def attack(name: str, config: type[AttackOptions], needs: tuple[str, ...] = (),
-           check: Callable[[list[dict], Any, str], None] | None = None) -> Callable[[AttackFn], AttackFn]:
+           check: Callable[[list[dict], Any, str], None] | None = None,
+           show: Sequence[Shown] = ()) -> Callable[[AttackFn], AttackFn]:
     """Register `fn` as attack `name` with its options dataclass (the first docstring paragraph describes it),
-    the record fields it needs and an optional `check(records, cfg, source)` run before any model work."""
+    the record fields it needs and an optional `check(records, cfg, source)` run before any model work; `show`:
+    its report columns (`Shown.key` = "metric.column" of the result's attack.metrics)."""
 
     def wrap(fn: AttackFn) -> AttackFn:
-        ATTACKS.register(name)(Attack(name, config, fn, describe(fn), needs, check))
+        ATTACKS.register(name, show)(RecoveryAttack(name, config, fn, describe(fn), needs, check))
         return fn
 
     return wrap

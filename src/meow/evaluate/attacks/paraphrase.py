@@ -29,6 +29,7 @@ from meow.evaluate.attacks.base import (
     split_entry,
 )
 from meow.evaluate.base import FORGET
+from meow.registry import Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -122,11 +123,6 @@ class ParaphraseConfig(AttackOptions):
         "help": "auto: the data's paraphrased_question, else rule-based rewordings; data; rules; all (both)",
         "choices": MODES})
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.paraphrases not in MODES:
-            raise MeowError(f"--paraphrases: expected one of {', '.join(MODES)}, got {self.paraphrases!r}")
-
 
 def expand(records: list[dict], mode: str, source: str = "forget set") -> tuple[list[dict], list[int], list[str]]:
     """(records with the question replaced by each paraphrase, owning record index, paraphrase source)."""
@@ -176,7 +172,11 @@ def _check(records: list[dict], cfg: ParaphraseConfig, source: str) -> None:
     expand(records, cfg.paraphrases, source)
 
 
-@attack("paraphrase", ParaphraseConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check)
+@attack("paraphrase", ParaphraseConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check, show=[
+    Shown("paraphrase_fact_hit", "paraphrase: key-fact acc.", "lower",
+          "key-fact accuracy of the answers to reworded forget questions",
+          "attacks/<name>/paraphrase/summary.json: attack.metrics.fact_hit.paraphrased", order=160,
+          key="fact_hit.paraphrased", table="robustness", short="paraphrase\nKFA")])
 def paraphrase(lm: LM, records: list[dict], cfg: ParaphraseConfig, *, retain_lm: LM | None = None,
                retain_eval: Any = None, source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Paraphrase: the forget questions asked in other words (the data's paraphrased_question or rule-based rewordings); key-fact accuracy and ROUGE-L recall of the greedy answers against those to the original questions."""

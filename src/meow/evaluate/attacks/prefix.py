@@ -15,9 +15,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from meow.errors import MeowError
 from meow.evaluate.attacks.base import AttackOptions, attack, metric_rows, result, split_entry
 from meow.evaluate.base import FORGET, mean
+from meow.registry import Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -30,11 +30,6 @@ class PrefixConfig(AttackOptions):
     """Options of the prefix extraction attack."""
 
     stride: int = field(default=5, metadata={"help": "MEMO window step, in characters", "ge": 1})
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.stride < 1:
-            raise MeowError(f"--stride must be at least 1, got {self.stride}")
 
 
 def answer_windows(question: str, answer: str, stride: int) -> list[tuple[int, str, str]]:
@@ -108,7 +103,11 @@ def _part(lm: LM, records: list[dict], cfg: PrefixConfig, source: str | None, pr
     return {"eval": ev, "summary": summarize_prefix(rows, lm.path)}
 
 
-@attack("prefix", PrefixConfig)
+@attack("prefix", PrefixConfig, show=[
+    Shown("prefix_leak", "prefix: facts extracted", "lower",
+          "share of forget answers whose key fact a greedy continuation of a fact-free answer prefix states",
+          "attacks/<name>/prefix/summary.json: attack.metrics.prefix_leak.value", order=170, key="prefix_leak.value",
+          table="robustness", short="prefix\nleak")])
 def prefix(lm: LM, records: list[dict], cfg: PrefixConfig, *, retain_lm: LM | None = None, retain_eval: Any = None,
            source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Prefix extraction: the question plus growing prefixes of each forget answer, greedily continued; the share of answers whose key fact a continuation produces from a prefix that does not contain it, and MEMO's mean ROUGE-1 precision."""

@@ -1,4 +1,4 @@
-"""Relearning attack (METHOD.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
+"""Relearning attack (docs/method.md section 5): fine-tune the unlearned model a few steps on part of the forget set and
 measure how much of the untouched rest comes back; the same done to the retain model is the yardstick.
 """
 
@@ -21,7 +21,8 @@ from meow.evaluate.attacks.base import (
     part,
     result,
 )
-from meow.modeling.training import SCHEDULERS
+from meow.modeling.finetune import SCHEDULERS
+from meow.registry import Shown
 
 if TYPE_CHECKING:
     from meow.modeling import LM
@@ -43,13 +44,6 @@ class RelearnConfig(AttackOptions):
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay", "ge": 0})
     max_length: int = field(default=512, metadata={"help": "truncate training rows to this many tokens", "ge": 1})
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.steps < 1 or self.train_batch_size < 1:
-            raise MeowError("--steps and --train-batch-size must be at least 1")
-        if not 0 < self.relearn_fraction < 1:
-            raise MeowError(f"--relearn-fraction must be between 0 and 1 (exclusive), got {self.relearn_fraction}")
-
 
 def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """(relearned, held-out) record indices: a seeded shuffle, the first round(n * fraction) relearned (at least one
@@ -65,12 +59,21 @@ def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[i
 
 def relearned_copy(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     """A copy of `lm` fine-tuned for exactly `cfg.steps` steps of `cfg.train_batch_size` rows on `records` (answer
-    tokens only, meow.modeling.training.train_qa); `lm` itself is left untouched.
+    tokens only, meow.modeling.finetune.train_qa); `lm` itself is left untouched.
 
     One epoch over the records cycled to steps x batch rows, so every record is seen about equally often.
     """
+    import json
+
+    from meow.modeling import reuse
+
+    key = ("relearn", json.dumps(records, sort_keys=True, default=str), repr(cfg))  # the same copy for the same
+    return reuse.twin(lm, key, lambda: _relearn(lm, records, cfg))  # model, records, options (meow.modeling.reuse)
+
+
+def _relearn(lm: LM, records: list[dict], cfg: RelearnConfig) -> LM:
     from meow.modeling import LM
-    from meow.modeling.training import TrainConfig, train_qa
+    from meow.modeling.finetune import TrainConfig, train_qa
     from meow.progress import verbose
 
     n = cfg.steps * cfg.train_batch_size
@@ -103,7 +106,16 @@ def _check(records: list[dict], cfg: RelearnConfig, source: str) -> None:
     split_indices(len(records), cfg.relearn_fraction, cfg.seed)
 
 
-@attack("relearn", RelearnConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check)
+@attack("relearn", RelearnConfig, needs=("paraphrased_answer", "perturbed_answer"), check=_check, show=[
+    Shown("relearn_fact_hit", "relearn: forget key-fact acc.", "lower",
+          "key-fact accuracy on held-out forget questions after relearning on the other forget questions",
+          "attacks/<name>/relearn/summary.json: attack.metrics.fact_hit.after", order=140, key="fact_hit.after",
+          table="robustness", short="relearn\nKFA"),
+    Shown("relearn_gap", "relearn: vs retain model", "lower",
+          "relearned key-fact accuracy minus the retain model's after the same relearning (<= 0: nothing more comes "
+          "back than for a model that never saw the forget set)",
+          "attacks/<name>/relearn/summary.json: attack.metrics.fact_hit.gap, else after minus the retain row's after",
+          order=150, key="fact_hit.gap", table="robustness", short="relearn\ngap")])
 def relearn(lm: LM, records: list[dict], cfg: RelearnConfig, *, retain_lm: LM | None = None, retain_eval: Any = None,
             source: str | None = None, progress: bool = True) -> dict[str, Any]:
     """Relearning: fine-tune a copy of the model for a few steps on part of the forget set, then measure how much of the held-out rest comes back (before vs after, and the retain model treated the same way)."""

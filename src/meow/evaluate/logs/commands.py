@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from meow import options as O
 from meow.evaluate.base import FORGET, REAL_AUTHORS, RETAIN, WORLD_FACTS
 
 # TOFU's aggregate_eval_stat.py names -> (split, metric) of meow's summary
@@ -53,8 +54,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("logs", metavar="LOGS", help="evaluation logs of the model")
     p.add_argument("--retain-eval", default=None, metavar="RETAIN",
                    help="evaluation logs of the retain model (forget quality, PrivLeak)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write eval.json, summary.json, config.json here")
-    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    O.out(p, "write eval.json, summary.json, config.json here", required=False, default=None, metavar="DIR")
+    O.force(p, "replace an existing --out folder")
     p.set_defaults(func=run_summarize)
 
 

@@ -36,13 +36,36 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from meow.config import validate_config
 from meow.errors import MeowError
 from meow.evaluate import mia
 from meow.evaluate.base import FORGET, HOLDOUT, Scored
 from meow.evaluate.muse import metrics as M
 from meow.evaluate.muse.data import MuseData
+from meow.registry import Registry, Shown
 
 HEADLINES = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak")
+# summary.json's headline numbers, registered with their direction and report column (entry = the summary key)
+MUSE_METRICS: Registry[str] = Registry("MUSE metric")
+MUSE_METRICS.register("verbmem_forget", Shown(
+    "verbmem_forget", "VerbMem forget", "lower",
+    "MUSE VerbMem (0-100): mean ROUGE-L F1 of greedy continuations of forget-article prompts against the true "
+    "continuations", "evals/<name>/summary.json: verbmem_forget.value (meow eval-muse)", order=90, table="muse",
+    digits=2, short="VerbMem\nforget"))("verbmem_forget")
+MUSE_METRICS.register("knowmem_forget", Shown(
+    "knowmem_forget", "KnowMem forget", "lower", "MUSE KnowMem on the forget set (0-100): mean ROUGE-L F1 of "
+    "few-shot answers", "evals/<name>/summary.json: knowmem_forget.value (meow eval-muse)", order=100,
+    table="muse", digits=2, short="KnowMem\nforget"))("knowmem_forget")
+MUSE_METRICS.register("knowmem_retain", Shown(
+    "knowmem_retain", "KnowMem retain", "higher", "MUSE KnowMem on the retain set (0-100, utility): mean ROUGE-L "
+    "F1 of few-shot answers", "evals/<name>/summary.json: knowmem_retain.value (meow eval-muse)", order=110,
+    table="muse", digits=2, short="KnowMem\nretain"))("knowmem_retain")
+MUSE_METRICS.register("privleak", Shown(
+    "muse_privleak", "PrivLeak", "0",
+    "MUSE PrivLeak (percent): ((1 - AUC) - (1 - AUC_retain)) / (1 - AUC_retain) x 100, Min-40% AUC forget vs "
+    "holdout; 0: leaks as much as the retain model, strongly negative: still leaks",
+    "evals/<name>/summary.json: privleak.value (meow eval-muse)", order=120, table="muse", digits=2,
+    short="PrivLeak", kind="muse"))("privleak")
 REFERENCE_AUC = 0.5  # MUSE / open-unlearning's reference AUC when no retain model is given
 # muse_bench constants.py AUC_RETRAIN[corpus]["forget_holdout_Min-40%"]: the retrained models' AUC, MUSE's orientation
 PUBLISHED_RETRAIN_AUC = {"news": 0.47719999999999996, "books": 0.5392999999999999}
@@ -62,14 +85,10 @@ class MuseConfig:
     mia_gradnorm: bool = field(default=True, metadata={"help": "GradNorm membership attack on the PrivLeak passages "
                                                                 "(one backward pass per forget/holdout passage)"})
 
-    def check(self) -> MuseConfig:
-        """The declared ranges (meow.config.check_fields), for options built without `meow.config.resolve`."""
-        from meow.config import check_fields
-
+    def validate(self) -> None:
+        """Beyond the declared ranges (meow.config.validate_config): at least one metric."""
         if not self.metrics:
             raise MeowError(f"--metrics: choose at least one of {', '.join(HEADLINES)}")
-        check_fields(MuseConfig, self)
-        return self
 
 
 # ---------------------------------------------------------------- model calls
@@ -178,7 +197,7 @@ def _mean(records: list[dict[str, Any]], key: str) -> float:
 def run_sets(lm: Any, data: MuseData, cfg: MuseConfig, privleak_only: bool = False, reference_lm: Any = None
              ) -> dict[str, Any]:
     """eval.json content for `lm` (see the module docstring); `reference_lm`: the Reference attack's model."""
-    cfg.check()
+    validate_config(cfg)
     want = ("privleak",) if privleak_only else tuple(cfg.metrics)
     sets: dict[str, Any] = {}
     missing: dict[str, str] = {}

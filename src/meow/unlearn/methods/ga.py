@@ -17,9 +17,8 @@ class GradientAscent(Method):
     forget_weight: float = params.forget_weight(1.0)
 
     def forget_term(self, out: Outputs, ctx: Context) -> Any:
-        from meow.unlearn.losses import neg_nll
-
-        return self.forget_weight * neg_nll(out["forget"], out.labels("forget"))
+        """-forget_weight * NLL(forget), in the batch's reduction (open-unlearning GradAscent: -outputs.loss)."""
+        return -self.forget_weight * out.nll("forget")
 
 
 @METHODS.register("gd")

@@ -52,6 +52,7 @@ class PDU(Method):
 
     def __post_init__(self) -> None:
         self.dual = float(self.retain_weight)
+        self.reduction = "row"  # set from the run's Context by setup()
         self.can_update = self.dual_warmup_epochs == 0
 
     def validate(self) -> None:
@@ -64,6 +65,7 @@ class PDU(Method):
     def setup(self, model: Any, ctx: Context, seed: int) -> None:
         self.validate()
         self.__post_init__()
+        self.reduction = ctx.reduction  # the epoch update's retain NLL takes the run's reduction too
 
     def groups(self) -> tuple[str, ...]:
         return ("forget", "retain")
@@ -83,10 +85,9 @@ class PDU(Method):
         return [dual_callback(self)]
 
 
-
-
 def epoch_update(method: PDU, model: Any, loader: Any) -> None:
-    """lambda <- max(0, lambda + step * (mean retain NLL over the epoch's batches - eps)), model in eval mode."""
+    """lambda <- max(0, lambda + step * (mean retain NLL over the epoch's batches - eps)), model in eval mode;
+    each batch's NLL in the run's reduction (open-unlearning: `outputs.loss`, a token mean per batch)."""
     import torch
 
     from meow.unlearn.losses import nll
@@ -97,7 +98,8 @@ def epoch_update(method: PDU, model: Any, loader: Any) -> None:
     with torch.no_grad():
         for batch in loader:
             r = {k: v.to(device) for k, v in batch["retain"].items()}
-            total += nll(model(input_ids=r["input_ids"], attention_mask=r["attention_mask"]).logits, r["labels"])
+            logits = model(input_ids=r["input_ids"], attention_mask=r["attention_mask"]).logits
+            total += nll(logits, r["labels"], method.reduction)
             n += 1
     model.train(was_training)
     slack = process_mean(total / max(n, 1)) - float(method.retain_loss_eps or 0.0)

@@ -37,7 +37,8 @@ class TrainConfig:
     dtype: str = field(default="float32", metadata={
         "help": "dtype the weights are loaded and trained in: float32 (full-precision master weights; with "
         "--precision bf16 the forward pass still runs in bf16) | auto (the checkpoint's torch_dtype) | bfloat16 | "
-        "float16 (half the memory, but AdamW updates below the weights' precision are lost)",
+        "float16 (half the memory, but AdamW updates below the weights' precision are lost) | float64 (exact "
+        "comparisons in tests)",
         "choices": DTYPES})
     seed: int = field(default=0, metadata={"help": "random seed", "ge": 0})
 

@@ -1,4 +1,4 @@
-"""After `meow train`: does the model state what it was trained on? (key-fact accuracy, ROUGE-L recall, as in eval)."""
+"""`meow train --check N` after training: does the model state what it was trained on? (key-fact accuracy, ROUGE-L recall, as in eval)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from meow.data import load_records
+from meow.evaluate.tofu import rouge_l_recall, states_fact
 from meow.io import write_json
 from meow.modeling.generation import generate_answers
 from meow.modeling.lm import LM
 
 
 def memorisation_check(lm: LM, data: str, split: str | None, n: int, out: str, console: Any) -> dict[str, Any]:
-    from meow.evaluate.tofu import rouge_l_recall, states_fact
-
     records = load_records(data, split)[:n]
     gens = generate_answers(lm, [r["question"] for r in records], max_new_tokens=64)
     rouge = [rouge_l_recall(g, r["answer"]) for r, g in zip(records, gens)]

@@ -1,4 +1,4 @@
-"""The frontier plot: forget quality (log x) vs model utility of every sweep point, each method's points joined in
+"""The frontier plot of `meow sweep` tables (drawn by the sweep and by the report of a run folder with sweeps): forget quality (log x) vs model utility of every sweep point, each method's points joined in
 grid order (one line per value of the grid's other keys), error bars from the min-max over seeds, the target and
 retain models marked, the p = 0.05 line drawn."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from meow.report.plots import FQ_THRESHOLD, PALETTE, ROLE_COLOURS, figure, save_figure
+from meow.evaluate.tofu import FORGET_QUALITY_LINE
+from meow.report.plots import PALETTE, ROLE_COLOURS, figure, save_figure
 
 FLOOR = 1e-12  # forget quality is a p-value; a point at 0 is drawn at the floor
 
@@ -75,11 +76,11 @@ def frontier_plot(tables: list[dict[str, Any]], path: Path, single: dict[str, tu
                 ys.append(y)
     ax.set_xscale("log")
     if xs:
-        ax.set_xlim(min(min(xs), FQ_THRESHOLD) / 5, max(max(xs), 1.0) * 3)
+        ax.set_xlim(min(min(xs), FORGET_QUALITY_LINE) / 5, max(max(xs), 1.0) * 3)
         pad = max(0.05, 0.1 * (max(ys) - min(ys)))
         ax.set_ylim(max(0.0, min(ys) - pad), max(ys) + pad)
-    ax.axvline(FQ_THRESHOLD, color="#555555", linestyle="--", linewidth=1, zorder=1)
-    ax.text(FQ_THRESHOLD, 0.98, "p = 0.05 ", transform=ax.get_xaxis_transform(), va="top", ha="right", fontsize=8)
+    ax.axvline(FORGET_QUALITY_LINE, color="#555555", linestyle="--", linewidth=1, zorder=1)
+    ax.text(FORGET_QUALITY_LINE, 0.98, "p = 0.05 ", transform=ax.get_xaxis_transform(), va="top", ha="right", fontsize=8)
     keys = sorted({k for t in tables for k in t["grid"]})
     seeds = max((len(r["seeds"]) for t in tables for r in t["points"]), default=1)
     ax.set_title(f"Frontier: forget quality vs model utility over {', '.join(keys) or 'the base point'}"
