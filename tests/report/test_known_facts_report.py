@@ -41,3 +41,20 @@ def test_known_facts_table_hidden_for_tofu_runs(tmp_path):
     row = table["rows"][0]
     assert row["values"]["kf_neighbour"] is None and "retain split not evaluated" in row["reasons"]["kf_neighbour"]
     assert "Known facts" not in (run / "report" / "report.md").read_text()
+
+
+def test_known_facts_summary_kind_and_privleak_na(tmp_path):
+    """A known-facts evaluation's summary says its kind; PrivLeak against a retain model is then n/a (none exists)."""
+    from meow.evaluate import summarize
+
+    rec = {"question": "q", "answer": "a", "generation": "a", "key_fact": True}
+    ev = {"splits": {"forget": {"records": [rec]}, "retain": {"records": [rec]}}}
+    s = summarize(ev)
+    assert s["kind"] == "known-facts" and s["known_facts"]["value"] == 1.0
+    run = tmp_path / "run"
+    (run / "evals" / "target").mkdir(parents=True)
+    (run / "evals" / "target" / "summary.json").write_text(json.dumps(s))
+    row = build_report(run)["rows"][0]
+    assert row["values"]["privleak"] is None and "not a tofu evaluation" in row["reasons"]["privleak"]
+    assert row["values"]["kf_forget_question"] == 1.0
+    assert "kind" not in summarize({"splits": {"forget": {"records": [dict(rec, key_fact=None)]}}})  # meow eval

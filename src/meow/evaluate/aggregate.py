@@ -80,6 +80,8 @@ def summarize(ev: EvalResult | dict[str, Any], retain_eval: EvalResult | dict[st
     out["unavailable"] = numerics.unavailable_counts(ev["splits"])
     if ev.get("limit"):
         out["limit"] = ev["limit"]
+    if out["known_facts"].get("value") is not None:  # a known-facts benchmark (meow.benchmark.known_facts)
+        out["kind"] = known_facts.KIND
     return out
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from meow.evaluate.base import FORGET, RETAIN, WORLD_FACTS, Scored, describe, metric, missing, summary
 from meow.registry import Shown
 
+KIND = "known-facts"  # summary.json "kind" when the known_facts entry has a value (meow.benchmark.BENCHMARKS)
 PROBE_SPLITS = {"fill_in_blank": "forget_fill_in_blank", "adversarial": "forget_adversarial"}
 FORGET_KINDS = {"fill_in_blank": PROBE_SPLITS["fill_in_blank"], "question": FORGET,
                 "adversarial": PROBE_SPLITS["adversarial"]}
