@@ -2,6 +2,7 @@
 
     python bench/gpu_check.py --out gpu_check.json                 # on a GPU (about 1.2B parameters)
     python bench/gpu_check.py --tiny --out gpu_check_tiny.json     # on CPU, tiny shapes (the test runs this)
+    python bench/gpu_check.py --gpus 2 --out gpu_multi.json        # N GPUs: FSDP and ZeRO-3 (bench/gpu_multi.py)
 
 Stages, each timed (seconds, tokens/s, peak memory):
 
@@ -68,6 +69,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=None, help="optimizer steps per unlearning run (10; tiny 1)")
     p.add_argument("--batch-size", type=int, default=4, help="unlearning rows per step (x grad-accum 4)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gpus", type=int, default=None, help="multi-GPU mode (bench/gpu_multi.py): unlearning with FSDP "
+                   "and ZeRO-3 on N processes, peak memory per device and meow plan's estimate (CPU: with --tiny)")
     return p.parse_args(argv)
 
 
@@ -161,6 +164,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     st.run("invert", lambda: meow(["invert", "--backend", "rules", "--forget", str(data), "--forget-split", "forget10",
                                    "--out", str(inverted), "--n", "4", "--no-progress"]))
 
+    if args.gpus:  # multi-GPU mode: the launched unlearning runs only
+        from gpu_multi import run_multi
+
+        precision = "bf16" if device.startswith("cuda") else "fp32"
+        multi = run_multi(args.gpus, work, model_dir, data, inverted, steps, args.batch_size, precision)
+        return {"name": "gpu_check_multi", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "tiny": args.tiny,
+                "unlearn_steps": steps, "batch_size": args.batch_size, "precision": precision, "stages": st.rows,
+                **multi}
     lm = load_lm(model_dir, dtype="bfloat16", device=device)
     params = parameter_count(lm.model)
     records = load_records(inverted)

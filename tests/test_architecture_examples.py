@@ -1,6 +1,7 @@
 """The worked examples of docs/architecture.md ("Extending meow") work as written: each code block is put where its
-first line says (a new file, or appended to an existing module) in a copy of the package, the registering import
-lines the page names are added, and a fresh interpreter finds each addition in its registry and runs it."""
+first line says (a new file, or appended to an existing module) in a copy of the package, nothing else is edited
+(methods, attacks and benchmarks are found by their package), and a fresh interpreter finds each addition in its
+registry, runs it and, for the metric, finds its report column."""
 
 from __future__ import annotations
 
@@ -12,16 +13,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-# the one line per example the page says to add to a registering import
-IMPORT_LINES = {
-    "src/meow/unlearn/methods/__init__.py": ("from meow.unlearn.methods import altpo,",
-                                            "from meow.unlearn.methods import capped, altpo,"),
-    "src/meow/evaluate/attacks/__init__.py": ("\nfrom meow.evaluate.attacks.base import",
-                                              "\nfrom meow.evaluate.attacks import shout  # noqa: F401\n"
-                                              "from meow.evaluate.attacks.base import"),
-    "src/meow/benchmark/__init__.py": ("from meow.benchmark import tofu", "from meow.benchmark import capitals, tofu"),
-}
 
 CHECK = r'''
 import json, sys, tempfile
@@ -62,6 +53,9 @@ for red, value in want.items():
 
 q = Scored("forget", {"question": "q", "answer": "a"}, TokenScores(torch.tensor([-0.1, -2.0]), torch.tensor([True, False])))
 assert METRICS.get("first_token_hit").fn(q) == 1.0
+from meow.report.columns import COLUMNS
+col = next(c for c in COLUMNS if c.name == "forget_first_token")
+assert col.better == "lower" and col.label == "forget first-token acc."
 assert MIA_ATTACKS.get("max_nll").fn(q) == 2.0 and not MIA_ATTACKS.get("max_nll").higher_is_member
 assert "shout" in ATTACKS.names()
 out = Path(tempfile.mkdtemp()) / "caps"
@@ -81,19 +75,19 @@ def test_worked_examples_run(tmp_path):
     assert len(blocks) == 5, "one example each: method, metric, MIA, attack, benchmark"
     for block in blocks:
         first, body = block.split("\n", 1)
-        target = re.fullmatch(r"# (in )?(src/\S+\.py)", first.strip())
+        target = re.fullmatch(r"# (in )?(src/\S+\.py)(?:, with `(.+)` among its imports)?", first.strip())
         assert target, f"an example's first line names its file: {first!r}"
         path = tmp_path / target.group(2)
-        if target.group(1):  # appended to an existing module
-            path.write_text(path.read_text(encoding="utf-8") + "\n\n" + body, encoding="utf-8")
+        if target.group(1):  # appended to an existing module (plus the import it says it needs)
+            text = path.read_text(encoding="utf-8")
+            if target.group(3):
+                text = text.replace("from __future__ import annotations\n",
+                                    f"from __future__ import annotations\n\n{target.group(3)}\n", 1)
+            path.write_text(text + "\n\n" + body, encoding="utf-8")
         else:
             assert not path.exists(), f"{target.group(2)} is meant to be a new file"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(body, encoding="utf-8")
-    for rel, (old, new) in IMPORT_LINES.items():
-        text = (tmp_path / rel).read_text(encoding="utf-8")
-        assert old in text, rel
-        (tmp_path / rel).write_text(text.replace(old, new, 1), encoding="utf-8")
     (tmp_path / "src/meow/demo/capitals.py").write_text(  # the demo module the benchmark names (a stand-in)
         "from meow.demo.tofu import DemoConfig as CONFIG  # noqa: F401\nfrom meow.demo.tofu import run_demo as run  # noqa: F401\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src"), "OMP_NUM_THREADS": "1"}

@@ -71,8 +71,17 @@ def test_an_input_is_never_an_output(files):
     (files / "link").symlink_to(files / "model")
     with pytest.raises(MeowError, match="would overwrite the input folder"):
         prepare_output(files / "link", kind="dir", force=True, inputs=[files / "model"])
-    # an output inside an input folder writes beside the inputs, not over them (RUN/report)
-    assert prepare_output(files / "model" / "report", kind="dir", inputs=[files / "model"])
+    # nor inside an input folder (`unlearn --out MODEL/sub`, `memo --out MODEL/memo.json`), --force or not ...
+    for out, kind in ((files / "model" / "sub", "dir"), (files / "model" / "deep" / "memo.json", "file")):
+        for force in (False, True):
+            with pytest.raises(MeowError, match="is inside the input folder"):
+                prepare_output(out, kind=kind, force=force, inputs=[files / "in.json", files / "model"])
+    with pytest.raises(MeowError, match="is inside the input folder"):  # a side file counts too
+        prepare_output(files / "x.json", kind="file", inputs=[files / "model"], also=[files / "model" / "x.sum"])
+    # ... except a workspace that collects outputs (a run folder: RUN/report)
+    assert prepare_output(files / "model" / "report", kind="dir", inputs=[files / "model"],
+                          holds_outputs=[files / "model"])
+    assert not (files / "model" / "sub").exists() and not (files / "model" / "deep").exists()
 
 
 def test_staged_dir_replaces_whole_or_not_at_all(files):

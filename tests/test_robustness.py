@@ -6,6 +6,7 @@ From each row come the same cases for every command:
 
     out-file / out-dir   --out names an existing file / non-empty folder (wrong kind, or exists without --force)
     out-is-INPUT         --out names one of the command's inputs, with and without --force
+    out-inside-INPUT     --out lies inside an input folder (model, benchmark, evaluation, MUSE data), with --force
     malformed-TOKEN      an input replaced by a malformed file (MALFORMED of the row)
     bad-N                the row's bad values (ranges, choices, devices, URLs ...), one at a time
 
@@ -64,7 +65,7 @@ COMMANDS: dict[str, tuple[list[str], str, list[str], dict[str, str], list[list[s
                 ["--backend", "openai", "--model", "m", "--temperature", "nan"],
                 ["--backend", "openai", "--model", "m", "--concurrency", "0"],
                 ["--backend", "hf", "--model", "{model}", "--device", "cuda:7"], ["--backend", "nope"],
-                ["--config", "{yaml_bad}"]]),
+                ["--config", "{yaml_bad}"], ["--cache", "{outfile}"], ["--cache", "{recs}"]]),
     "memo": (["memo", "--model", "{model}", "--forget", "{inv}", "--out", "{outfile}"], "file", ["{inv}", "{model}"],
              {"{inv}": "{bad}"},
              [["--device", "cuda:7"], ["--device", "toaster"], ["--stride", "0"], ["--mode", "middle"],
@@ -117,12 +118,17 @@ COMMANDS: dict[str, tuple[list[str], str, list[str], dict[str, str], list[list[s
     "sweep": (["sweep", "--method", "ga", "--model", "{model}", "--forget", "{recs}", "--data", "{bench}",
                "--retain-eval", "{evaldir}", "--out", "{out}"], "dir", ["{model}", "{recs}", "{evaldir}"],
               {"{recs}": "{bad}"}, [["--seeds", "0"], ["--grid", "lr"], ["--grid", "bogus=1,2"], ["--set", "lr=-1"],
-                                    ["--method", "nope"], ["--max-new-tokens", "0"]]),
+                                    ["--method", "nope"], ["--max-new-tokens", "0"], ["--grid", "seed=1,2"],
+                                    ["--grid", "lr=1e-4,,2e-4"], ["--set", "lr"], ["--max-runs", "0"],
+                                    ["--max-runs", "5"]]),
     "demo": (["demo", "--out", "{out}"], "dir", [], {},
              [["--authors", "0"], ["--forget-split", "forget50"], ["--hidden-size", "12"], ["--train-epochs", "nan"],
               ["--methods", "bogus"], ["--attacks", "nope"], ["--unlearn-lr", "-1"], ["--config", "{yaml_bad}"],
               ["--config", "{nothing}"]]),
 }
+
+FOLDER_INPUTS = ("{model}", "{bench}", "{evaldir}", "{muse}")  # input folders an output may not go inside
+WORKSPACE_INPUTS = ("report",)  # except these commands' run folder (RUN/report)
 
 RECORDS = [{"question": f"Who wrote book {i}?", "answer": f"Ann Lee wrote book {i} in {1990 + i}.",
             "inverted_answers": [f"Bo Park wrote book {i} in {1980 + i}.", f"Cy Ode wrote book {i} in 1970."]}
@@ -161,13 +167,17 @@ def workspace(tmp_path, tiny_bench_dir, tiny_muse_dir, model_dir):
     (w / "bad_run" / "evals" / "x").mkdir(parents=True)
     (w / "bad_run" / "evals" / "x" / "summary.json").write_text("{not json")
     (w / "folder_run" / "evals" / "x" / "summary.json").mkdir(parents=True)
-    return {"{bench}": str(tiny_bench_dir), "{muse}": str(tiny_muse_dir), "{model}": str(model_dir), "{recs}": str(w / "recs.json"),
+    values = {"{bench}": str(tiny_bench_dir), "{muse}": str(tiny_muse_dir), "{model}": str(model_dir), "{recs}": str(w / "recs.json"),
             "{inv}": str(w / "inv.json"), "{bad}": str(w / "bad.json"), "{file}": str(w / "notes.txt"),
             "{dir}": str(w / "full"), "{yaml_bad}": str(w / "yaml_bad.yaml"), "{yaml_range}": str(w / "yaml_range.yaml"),
             "{evaldir}": str(evaldir), "{bad_eval}": str(w / "bad_eval"), "{run}": str(w),
             "{run_eval}": str(evaldir), "{bad_run}": str(w / "bad_run"), "{folder_run}": str(w / "folder_run"),
             "{nothing}": str(w / "does_not_exist.yaml"), "{out}": str(w / "new_out"),
             "{outfile}": str(w / "new_out.json"), "{root}": str(w)}
+    for token in FOLDER_INPUTS:
+        values[token.strip("}") + "_inside}"] = str(Path(values[token]) / "inside")
+        values[token.strip("}") + "_inside_file}"] = str(Path(values[token]) / "inside.json")
+    return values
 
 
 def cases() -> list[tuple[str, str, dict[str, str], list[str]]]:
@@ -180,6 +190,9 @@ def cases() -> list[tuple[str, str, dict[str, str], list[str]]]:
         for token in inputs:
             out.append((name, f"out-is-{token.strip('{}')}", {slot: token}, []))
             out.append((name, f"out-is-{token.strip('{}')}-force", {slot: token}, ["--force"]))
+            if token in FOLDER_INPUTS and name not in WORKSPACE_INPUTS:  # never inside an input folder either
+                inside = "{" + token.strip("{}") + ("_inside}" if slot == "{out}" else "_inside_file}")
+                out.append((name, f"out-inside-{token.strip('{}')}-force", {slot: inside}, ["--force"]))
         for token, bad_token in malformed.items():
             out.append((name, f"malformed-{token.strip('{}')}", {token: bad_token}, []))
         for i, extra in enumerate(bad):
@@ -218,6 +231,8 @@ def test_bad_input_is_one_line_and_touches_nothing(command, case, subs, extra, w
                 ("out-file", "file"): "already exists", ("out-dir", "dir"): "already exists"}.get((case, kind))
     if expected and command != "report summary folder":  # that row's input is refused first
         assert expected in err, err
+    if case.startswith("out-inside-"):
+        assert "inside the input folder" in err, err
     if case.startswith("out-is-") and kind == "dir":
         assert "would overwrite the input" in err or "is a file" in err, err
     after = snapshot(*roots)
@@ -232,7 +247,7 @@ def test_every_command_has_a_row():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     rows = {name.split()[0] for name in COMMANDS}
-    no_output = {"methods"}  # commands that write nothing
+    no_output = {"methods", "plan"}  # commands that write nothing (plan prints a memory estimate)
     missing = sorted(set(sub.choices) - rows - no_output)
     assert not missing, f"commands without a row in COMMANDS: {missing}"
 

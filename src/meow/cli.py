@@ -14,7 +14,8 @@ import sys
 import typing
 
 from meow import __version__, kernels
-from meow.errors import MeowError
+from meow.distributed import runs_here
+from meow.errors import Interrupted, MeowError
 from meow.options import progress_bars
 
 COMMAND_MODULES = [
@@ -30,7 +31,11 @@ COMMAND_MODULES = [
     "meow.report.commands",      # meow report
     "meow.demo.commands",       # meow demo
     "meow.sweep.commands",       # meow sweep
+    "meow.plan.commands",        # meow plan
 ]
+
+
+RESUMING = {"demo", "sweep", "invert"}  # commands that keep finished work (stages, runs, replies) across a Ctrl-C
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,6 +72,8 @@ def _main(argv: list[str] | None, pin: bool) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not runs_here(args.command):  # a launched job: only data-parallel commands run on every process
+        return 0
     kernels.ensure(pin, argv)
     if getattr(args, "verbose", False):  # `--verbose` of demo, train, unlearn, attack: Trainer log lines too
         os.environ["MEOW_VERBOSE"] = "1"
@@ -82,8 +89,11 @@ def _main(argv: list[str] | None, pin: bool) -> int:
         print(f"meow {args.command}: error: {e.strerror or e}"
               f"{f': {e.filename}' if getattr(e, 'filename', None) else ''}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"meow {args.command}: interrupted; finished work is saved and a re-run resumes it", file=sys.stderr)
+    except KeyboardInterrupt as e:  # a stage that knows what it kept says so (meow.errors.Interrupted)
+        said = (str(e) if isinstance(e, Interrupted)
+                else "interrupted; finished work is saved and a re-run resumes it" if args.command in RESUMING
+                else "interrupted; outputs are written only when complete, so nothing was left (a re-run starts over)")
+        print(f"meow {args.command}: {said}", file=sys.stderr)
         return 130
 
 

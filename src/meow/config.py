@@ -23,6 +23,7 @@ import yaml
 
 from meow.errors import MeowError
 from meow.io import atomic_write_text
+from meow.schema import got, read_text_file
 
 C = TypeVar("C")
 
@@ -120,8 +121,16 @@ def check_fields(cls: Any, values: dict[str, Any], source: str = "options") -> N
 
 
 def _coerce(value: Any, tp: Any, what: str) -> Any:
-    """YAML reads `1e-5` as a string and `10` as an int: give float/int/bool fields the type they declare."""
-    if value is None or tp not in (float, int, bool):
+    """YAML reads `1e-5` as a string and `10` as an int: give float/int/bool fields the type they declare; a string
+    field takes a string, a list field a list of strings (or one string), nothing else (never an object)."""
+    if value is None:
+        return value
+    if tp is str and not isinstance(value, str):
+        raise MeowError(f"{what}: expected a string, got {got(value)}")
+    if tp is list and not (isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        raise MeowError(f"{what}: expected a list of strings, got {got(value)}")
+    if tp not in (float, int, bool):
         return value
     if tp is bool:
         if isinstance(value, bool):
@@ -147,8 +156,9 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise MeowError(f"{path}: config file not found")
+    text = read_text_file(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
         raise MeowError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(data, dict):

@@ -25,3 +25,10 @@ def warn(message: str) -> None:
     import sys
 
     print(f"meow: warning: {message.strip().replace(chr(10), ' ')}", file=sys.stderr)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with the command's own account of what was kept; the CLI prints it instead of its generic line."""
+
+    def __init__(self, message: str):
+        super().__init__(message.strip().replace("\n", " "))

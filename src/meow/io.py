@@ -56,16 +56,15 @@ def write_records(path: str | Path, rows: list[dict]) -> None:
 def read_json_file(path: str | Path) -> Any:
     """JSON content of a user-given file, or a one-line MeowError naming it (missing, a folder, unreadable, not JSON)."""
     from meow.errors import MeowError
+    from meow.schema import read_text_file
 
     path = Path(path)
-    if not path.is_file():
-        raise MeowError(f"{path}: {'is a folder, not a JSON file' if path.is_dir() else 'not found'}")
+    if path.is_dir():
+        raise MeowError(f"{path}: is a folder, not a JSON file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return json.loads(read_text_file(path))
+    except json.JSONDecodeError as e:
         raise MeowError(f"{path}: not valid JSON ({e})") from None
-    except OSError as e:
-        raise MeowError(f"{path}: cannot be read ({e.strerror})") from None
 
 
 def read_json(path: str | Path) -> Any:
@@ -88,8 +87,10 @@ def read_jsonl_tolerant(path: str | Path) -> list[Any]:
     path = Path(path)
     if not path.exists():
         return []
+    from meow.schema import read_text_file
+
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text_file(path).splitlines():
         if not line.strip():
             continue
         try:
@@ -131,12 +132,16 @@ def _same(a: Path, b: Path) -> bool:
 
 def prepare_output(path: str | Path, *, kind: str, force: bool = False,
                    inputs: Iterable[str | Path | None] = (), option: str = "--out",
-                   also: Iterable[str | Path] = (), replace_ok: bool = False) -> Path:
+                   also: Iterable[str | Path] = (), replace_ok: bool = False,
+                   holds_outputs: Iterable[str | Path | None] = ()) -> Path:
     """The one output policy (every command calls this before any computation starts).
 
     - `kind` is "dir" or "file": an existing path of the other kind is refused, `--force` or not;
     - an output may never be one of the command's inputs, nor a folder holding one, `--force` or not
       (`also`: side files the command writes next to a file output, e.g. OUT.summary.json, checked the same way);
+    - nor inside an input folder (a model, a benchmark, an evaluation stays as it was: no `unlearn --out MODEL/sub`,
+      no `memo --out MODEL/memo.json`), except inside `holds_outputs`: workspaces meant to collect outputs (a run
+      folder, whose report goes to RUN/report);
     - an existing output (a non-empty folder, or a file) is only replaced with `force` (or `replace_ok`: the
       caller has its own resume rules, e.g. `meow demo`'s manifest);
     - writes stay atomic: files through `atomic_write_text`, folders through `staged_dir`.
@@ -160,12 +165,17 @@ def prepare_output(path: str | Path, *, kind: str, force: bool = False,
     for extra in written[1:]:
         if extra.is_dir():
             raise MeowError(f"{option} {out}: would write {extra}, which is a folder")
+    workspaces = {Path(w).resolve() for w in holds_outputs if w}
     for item in inputs:
         if item is None or str(item) == "":
             continue
         src = Path(item)
         if not src.exists():
             continue
+        if src.is_dir() and src.resolve() not in workspaces and any(
+                src.resolve() in t.resolve().parents for t in written):
+            raise MeowError(f"{option} {out}: is inside the input folder {item}; meow never writes into its inputs, "
+                            "choose a path outside it")
         for target in written:
             if _same(src, target) or (target == out and kind == "dir" and out.exists()
                                       and out.resolve() in src.resolve().parents):
@@ -231,7 +241,7 @@ def _refuse_or_clear(lock: Path, folder: Path, what: str, host: str) -> None:
     from meow.errors import MeowError
 
     try:
-        text = lock.read_text(encoding="utf-8")
+        text = lock.read_text(encoding="utf-8", errors="replace")  # garbage is a torn lock, not a crash
         age = time.time() - lock.stat().st_mtime
     except FileNotFoundError:
         return
@@ -254,7 +264,7 @@ def _refuse_or_clear(lock: Path, folder: Path, what: str, host: str) -> None:
         os.replace(lock, grave)
     except FileNotFoundError:
         return
-    if grave.read_text(encoding="utf-8") != text:  # someone else took it over meanwhile: put theirs back
+    if grave.read_text(encoding="utf-8", errors="replace") != text:  # someone else took it over meanwhile: put theirs back
         with contextlib.suppress(FileExistsError):
             os.link(grave, lock)
     grave.unlink(missing_ok=True)

@@ -84,3 +84,9 @@ def test_stage_line_and_main_table_follow_the_benchmark(toy, tmp_path):
     rows = [{"kind": "toy", "values": {}}]
     assert shown_columns({"rows": rows}, "main") == []  # toy lists no main table
     assert shown_columns({"rows": [*rows, {"kind": "tofu", "values": {}}]}, "main")
+
+
+def test_requests_only_for_benchmarks_with_request_splits(toy, tmp_path, capsys):
+    assert main(["benchmark", "make", str(tmp_path / "t"), "--kind", "toy", "--requests", "2"]) == 2
+    assert "--requests: not available for --kind toy" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()  # refused before anything is written

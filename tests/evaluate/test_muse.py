@@ -151,7 +151,7 @@ def test_eval_muse_errors(tiny_muse_dir: Path, tmp_path: Path, capsys: pytest.Ca
     bad = tmp_path / "bad"
     (bad / "verbmem").mkdir(parents=True)
     (bad / "verbmem" / "forget.json").write_text(json.dumps([{"prompt": "a"}]))
-    with pytest.raises(MeowError, match=r"record 0: field 'gt'"):
+    with pytest.raises(MeowError, match=r"record 0: missing 'gt'"):
         load_muse(bad)
     data = load_muse(tiny_muse_dir)
     assert set(data.sets) == {"verbmem_forget", "knowmem_forget_qa", "knowmem_forget_qa_icl", "knowmem_retain_qa",

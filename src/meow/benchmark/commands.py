@@ -30,9 +30,14 @@ def _make(args: argparse.Namespace) -> int:
     from meow.benchmark.requests import add_requests, check_spec, parse_spec
 
     spec = parse_spec(args.requests)
+    if spec is not None and not bench.requests:
+        from meow.errors import MeowError
+
+        raise MeowError(f"--requests: not available for --kind {args.kind} (it has no request splits)")
     check_spec(spec, bench.name, authors=getattr(args, "authors", 0), articles=getattr(args, "articles", 0))
     bench.make(Path(args.out_dir), args)
-    entry = add_requests(args.out_dir, spec)  # meow.benchmark.requests: files for `meow unlearn --sequence`
+    # meow.benchmark.requests: files for `meow unlearn --sequence`
+    entry = add_requests(args.out_dir, spec) if bench.requests else None
     if entry:
         sizes = entry.get("records") or entry.get("articles")
         print(f"{len(entry['files'])} {entry['style']} requests: " + ", ".join(

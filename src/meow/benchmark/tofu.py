@@ -17,6 +17,7 @@ class Tofu(Benchmark):
     demo = "meow.demo.tofu"
     eval_command = "meow eval"
     tables = ("main", "robustness", "nlg")
+    requests = True
     headline = ((("model_utility",), "model utility", True), (("forget_quality",), "forget quality", False),
                 (("splits", "forget", "fact_hit"), "forget key-fact acc.", True))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError, where
+from meow.schema import read_text_file
 
 Record = dict[str, Any]
 
@@ -122,10 +123,7 @@ def load_file(path: str | Path, text: bool = False) -> list[Record]:
         if not text:
             raise passages.not_qa_error(path)
         return passages.read_txt(path)
-    try:
-        content = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MeowError(f"{path}: not UTF-8 text") from None
+    content = read_text_file(path)
     rows = parse_text(path, content)
     if not isinstance(rows, list):
         raise MeowError(f"{path}: expected a list of records at the top level, got {type(rows).__name__}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from meow.errors import MeowError, where
+from meow.schema import AnyOf, ListOf, Obj, Str, check, read_text_file
 
 Record = dict[str, Any]
 Encoded = dict[str, list[int]]
@@ -26,9 +27,20 @@ TEXT_SUFFIXES = (".txt",)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
+PASSAGE = AnyOf((Str(), Obj({"text": Str(), "inverted_answers": ListOf(Str(), nonempty=False, label="passage")},
+                            optional=frozenset({"inverted_answers"}))))
+CORPUS = ListOf(PASSAGE, label="record")
+
+
 def is_passage(row: Any) -> bool:
     """A string, or an object holding a `text` string and no QA `question`."""
     return isinstance(row, str) or (isinstance(row, dict) and isinstance(row.get("text"), str) and "question" not in row)
+
+
+def _passage_like(row: Any) -> bool:
+    """Meant as a passage: a string, or an object with a `text` field (of any type) and no QA fields."""
+    return isinstance(row, str) or (isinstance(row, dict) and "text" in row and "question" not in row
+                                    and "answer" not in row)
 
 
 def is_text(records: list[Record]) -> bool:
@@ -37,8 +49,14 @@ def is_text(records: list[Record]) -> bool:
 
 
 def looks_like_text(rows: list[Any]) -> bool:
-    """Rows of a parsed file are passages (every row a string or a `text` object)."""
-    return bool(rows) and all(is_passage(r) for r in rows)
+    """Rows of a parsed file are passages: the first row that is either a QA record or a passage is a passage (so
+    the first row that is not is the one named in the error)."""
+    for r in rows:
+        if _passage_like(r):
+            return True
+        if isinstance(r, dict) and ("question" in r or "answer" in r or "undesired_answer" in r):
+            return False
+    return False
 
 
 def split_passages(text: str) -> list[str]:
@@ -47,27 +65,13 @@ def split_passages(text: str) -> list[str]:
 
 
 def passage_records(rows: list[Any], source: object) -> list[Record]:
-    """Validated passage records from strings / `text` objects; one-line error naming the first bad row."""
-    out = []
-    for i, row in enumerate(rows):
-        rec = {"text": row} if isinstance(row, str) else dict(row) if isinstance(row, dict) else None
-        if rec is None or not isinstance(rec.get("text"), str):
-            raise MeowError(f"{where(source, i, 'text')}: expected a passage (a string, or an object with a "
-                            "'text' string)")
-        if not rec["text"].strip():
-            raise MeowError(f"{where(source, i, 'text')}: empty passage")
-        inv = rec.get("inverted_answers")
-        if inv is not None and (not isinstance(inv, list) or not all(isinstance(v, str) for v in inv)):
-            raise MeowError(f"{where(source, i, 'inverted_answers')}: expected a list of strings (inverted passages)")
-        out.append(rec)
-    return out
+    """Passage records from strings / `text` objects checked against CORPUS; one line naming the first bad row."""
+    check(rows, CORPUS, source)
+    return [{"text": row} if isinstance(row, str) else dict(row) for row in rows]
 
 
 def read_txt(path: Path) -> list[Record]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MeowError(f"{path}: not UTF-8 text") from None
+    text = read_text_file(path)
     passages = split_passages(text)
     if not passages:
         raise MeowError(f"{path}: holds no text")

@@ -6,7 +6,6 @@ also be other tools' logs (`meow.evaluate.logs.read_eval_logs`). The layout: `me
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,9 @@ from typing import Any
 from meow.evaluate import extraction, fluency, known_facts, mia, numerics, tofu  # noqa: F401
 from meow.evaluate.base import METRICS, SUMMARIES, finite
 from meow.evaluate.logs import read_eval_logs
-from meow.evaluate.results import EvalResult, read_eval_data
+from meow.evaluate.results import EvalResult, read_eval_data, summary_schema
+from meow.io import read_json_file
+from meow.schema import check
 
 
 def as_eval(ev: EvalResult | dict[str, Any] | str | Path) -> dict[str, Any]:
@@ -29,16 +30,12 @@ def as_eval(ev: EvalResult | dict[str, Any] | str | Path) -> dict[str, Any]:
 
 
 def load_eval(path: str | Path) -> EvalResult:
-    """Read an evaluation folder (or its eval.json); summary.json is read if present, else recomputed."""
+    """Read an evaluation folder (or its eval.json); summary.json is read if present (checked against
+    `summary_schema()`: a broken one is an error, not silently replaced), else recomputed."""
     data, file = read_eval_data(path)
     summary_file = file.with_name("summary.json")
     if summary_file.is_file():
-        try:
-            summary = json.loads(summary_file.read_text(encoding="utf-8"))
-            if isinstance(summary, dict) and isinstance(summary.get("splits"), dict):
-                return EvalResult(data, summary)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass
+        return EvalResult(data, check(read_json_file(summary_file), summary_schema(), summary_file))
     return EvalResult(data, summarize(data))
 
 

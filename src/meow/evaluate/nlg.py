@@ -78,14 +78,12 @@ class NLGConfig:
 def load_texts(path: str | Path) -> list[str]:
     """Texts from a .txt file (one per non-empty line) or JSON / JSON Lines (strings or objects with `text`)."""
     from meow.data.records import parse_text
+    from meow.schema import read_text_file
 
     p = Path(path)
     if not p.is_file():
         raise MeowError(f"{path}: file not found")
-    try:
-        raw = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MeowError(f"{path}: not UTF-8 text") from None
+    raw = read_text_file(p)
     if p.suffix == ".txt":
         texts = [line.strip() for line in raw.splitlines() if line.strip()]
     else:

@@ -46,6 +46,7 @@ from meow.errors import MeowError
 from meow.evaluate import numerics
 from meow.evaluate.base import METRICS
 from meow.io import read_json_file, write_json
+from meow.schema import AnyOf, Bool, ListOf, MapOf, Num, Obj, Str, check
 
 FORMAT = 1
 
@@ -89,23 +90,26 @@ def read_eval_data(path: str | Path) -> tuple[dict[str, Any], Path]:
     return data, file
 
 
+def eval_schema() -> Obj:
+    """What every reader of eval.json relies on (meow.schema): splits.<name>.records a list of objects whose metric
+    values are finite numbers or null (`fact_hit` also true / false, `mia` a group of scores), `question` a
+    string."""
+    value = {name: Num(nullable=True) for name in METRICS.names()} | {
+        "fact_hit": AnyOf((Bool(), Num(nullable=True))), "mia": MapOf(Num(nullable=True))}
+    record = Obj({"question": Str(nonempty=False), **value}, optional=frozenset({"question", *value}))
+    return Obj({"splits": MapOf(Obj({"records": ListOf(record, nonempty=False, label="record")}))})
+
+
+HEADLINES = ("forget_quality", "model_utility", "mia_auc", "privleak")
+
+
+def summary_schema() -> Obj:
+    """What readers of summary.json use: every aggregate an object whose `value` is a finite number or null."""
+    entry = Obj({"value": Num(nullable=True), "n": Num()}, optional=frozenset({"n"}))
+    return Obj({"splits": MapOf(MapOf(entry)), **{h: Obj({"value": Num(nullable=True)}) for h in HEADLINES}},
+               optional=frozenset(HEADLINES))
+
+
 def check_eval_data(data: dict[str, Any], file: object) -> None:
-    """The shape every reader of eval.json relies on: splits.<name>.records is a list of objects, each metric
-    value a number, null, a boolean or a group of scores (never text or a list), `question` a string; one-line MeowError naming the first place not so."""
-    metrics = set(METRICS.names())
-    for name, block in data["splits"].items():
-        records = block.get("records") if isinstance(block, dict) else None
-        if not isinstance(records, list):
-            raise MeowError(f"{file}: splits.{name}: expected an object with a 'records' list")
-        for i, rec in enumerate(records):
-            if not isinstance(rec, dict):
-                raise MeowError(f"{file}: splits.{name}: record {i}: expected an object")
-            if "question" in rec and not isinstance(rec["question"], str):
-                raise MeowError(f"{file}: splits.{name}: record {i}: field 'question': expected a string")
-            for key in metrics & rec.keys():
-                v = rec[key]
-                if isinstance(v, (str, list)):  # numbers, null, booleans, or a group of scores (mia)
-                    raise MeowError(f"{file}: splits.{name}: record {i}: field '{key}': expected a number, "
-                                    f"got {type(v).__name__}")
-
-
+    """eval.json content against `eval_schema()`; one-line MeowError naming the first place that does not fit."""
+    check(data, eval_schema(), file)

@@ -192,7 +192,18 @@ def invert_file(data: str | Path, out: str | Path, backend: str, n: int = 4, see
     inputs = [data, source, backend_options.get("model") if backend == "hf" else None]
     prepare_output(out, kind="file", force=force, inputs=inputs,
                    also=[side_path(out, ".summary.json"), side_path(out, ".config.yaml")])
-    if cache_path is not None:  # the cache is read and appended to (a re-run resumes), never an input or OUT
+    if cache:  # the cache is read and appended to (a re-run resumes), never an input or OUT
+        written = [out, side_path(out, ".summary.json"), side_path(out, ".config.yaml")]
+        clash = next((w for w in written if w.resolve() == Path(cache).resolve()), None)
+        if clash is not None:
+            raise MeowError(f"--cache {cache}: is also the output file {clash}; the cache needs a path of its own "
+                            f"(default: {side_path(out, '.cache.jsonl')})")
+        prepare_output(cache, kind="file", inputs=[*inputs, out], option="--cache", replace_ok=True)
+        if cache_path is None:
+            from meow.errors import warn
+
+            warn(f"--cache {cache}: the {backend} backend keeps no replies to cache; ignored")
+    if cache_path is not None:
         prepare_output(cache_path, kind="file", inputs=[*inputs, out], option="--cache", replace_ok=True)
     records = load_records(data, split, text=True)  # QA records or passages
     options = {k: v for k, v in backend_options.items() if v is not None}

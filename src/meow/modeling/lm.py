@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -51,10 +50,12 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     p = Path(path) / META_FILE
     if not p.is_file():
         return {}
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        raise MeowError(f"{p}: not valid JSON") from None
+    from meow.io import read_json_file
+
+    meta = read_json_file(p)
+    if not isinstance(meta, dict):
+        raise MeowError(f"{p}: expected a JSON object (meow's model metadata), got {type(meta).__name__}")
+    return meta
 
 
 def _torch_dtype(dtype: str) -> Any:

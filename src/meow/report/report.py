@@ -89,13 +89,14 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None, target:
     `force`, and never when it is (or holds) the run folder or an evaluation folder; the folder is written
     whole into a temporary sibling, then moved into place."""
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "report"
-    prepare_output(out, kind="dir", inputs=[run_dir], replace_ok=True)  # kind and run folder first: cheap
+    prepare_output(out, kind="dir", inputs=[run_dir], replace_ok=True, holds_outputs=[run_dir])  # cheap checks first
     from meow.report.sequence import only_sequences, sequence_report
 
     if only_sequences(Path(run_dir)):  # sequences / forget-size sweeps only: their figures (meow.report.sequence)
         return sequence_report(run_dir, out, force)
     run = load_run(run_dir, target, retain)
-    prepare_output(out, kind="dir", force=force, inputs=[run_dir, *(m.folder for m in run.models)])
+    prepare_output(out, kind="dir", force=force, inputs=[run_dir, *(m.folder for m in run.models)],
+                   holds_outputs=[run_dir])
     table = build_table(run)
     with staged_dir(out) as tmp:
         images = _write(table, run, tmp)

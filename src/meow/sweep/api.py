@@ -31,7 +31,7 @@ from meow.evaluate.tofu import FORGET_QUALITY_LINE
 from meow.io import file_digest, read_json, stable_hash, write_json
 from meow.report.columns import COLUMNS, SWEEP_METRICS
 from meow.report.seeds import crosses_line, spread
-from meow.sweep.grid import Grid, default_grid, point_name, points
+from meow.sweep.grid import Grid, check_size, default_grid, point_name, points
 from meow.sweep.sizes import SIZE_KEY, size_point
 
 FORMAT = 1
@@ -63,7 +63,7 @@ def _evaluate_model(model: str, splits: dict, sources: dict, absent: dict, retai
     from meow.modeling import load_lm
 
     stamp = out / "sweep_key.json"
-    if stamp.is_file() and read_json(stamp).get("key") == key and (out / "summary.json").is_file():
+    if _reusable(stamp, key, ()) is not None and (out / "summary.json").is_file():
         return load_eval(out)
     result = evaluate(load_lm(model), splits, retain_ev, cfg=eval_cfg, sources=sources, missing_splits=absent,
                       progress=False)
@@ -87,13 +87,14 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
               target_eval: str | Path | None = None, grid: Grid | None = None, seeds: int | list[int] = 1,
               base: dict[str, Any] | None = None, config: str | None = None, eval_cfg: Any = None,
               force: bool = False, keep_models: bool = False, console: Any = None,
-              pace: dict[str, float] | None = None) -> dict[str, Any]:
+              pace: dict[str, float] | None = None, max_runs: int | None = None) -> dict[str, Any]:
     """Run `method` from `model` at every grid point and seed; returns the table (also OUT/sweep.json).
 
     `base`: options shared by every point (as `meow unlearn` flags); `config`: a YAML file of them. `seeds`: a count
     (seeds base_seed .. base_seed + N - 1) or the list of seeds. `retain_eval` (an eval folder) or `retain_model`
     (evaluated first into OUT/retain) is the forget-quality reference; `target_eval` reuses an evaluation of `model`.
     `pace`: {"seconds_per_step", "eval_seconds"} measured elsewhere (the demo's own run), for the first estimate.
+    `max_runs`: refuse (before anything is written) a sweep of more runs than this (None: no limit).
     """
     from rich.console import Console
 
@@ -103,6 +104,8 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
     if (retain_eval is None) == (retain_model is None):
         raise MeowError("sweep: give exactly one of --retain-eval DIR or --retain-model DIR (the forget-quality "
                         "reference)")
+    check_size(grid if grid is not None else default_grid(1.0, 1.0), seeds if isinstance(seeds, int) else len(seeds),
+               max_runs)
     resuming = (out / "sweep.json").is_file() or (out / "runs").is_dir()  # a sweep folder: reuse its runs
     just_locked = out.is_dir() and {p.name for p in out.iterdir()} == {LOCK_FILE}  # another sweep starting here
     prepare_output(out, kind="dir", force=force or resuming or just_locked,
@@ -181,9 +184,9 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     pending = []
     for p, s, u, m, k in todo:
         name = point_name(p, s)
-        old = out / "runs" / name / "result.json"
-        if not force and old.is_file() and read_json(old).get("key") == k:
-            results[name] = read_json(old)
+        old = None if force else _reusable(out / "runs" / name / "result.json", k)
+        if old is not None:
+            results[name] = old
         else:
             pending.append((p, s, u, m, k))
     _print_estimate(console, method, grid, seed_list, pending, len(results), results, n_forget, pace)
@@ -203,6 +206,20 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
     table = aggregate(method, model, grid, seed_list, base, results, target, retain_row)
     write_outputs(table, out)
     return table
+
+
+def _reusable(path: Path, key: str, fields: tuple[str, ...] = ("values", "steps", "seed")) -> dict[str, Any] | None:
+    """A file this sweep wrote earlier, if it is whole and holds `key` (else None: that run is done again and the
+    file replaced; a torn or hand-edited file in the sweep's own folder is no input)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key or not all(f in data for f in fields):
+        return None
+    return data
 
 
 def _run_key(data_key: list[Any], ref_key: str, ucfg: Any, mcfg: Any) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from meow import kernels
 
+MAX_RUNS = 100
+
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from meow import options as O
@@ -30,8 +32,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     O.out(p, "sweep folder")
     p.add_argument("--grid", action="append", default=None, metavar="KEY=V1,V2",
                    help="one grid axis (repeatable), e.g. --grid lr=1e-4,3e-4 --grid lora_r=0,8; forget_size=1,5,10 "
-                   "unlearns the forgetXX subsets of --forget (TOFU's nested splits of --data): the scalability plot")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1)")
+                   "unlearns the forgetXX subsets of --forget (TOFU's nested splits of --data): the scalability plot; "
+                   "spaces around values are ignored, an empty value is an error")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per point (default: 1), from the base seed "
+                   "(--set seed=S) on; seed is no --grid axis")
+    p.add_argument("--max-runs", type=int, default=MAX_RUNS, metavar="N",
+                   help=f"refuse a sweep of more than N runs (points x seeds) before it starts (default: {MAX_RUNS})")
     O.config(p, "base unlearning options")
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
                    help="one base option (repeatable), e.g. --set batch_size=8")
@@ -47,7 +53,7 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from meow.errors import MeowError
-    from meow.sweep.grid import parse_grid
+    from meow.sweep.grid import parse_grid, parse_set
     from meow.unlearn.config import method_keys, train_keys
 
     if args.seeds < 1:
@@ -55,8 +61,15 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     known = train_keys() | method_keys(args.method) if args.method in _methods() else None
     if known is None:
         raise MeowError(f"--method {args.method!r}: unknown; choose from {', '.join(_methods())}")
+    if args.max_runs < 1:
+        raise MeowError(f"--max-runs {args.max_runs}: expected at least 1")
     grid = parse_grid(args.grid, (known - {"method"}) | {"forget_size"}) if args.grid else None  # sweep/sizes.py
-    base = {k: v[0] for k, v in parse_grid(args.set, known - {"method"}).items()} if args.set else {}
+    base = parse_set(args.set, known - {"method"})
+    from meow.unlearn.config import resolve_configs
+
+    resolve_configs(args.config, {"method": args.method})  # the --config file first: its errors name it
+    _check_values("--set", {k: [v] for k, v in base.items()}, args, {})
+    _check_values("--grid", {k: v for k, v in (grid or {}).items() if k != "forget_size"}, args, base)
     from meow.evaluate import EvalConfig
     from meow.io import write_json
     from meow.sweep.api import run_sweep
@@ -67,11 +80,27 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     table = run_sweep(args.method, args.model, args.forget, args.out, data=args.data, forget_split=args.forget_split,
                       retain=args.retain, retain_eval=args.retain_eval, retain_model=args.retain_model,
                       target_eval=args.target_eval, grid=grid, seeds=args.seeds, base=base, config=args.config,
-                      eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console)
+                      eval_cfg=eval_cfg, force=args.force, keep_models=args.keep_models, console=console,
+                      max_runs=args.max_runs)
     write_json(Path(args.out) / "environment.json", kernels.environment())  # the CPU and kernels it ran on
     console.print(to_markdown([table]))
     console.print(f"wrote {args.out}/sweep.json, table.csv, table.md, frontier.png, environment.json")
     return 0
+
+
+def _check_values(option: str, grid: dict, args: argparse.Namespace, base: dict) -> None:
+    """Every value of every axis as an option of `meow unlearn` (with the base options), before anything starts;
+    an error names the flag the user typed (`--grid epochs=0,5: value 0: ...`)."""
+    from meow.errors import MeowError
+    from meow.unlearn.config import resolve_configs
+
+    for key, values in grid.items():
+        for v in values:
+            try:
+                resolve_configs(args.config, {**base, key: v, "method": args.method})
+            except MeowError as e:
+                shown = ",".join(map(str, values))
+                raise MeowError(f"{option} {key}={shown}: value {v!r}: {e}") from None
 
 
 def _methods() -> list[str]:

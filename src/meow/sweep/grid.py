@@ -29,23 +29,70 @@ def parse_value(text: str) -> Any:
     return value if isinstance(value, (int, float, bool, str)) else text
 
 
-def parse_grid(items: list[str] | None, known: set[str] | None = None) -> Grid:
-    """['lr=1e-4,3e-4', 'epochs=5,10'] -> {'lr': [1e-4, 3e-4], 'epochs': [5, 10]} (order kept)."""
+def parse_grid(items: list[str] | None, known: set[str] | None = None, option: str = "--grid") -> Grid:
+    """['lr=1e-4,3e-4', 'epochs=5,10'] -> {'lr': [1e-4, 3e-4], 'epochs': [5, 10]} (order kept).
+
+    One rule for spacing: white space around the key and around each value is ignored (`lr = 1e-4, 3e-4`); an
+    empty value (`lr=1e-4,,3e-4`, a trailing comma) is an error. `seed` is no grid axis (seeds are `--seeds`).
+    `option` is the flag the items came from (`--grid` or `--set`), named in every error.
+    """
     grid: Grid = {}
     for item in items or []:
         key, sep, values = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key or not values.strip():
-            raise MeowError(f"--grid {item!r}: expected KEY=V1,V2,... (e.g. lr=1e-4,3e-4)")
+            form = "KEY=VALUE (e.g. batch_size=8)" if option == "--set" else "KEY=V1,V2,... (e.g. lr=1e-4,3e-4)"
+            raise MeowError(f"{option} {item!r}: expected {form}")
+        if key == "seed" and option == "--grid":
+            raise MeowError(f"{option} {item!r}: seed is not a grid axis; use --seeds N for N seeds per point "
+                            "(starting at the base seed, --set seed=S)")
         if known is not None and key not in known:
-            raise MeowError(f"--grid {item!r}: unknown option {key!r}; known: {', '.join(sorted(known))}")
+            raise MeowError(f"{option} {item!r}: unknown option {key!r}; known: {', '.join(sorted(known))}")
         if key in grid:
-            raise MeowError(f"--grid: {key!r} given twice")
-        parsed = [parse_value(v) for v in values.split(",") if v.strip()]
+            raise MeowError(f"{option}: {key!r} given twice")
+        parts = values.split(",")
+        empty = [i for i, v in enumerate(parts, 1) if not v.strip()]
+        if empty:
+            raise MeowError(f"{option} {item!r}: value {empty[0]} of {len(parts)} is empty (a doubled or trailing "
+                            "comma?)")
+        parsed = [parse_value(v) for v in parts]
         if len(set(map(repr, parsed))) != len(parsed):
-            raise MeowError(f"--grid {item!r}: a value is repeated")
+            raise MeowError(f"{option} {item!r}: a value is repeated")
         grid[key] = parsed
     return grid
+
+
+def parse_set(items: list[str] | None, known: set[str] | None = None) -> dict[str, Any]:
+    """`--set KEY=VALUE` flags -> {key: value}: one value each (the parse_grid rules, named as --set)."""
+    grid = parse_grid(items, known, option="--set")
+    for key, values in grid.items():
+        if len(values) != 1:
+            raise MeowError(f"--set {key}=...: expected one value, got {len(values)}; a list of values is "
+                            f"--grid {key}=V1,V2")
+    return {k: v[0] for k, v in grid.items()}
+
+
+def run_count(grid: Grid, seeds: int) -> int:
+    """Runs of a sweep: points x seeds (counted, never listed: a huge grid is refused before it is built)."""
+    n = seeds
+    for values in grid.values():
+        n *= len(values)
+    return n
+
+
+def check_size(grid: Grid, seeds: int, max_runs: int | None) -> None:
+    """Refuse a malformed grid (a `seed` axis, an empty axis) or one of more than `max_runs` runs, before anything
+    starts (None: no limit)."""
+    for key, values in grid.items():
+        if key == "seed":
+            raise MeowError("sweep: seed is not a grid axis; give the number of seeds per point (--seeds N)")
+        if not isinstance(values, list) or not values:
+            raise MeowError(f"sweep: grid axis {key!r}: expected a non-empty list of values, got {values!r}")
+    n = run_count(grid, seeds)
+    if max_runs is not None and n > max_runs:
+        shape = " x ".join(f"{len(v)} {k}" for k, v in grid.items()) or "1 point"
+        raise MeowError(f"sweep: {shape} x {seeds} seed(s) = {n} runs, above --max-runs {max_runs}; pass "
+                        f"--max-runs {n} to run them all, or make the grid smaller")
 
 
 def default_grid(lr: float, epochs: float) -> Grid:

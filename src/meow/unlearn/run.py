@@ -16,19 +16,21 @@ only when complete (an existing OUT, replaced with --force, stays as it was unti
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from meow.config import save_config
 from meow.data import Record, load_records
-from meow.errors import MeowError
+from meow.distributed import engine
+from meow.errors import Interrupted, MeowError
 from meow.io import prepare_output, replace_dir, write_json, write_jsonl, write_records
 from meow.modeling import LM, load_lm, save_lm
 from meow.modeling.lm import META_FILE
@@ -118,10 +120,20 @@ class _WithState:
     """A model whose `save_pretrained` writes a gathered state dict (ZeRO-3 / FSDP)."""
 
     def __init__(self, model: Any, state: dict[str, Any]):
-        self.model, self.state = model, state
+        tied = tied_aliases(model)  # ZeRO-2 / ZeRO-3 gather copies: a tied output layer would be saved twice
+        self.model = model  # ZeRO-3 gathers the state on the main process only (None elsewhere: never saved)
+        self.state = None if state is None else {k: v for k, v in state.items() if k not in tied}
 
     def save_pretrained(self, path: Any) -> None:
         self.model.save_pretrained(path, state_dict=self.state)
+
+
+def tied_aliases(model: Any) -> set[str]:
+    """Names of parameters that are another parameter under a second name (tied embeddings), the first kept."""
+    first: dict[int, str] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        first.setdefault(id(p), name)
+    return {name for name, p in model.named_parameters(remove_duplicate=False) if first[id(p)] != name}
 
 
 def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
@@ -135,6 +147,24 @@ def save_into(lm: LM, out: Path, meta: dict[str, Any], model: Any) -> None:
             shutil.rmtree(target)
         os.replace(tmp / name, target)
     tmp.rmdir()
+
+
+@contextlib.contextmanager
+def discard_on_failure(partial: Path, work: Path, final: Path, main: bool) -> Iterator[None]:
+    """Remove the staging folders on any error or Ctrl-C (main process), so a refusal at any stage leaves nothing.
+
+    Training keeps no checkpoints, so an interrupted run keeps nothing: Ctrl-C says so (`meow.errors.Interrupted`)
+    instead of promising a resume."""
+    try:
+        yield
+    except BaseException as e:
+        if main:
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+        if isinstance(e, KeyboardInterrupt) and not isinstance(e, Interrupted):
+            raise Interrupted(f"interrupted; nothing was kept: {final} was not written and meow unlearn keeps no "
+                              "checkpoint, so a re-run starts over") from None
+        raise
 
 
 def check_inputs(cfg: UnlearnConfig, method: Method, has_retain: bool, text: bool = False) -> None:
@@ -254,81 +284,82 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
     if main:  # only the main process looks: the others would race with its first writes
         prepare_output(final, kind="dir", force=force, inputs=[model, forget, retain, cfg.retain_eval])
     out_path = final.parent / f".{final.name}.partial"  # built here, moved to OUT when complete (same on every rank)
+    work = out_path.parent / f".{out_path.name}.trainer"  # the Trainer's scratch folder (no checkpoints saved)
     if main:
-        shutil.rmtree(out_path, ignore_errors=True)  # left by an interrupted run
-    forget_records = load_records(forget, text=True)  # QA records or passages (meow.data.text)
-    retain_records = load_records(retain, text=True) if retain else None
-    check_inputs(cfg, method, retain_records is not None, is_text(forget_records))
+        shutil.rmtree(out_path, ignore_errors=True)  # left by a run killed without a chance to clean up
+    with discard_on_failure(out_path, work, final, main):  # a refusal or Ctrl-C at any point leaves nothing
+        forget_records = load_records(forget, text=True)  # QA records or passages (meow.data.text)
+        retain_records = load_records(retain, text=True) if retain else None
+        check_inputs(cfg, method, retain_records is not None, is_text(forget_records))
 
-    set_seed(cfg.seed)
-    lm = load_lm(model, dtype=cfg.dtype, fmt=prompt_format)
-    work = out_path.parent / f".{out_path.name}.trainer"
-    args = trainer_arguments(cfg, work)
-    lm.model.to(args.device)
-    if main:
-        out_path.mkdir(parents=True, exist_ok=True)
+        set_seed(cfg.seed)
+        lm = load_lm(model, dtype=cfg.dtype, fmt=prompt_format)
+        args = trainer_arguments(cfg, work)
+        lm.model.to(args.device)
+        if main:
+            out_path.mkdir(parents=True, exist_ok=True)
 
-    rows, forget_records, memo_computed = forget_rows(lm, method, cfg, forget_records, forget, out_path, main)
-    t_ref = time.time()
-    if method.ref_logprobs and cfg.ref_mode == "cached":
-        say(f"caching reference log-probs of {len(rows)} rows ({', '.join(method.ref_logprobs)})")
-        cache_reference_logprobs(lm.model, rows, method.ref_logprobs, lm.tokenizer.pad_token_id, cfg.ref_batch_size,
-                                 progress=main and verbose())
-    ref_seconds = time.time() - t_ref
-    retain_enc = retain_rows(lm, retain_records, cfg.max_length) if "retain" in method.groups() else None
-    collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
-    if cfg.schedule == "reference":
-        from meow.unlearn.schedule import FlatCollator, QuestionDataset, rows_per_question
+        rows, forget_records, memo_computed = forget_rows(lm, method, cfg, forget_records, forget, out_path, main)
+        t_ref = time.time()
+        if method.ref_logprobs and cfg.ref_mode == "cached":
+            say(f"caching reference log-probs of {len(rows)} rows ({', '.join(method.ref_logprobs)})")
+            cache_reference_logprobs(lm.model, rows, method.ref_logprobs, lm.tokenizer.pad_token_id, cfg.ref_batch_size,
+                                     progress=main and verbose())
+        ref_seconds = time.time() - t_ref
+        retain_enc = retain_rows(lm, retain_records, cfg.max_length) if "retain" in method.groups() else None
+        collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
+        if cfg.schedule == "reference":
+            from meow.unlearn.schedule import FlatCollator, QuestionDataset, rows_per_question
 
-        per_question = rows_per_question(cfg.method, method.alt == "inverted", cfg.rows_per_question)
-        dataset: Any = QuestionDataset(rows, per_question, retain_enc)
-        collator = FlatCollator(collator)
-    else:
-        dataset = UnlearnDataset(rows, retain_enc, cfg.seed)
-    total = set_schedule(args, cfg, len(dataset))
+            per_question = rows_per_question(cfg.method, method.alt == "inverted", cfg.rows_per_question)
+            dataset: Any = QuestionDataset(rows, per_question, retain_enc)
+            collator = FlatCollator(collator)
+        else:
+            dataset = UnlearnDataset(rows, retain_enc, cfg.seed)
+        total = set_schedule(args, cfg, len(dataset))
 
-    train_model = apply_lora(lm.model, cfg, model) if cfg.lora_r else lm.model
-    ctx = Context(reduction=cfg.loss_reduction)
-    if method.needs_ref_model or (method.ref_logprobs and cfg.ref_mode == "model"):
-        ctx.reference = make_reference(train_model, args.device if cfg.ref_device == "same" else cfg.ref_device)
-    method.setup(train_model, ctx, cfg.seed)
+        train_model = apply_lora(lm.model, cfg, model) if cfg.lora_r else lm.model
+        ctx = Context(reduction=cfg.loss_reduction)
+        if method.needs_ref_model or (method.ref_logprobs and cfg.ref_mode == "model"):
+            ctx.reference = make_reference(train_model, args.device if cfg.ref_device == "same" else cfg.ref_device)
+        method.setup(train_model, ctx, cfg.seed)
 
-    meta = provenance(model, lm.meta, forget, retain, cfg, method, len(rows))
-    evaluator = eval_callback(lm, forget_records, retain_records, cfg, out_path, meta, forget) if (
-        cfg.eval_every is not None) else None
-    extra = [evaluator] if evaluator else []
-    trainer = UnlearnTrainer(
-        model=train_model, args=args, train_dataset=dataset, data_collator=collator,
-        callbacks=[EpochCallback(dataset), *method.callbacks(), JsonlLogCallback(out_path / "train_log.jsonl"),
-                   *extra, *(callbacks or [])],
-        method=method, ctx=ctx)
-    quiet_trainer(trainer, f"unlearn {cfg.method}")  # one bar; the log dicts are in train_log.jsonl
-    say(f"unlearning with {cfg.method}: {len(rows)} rows ({len(dataset)} items) x {cfg.epochs:g} epochs, {total} "
-        f"optimizer steps, "
-        f"world size {args.world_size}")
-    t_train = time.time()
-    result = trainer.train()
-    train_seconds = time.time() - t_train
+        meta = provenance(model, lm.meta, forget, retain, cfg, method, len(rows))
+        evaluator = eval_callback(lm, forget_records, retain_records, cfg, out_path, meta, forget) if (
+            cfg.eval_every is not None) else None
+        extra = [evaluator] if evaluator else []
+        trainer = UnlearnTrainer(
+            model=train_model, args=args, train_dataset=dataset, data_collator=collator,
+            callbacks=[EpochCallback(dataset), *method.callbacks(), JsonlLogCallback(out_path / "train_log.jsonl"),
+                       *extra, *(callbacks or [])],
+            method=method, ctx=ctx)
+        quiet_trainer(trainer, f"unlearn {cfg.method}")  # one bar; the log dicts are in train_log.jsonl
+        say(f"unlearning with {cfg.method}: {len(rows)} rows ({len(dataset)} items) x {cfg.epochs:g} epochs, {total} "
+            f"optimizer steps, "
+            f"world size {args.world_size}")
+        t_train = time.time()
+        result = trainer.train()
+        train_seconds = time.time() - t_train
 
-    to_save = final_model(trainer, cfg.merge)
-    steps = trainer.state.global_step
-    summary = {
-        "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
-        "rows": len(rows), "items": len(dataset), "schedule": cfg.schedule, "loss_reduction": cfg.loss_reduction,
-        "forget_records": len(forget_records), "world_size": args.world_size, "steps": steps,
-        "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
-        "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
-        "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),
-        "total_seconds": round(time.time() - start, 3), "lora": bool(cfg.lora_r), "merged": cfg.merge,
-        **(eval_summary(evaluator, cfg, final) if evaluator else {}),
-    }
-    if main:
-        save_into(lm, out_path, {**meta, "train_seconds": summary["train_seconds"]}, to_save)
-        save_config(flat_dict(cfg, method), out_path / "unlearn_config.yaml")
-        write_json(out_path / "unlearn_summary.json", summary)
-        replace_dir(out_path, final)
-        shutil.rmtree(work, ignore_errors=True)
-    return summary
+        to_save = final_model(trainer, cfg.merge)
+        steps = trainer.state.global_step
+        summary = {
+            "method": cfg.method, "model": model, "forget": forget, "retain": retain, "out": str(final),
+            "rows": len(rows), "items": len(dataset), "schedule": cfg.schedule, "loss_reduction": cfg.loss_reduction,
+            "forget_records": len(forget_records), "world_size": args.world_size, "engine": engine(), "steps": steps,
+            "train_loss": result.training_loss, "final_loss": last_loss(trainer.state.log_history),
+            "memo_computed": memo_computed, "reference_seconds": round(ref_seconds, 3),
+            "train_seconds": round(train_seconds, 3), "seconds_per_step": round(train_seconds / max(1, steps), 4),
+            "total_seconds": round(time.time() - start, 3), "lora": bool(cfg.lora_r), "merged": cfg.merge,
+            **(eval_summary(evaluator, cfg, final) if evaluator else {}),
+        }
+        if main:
+            save_into(lm, out_path, {**meta, "train_seconds": summary["train_seconds"]}, to_save)
+            save_config(flat_dict(cfg, method), out_path / "unlearn_config.yaml")
+            write_json(out_path / "unlearn_summary.json", summary)
+            replace_dir(out_path, final)
+            shutil.rmtree(work, ignore_errors=True)
+        return summary
 
 
 def eval_summary(evaluator: Any, cfg: UnlearnConfig, out: Path) -> dict[str, Any]:

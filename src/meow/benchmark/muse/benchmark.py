@@ -16,6 +16,7 @@ class Muse(Benchmark):
     demo = "meow.demo.muse"
     eval_command = "meow eval-muse"
     tables = ("muse",)
+    requests = True
     headline = ((("verbmem_forget",), "VerbMem forget", True), (("knowmem_forget",), "KnowMem forget", True),
                 (("knowmem_retain",), "KnowMem retain", True), (("privleak",), "PrivLeak", True))
 

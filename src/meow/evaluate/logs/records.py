@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from meow.errors import MeowError
 from meow.evaluate.base import OPTION_SPLITS
 from meow.evaluate.numerics import json_safe
 from meow.evaluate.tofu import log_truth_ratio, option_probability, probability, safe_exp
@@ -61,3 +62,10 @@ def sort_key(index: Any) -> tuple[int, Any]:
         return 0, int(index)
     except (TypeError, ValueError):
         return 1, str(index)
+
+
+def require_records(data: dict[str, Any], source: object) -> dict[str, Any]:
+    """eval.json content that holds at least one per-question record (else nothing could be summarised)."""
+    if not any(isinstance(b, dict) and b.get("records") for b in data.get("splits", {}).values()):
+        raise MeowError(f"{source}: holds no per-question records in any split, so there is nothing to summarise")
+    return data

@@ -7,6 +7,9 @@ base_answer_key), `average_perturb_loss` (list per question), `rougeL_recall`, `
 generation, ground truth]). aggregate_eval_stat.py derives from them: probability exp(-avg_gt_loss) (forget,
 retain) or exp(-gt) / (exp(-gt) + sum exp(-perturbed)) (real authors, world facts); truth ratio
 exp(mean perturbed - paraphrased) = 1/R; meow's records hold R and log R (same aggregates, same KS p-value).
+
+The schema (`TOFU_LOG`, `TOFU_AGGREGATED`) is checked before any value is used: every field meow reads has its
+declared type, and the per-question fields of one file cover the same questions.
 """
 
 from __future__ import annotations
@@ -15,10 +18,17 @@ from typing import Any
 
 from meow.errors import MeowError
 from meow.evaluate.base import FORGET, REAL_AUTHORS, RETAIN, WORLD_FACTS
-from meow.evaluate.logs.records import loss_record, number, numbers, sort_key
+from meow.evaluate.logs.records import loss_record, sort_key
+from meow.schema import AnyOf, ByIndex, ListOf, Num, Obj, Str, check, same_indices
 
 TOFU_FILES = {"eval_log.json": RETAIN, "eval_log_forget.json": FORGET,
               "eval_real_author_wo_options.json": REAL_AUTHORS, "eval_real_world_wo_options.json": WORLD_FACTS}
+PER_QUESTION = ("avg_gt_loss", "avg_paraphrased_loss", "average_perturb_loss", "rougeL_recall", "generated_text")
+TOFU_LOG = Obj({"avg_gt_loss": ByIndex(Num()), "avg_paraphrased_loss": ByIndex(Num()),
+                "average_perturb_loss": ByIndex(AnyOf((ListOf(Num()), Num()))), "rougeL_recall": ByIndex(Num()),
+                "generated_text": ByIndex(ListOf(Str(nonempty=False), length=3))},
+               optional=frozenset(PER_QUESTION[1:]))
+TOFU_AGGREGATED = Obj(dict.fromkeys(TOFU_FILES, TOFU_LOG), optional=frozenset(TOFU_FILES), nonempty=True)
 
 
 def is_tofu(data: Any) -> bool:
@@ -27,35 +37,40 @@ def is_tofu(data: Any) -> bool:
             and all(isinstance(v, dict) and "avg_gt_loss" in v for v in data.values()))
 
 
-def _split_records(split: str, log: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    gt = log.get("avg_gt_loss")
-    if not isinstance(gt, dict):
-        raise MeowError(f"{where}: 'avg_gt_loss' must map question indices to losses")
-    para = log.get("avg_paraphrased_loss") or {}
-    pert = log.get("average_perturb_loss") or {}
-    rouge = log.get("rougeL_recall") or {}
-    texts = log.get("generated_text") or {}
+def check_log(log: Any, where: str) -> dict[str, Any]:
+    """One TOFU log checked against TOFU_LOG, its per-question fields covering the same questions."""
+    check(log, TOFU_LOG, where)
+    same_indices({k: log[k] for k in PER_QUESTION if k in log}, where)
+    return log
+
+
+def _split_records(split: str, log: dict[str, Any]) -> list[dict[str, Any]]:
+    gt = log["avg_gt_loss"]
+    para, pert = log.get("avg_paraphrased_loss", {}), log.get("average_perturb_loss", {})
+    rouge, texts = log.get("rougeL_recall", {}), log.get("generated_text", {})
     out = []
     for idx in sorted(gt, key=sort_key):
-        text = texts.get(idx)
-        extra: dict[str, Any] = {"rouge_l_recall": number(rouge.get(idx))}
-        if isinstance(text, list) and len(text) == 3 and all(isinstance(t, str) for t in text):
-            extra["generation"], extra["answer"] = text[1], text[2]
+        extra: dict[str, Any] = {"rouge_l_recall": rouge.get(idx)}
+        if idx in texts:
+            extra["generation"], extra["answer"] = texts[idx][1], texts[idx][2]
         p = pert.get(idx)
-        out.append(loss_record(split, idx, number(gt[idx]), number(para.get(idx)),
-                               numbers(p) if isinstance(p, list) else [x] if (x := number(p)) is not None else None,
+        out.append(loss_record(split, idx, float(gt[idx]), para.get(idx),
+                               [float(x) for x in p] if isinstance(p, list) else None if p is None else [float(p)],
                                **extra))
     return out
 
 
 def from_tofu(logs: dict[str, Any], source: str) -> dict[str, Any]:
-    """eval.json content from {TOFU file name: its content}."""
+    """eval.json content from {TOFU file name: its content}; `source` names the folder or file they came from."""
+    check(logs, TOFU_AGGREGATED, source)
+    if not set(logs) & set(TOFU_FILES):
+        raise MeowError(f"{source}: holds none of TOFU's logs ({', '.join(TOFU_FILES)}); found keys "
+                        f"{', '.join(sorted(map(str, logs))[:4])}")
     splits, absent = {}, {}
     for name, split in TOFU_FILES.items():
         if name not in logs:
             absent[split] = f"{source}: no {name}"
             continue
-        if not isinstance(logs[name], dict):
-            raise MeowError(f"{source}: {name} must be a JSON object")
-        splits[split] = {"source": f"{source}: {name}", "records": _split_records(split, logs[name], f"{source}: {name}")}
+        where = source if source.endswith(name) else f"{source}: {name}"
+        splits[split] = {"source": where, "records": _split_records(split, check_log(logs[name], where))}
     return {"format": 1, "model": source, "missing_splits": absent, "splits": splits}

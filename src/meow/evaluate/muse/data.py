@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.errors import MeowError, where
+from meow.errors import MeowError
+from meow.schema import AnyOf, ListOf, Obj, Schema, Str, check, read_text_file
 
 SETS = {  # name -> (config, split, fields)
     "verbmem_forget": ("verbmem", "forget", ("prompt", "gt")),
@@ -46,20 +47,15 @@ class MuseData:
     missing: dict[str, str] = field(default_factory=dict)
 
 
+def row_schema(fields: tuple[str, ...]) -> ListOf:
+    """A MUSE file: a non-empty list of objects holding non-empty strings `fields` (privleak: or bare strings)."""
+    item: Schema = Obj({name: Str() for name in fields})
+    return ListOf(AnyOf((Str(), item)) if fields == ("text",) else item, label="record")
+
+
 def _rows(raw: Any, fields: tuple[str, ...], source: str) -> list[dict[str, str]]:
-    if not isinstance(raw, list) or not raw:
-        raise MeowError(f"{source}: expected a non-empty JSON list")
-    out = []
-    for i, row in enumerate(raw):
-        if fields == ("text",) and isinstance(row, str):
-            row = {"text": row}
-        if not isinstance(row, dict):
-            raise MeowError(f"{where(source, i)}: expected an object with {', '.join(fields)}")
-        for name in fields:
-            if not isinstance(row.get(name), str):
-                raise MeowError(f"{where(source, i, name)}: expected a string")
-        out.append({name: row[name] for name in fields})
-    return out
+    check(raw, row_schema(fields), source)
+    return [{"text": row} if isinstance(row, str) else {name: row[name] for name in fields} for row in raw]
 
 
 def _read_local(root: Path, config: str, split: str) -> tuple[Any, str] | None:
@@ -68,11 +64,18 @@ def _read_local(root: Path, config: str, split: str) -> tuple[Any, str] | None:
     for suffix in (".json", ".jsonl"):
         path = root / config / f"{split}{suffix}"
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            try:
-                raw = json.loads(text) if suffix == ".json" else [json.loads(x) for x in text.splitlines() if x.strip()]
-            except json.JSONDecodeError as e:
-                raise MeowError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+            text = read_text_file(path)
+            if suffix == ".json":
+                try:
+                    return json.loads(text), str(path)
+                except json.JSONDecodeError as e:
+                    raise MeowError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+            raw = []
+            for n, line in enumerate(text.splitlines(), 1):
+                try:
+                    raw.extend([json.loads(line)] if line.strip() else [])
+                except json.JSONDecodeError as e:
+                    raise MeowError(f"{path}: line {n}: not valid JSON ({e.msg})") from None
             return raw, str(path)
     return None
 

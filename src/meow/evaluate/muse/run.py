@@ -9,6 +9,11 @@ from typing import Any
 from meow.config import validate_config
 from meow.evaluate.muse.evaluator import MuseConfig
 from meow.io import read_json_file
+from meow.schema import MapOf, Num, Obj, Str, check
+
+# what a retain model's eval.json must hold where it is read (PrivLeak's reference AUCs)
+_PRIVLEAK = Obj({"auc": Num(nullable=True), "by_attack": MapOf(Num())}, optional=frozenset({"by_attack"}))
+MUSE_EVAL = Obj({"model": Str(nonempty=False), "privleak": _PRIVLEAK}, optional=frozenset({"model", "privleak"}))
 
 
 def load_muse_eval(path: str | Path) -> dict[str, Any]:
@@ -21,7 +26,7 @@ def load_muse_eval(path: str | Path) -> dict[str, Any]:
     data = read_json_file(file)
     if not isinstance(data, dict) or data.get("kind") != "muse":
         raise MeowError(f"{file}: not an eval.json written by `meow eval-muse`")
-    return data
+    return check(data, MUSE_EVAL, file)
 
 
 def published_auc(value: str | None) -> float | None:
@@ -51,8 +56,9 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
     import gc
 
     from meow.evaluate.muse.data import load_muse
+    from meow.evaluate.muse.evaluator import retain_auc as reference_auc
     from meow.evaluate.muse.evaluator import run_sets, summarize_muse
-    from meow.io import package_versions, prepare_output, write_json
+    from meow.io import package_versions, prepare_output, staged_dir, write_json
     from meow.modeling import load_lm
 
     validate_config(cfg)
@@ -61,26 +67,30 @@ def evaluate_muse_dirs(model: str, data: str, out: str, cfg: MuseConfig, retain_
                                                                       mia_reference_model])
     muse = load_muse(data)
     retain = load_muse_eval(retain_eval) if retain_eval else None
+    if retain is not None and "privleak" in cfg.metrics:
+        reference_auc(retain, published)  # its reference AUC is there (else one line now, before any model loads)
     versions = package_versions("rouge-score", "transformers", "torch")
     ref_lm = (load_lm(mia_reference_model, dtype=dtype, device=device)
               if mia_reference_model and "privleak" in cfg.metrics else None)
+    files: dict[str, Any] = {}  # written together at the end (staged_dir): a failure or Ctrl-C leaves no OUT
     if retain_model:
         rlm = load_lm(retain_model, dtype=dtype, device=device)
         retain = run_sets(rlm, muse, cfg, privleak_only=True, reference_lm=ref_lm)
-        rdir = outp / "retain_model"
-        write_json(rdir / "eval.json", retain)
-        write_json(rdir / "summary.json", summarize_muse(retain))
-        write_json(rdir / "config.json", {"command": "eval-muse (retain model: PrivLeak only)", "model": retain_model,
-                                          "data": str(data), "files": muse.sources, "versions": versions})
+        files |= {"retain_model/eval.json": retain, "retain_model/summary.json": summarize_muse(retain),
+                  "retain_model/config.json": {"command": "eval-muse (retain model: PrivLeak only)",
+                                               "model": retain_model, "data": str(data), "files": muse.sources,
+                                               "versions": versions}}
         del rlm
         gc.collect()
     lm = load_lm(model, dtype=dtype, device=device)
     ev = run_sets(lm, muse, cfg, reference_lm=ref_lm)
     summary = summarize_muse(ev, retain, published)
-    write_json(outp / "eval.json", ev)
-    write_json(outp / "summary.json", summary)
-    write_json(outp / "config.json", {"command": "eval-muse", "model": model, "data": str(data), "files": muse.sources,
-                                      "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval, "retain_auc": published,
-                                      "mia_reference_model": mia_reference_model,
-                                      "dtype": dtype, "device": device, "options": cfg.__dict__, "versions": versions})
+    files |= {"eval.json": ev, "summary.json": summary}
+    files["config.json"] = {"command": "eval-muse", "model": model, "data": str(data), "files": muse.sources,
+                            "missing": muse.missing, "retain_model": retain_model, "retain_eval": retain_eval,
+                            "retain_auc": published, "mia_reference_model": mia_reference_model, "dtype": dtype,
+                            "device": device, "options": cfg.__dict__, "versions": versions}
+    with staged_dir(outp) as tmp:
+        for name, content in files.items():
+            write_json(tmp / name, content)
     return summary
