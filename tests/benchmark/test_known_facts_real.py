@@ -1,28 +1,22 @@
-"""The known-facts probe on the real SmolLM2-135M-Instruct (skipped where the converted folder is missing): what
-it answers right is kept, what it gets wrong is not. Set MEOW_REAL_MODEL to a converted folder elsewhere."""
+"""The known-facts probe on the real SmolLM2-135M-Instruct (the `smollm2_lm` fixture of tests/conftest.py: skips
+locally, fails in CI where scripts/fetch_fixtures.py did not convert it): what it answers right is kept, what it
+gets wrong is not."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
 from meow.benchmark.known_facts import load_bank, probe
 
-MODEL = Path(os.environ.get("MEOW_REAL_MODEL", "/work/models/smollm2-135m-instruct"))
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not (MODEL / "config.json").is_file(), reason=f"no converted real model at {MODEL}")]
+pytestmark = pytest.mark.slow
 
 # greedy answers seen on this model: right for the capitals, John F. Kennedy for the first US president
 RIGHT = ("What is the capital of France?", "What is the capital of Japan?", "What is the capital of Germany?")
 WRONG = ("Who was the first President of the United States?",)
 
 
-def test_probe_on_the_real_model():
-    from meow.modeling import PromptFormat, load_lm
-
-    lm = load_lm(MODEL, fmt=PromptFormat(kind="chat"))
+def test_probe_on_the_real_model(smollm2_lm):
+    lm = smollm2_lm  # the chat prompt format, from the folder's meow.json
     facts = [f for f in load_bank() if f.question in RIGHT + WRONG]
     assert len(facts) == 4
     rows = probe(lm, facts, max_new_tokens=14, batch_size=4, progress=False)

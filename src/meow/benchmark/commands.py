@@ -58,7 +58,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     "benchmark.json. Same arguments give byte-identical files.")
     make.add_argument("out_dir", metavar="OUT_DIR", nargs="?", default=None,
                       help="folder to write <split>.json files into (or --out DIR)")
-    make.add_argument("--out", default=None, metavar="DIR", help="the same as OUT_DIR")
+    O.out(make, "the same as OUT_DIR", required=False, default=None, metavar="DIR")
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--kind", default="authors", choices=BENCHMARKS.kinds(),
                       help="which benchmark: " + "; ".join(f"{BENCHMARKS.get(n).name}: {BENCHMARKS.get(n).title}"

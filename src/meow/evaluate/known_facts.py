@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meow.benchmark.known_facts.bank import NO_RETAIN_MODEL
 from meow.evaluate.base import FORGET, RETAIN, WORLD_FACTS, Scored, describe, metric, missing, summary
 from meow.registry import Shown
 
@@ -29,13 +30,11 @@ PROBE_SPLITS = {"fill_in_blank": "forget_fill_in_blank", "adversarial": "forget_
 FORGET_KINDS = {"fill_in_blank": PROBE_SPLITS["fill_in_blank"], "question": FORGET,
                 "adversarial": PROBE_SPLITS["adversarial"]}
 FILL_IN = "Fill in the blank (___) in this sentence: {}"
-NO_RETAIN_MODEL = ("no retain model exists for knowledge learned in pre-training: compare with the model before "
-                   "unlearning")
 
 
 def key_fact_hit(generation: str, record: dict[str, Any]) -> bool:
     """The generation states the record's fact or one of its accepted variants."""
-    from meow.evaluate.tofu import states_fact
+    from meow.data.facts import states_fact
 
     keys = [record["fact"], *(record.get("fact_variants") or [])]
     return any(states_fact(generation, k) for k in keys if isinstance(k, str))

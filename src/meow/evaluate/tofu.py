@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import math
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from meow.data.facts import normalise_words, states_fact  # noqa: F401  (re-exported: evaluate.tofu.states_fact)
 from meow.evaluate.base import (
     FORGET,
     OPTION_SPLITS,
@@ -105,29 +105,6 @@ def _rouge_scorer() -> Any:
 def rouge_l_recall(generation: str, answer: str) -> float:
     """ROUGE-L recall = LCS(generation, answer) / len(answer) in words (rouge_score, use_stemmer=True, as TOFU)."""
     return float(_rouge_scorer().score(answer, generation)["rougeL"].recall)
-
-
-def normalise_words(text: str) -> list[str]:
-    """Lowercase, split on whitespace, strip punctuation at each word's edges, drop words left empty."""
-    out = []
-    for word in text.lower().split():
-        start, end = 0, len(word)
-        while start < end and unicodedata.category(word[start]).startswith("P"):
-            start += 1
-        while end > start and unicodedata.category(word[end - 1]).startswith("P"):
-            end -= 1
-        if start < end:
-            out.append(word[start:end])
-    return out
-
-
-def states_fact(generation: str, fact: str) -> bool:
-    """Key-fact hit: the normalised fact occurs as a run of whole words in the normalised generation."""
-    gen, key = normalise_words(generation), normalise_words(fact)
-    if not key:
-        return False
-    n = len(key)
-    return any(gen[i : i + n] == key for i in range(len(gen) - n + 1))
 
 
 def harmonic_mean(values: Sequence[float]) -> float:

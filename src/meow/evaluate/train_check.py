@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from meow.data import load_records
-from meow.evaluate.tofu import rouge_l_recall, states_fact
+from meow.data.facts import states_fact
+from meow.evaluate.tofu import rouge_l_recall
 from meow.io import write_json
 from meow.modeling.generation import generate_answers
 from meow.modeling.lm import LM

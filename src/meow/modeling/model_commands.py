@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from meow import options as O
 from meow.errors import MeowError
 
 
@@ -32,9 +33,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, help="output model folder")
-    p.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="dtype of the saved weights")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    O.out(p, "output model folder")
+    O.dtype(p, default="float32")  # auto: float32, what the GGUF is dequantised to; float32 | bfloat16 are written
+    O.force(p)
+    O.progress(p)
+
+
+def _dtype(dtype: str) -> str:
+    """--dtype: float32 or bfloat16 are written (auto = float32, the dequantised weights as they are)."""
+    from meow.modeling.gguf_import import IMPORT_DTYPES
+
+    dtype = "float32" if dtype == "auto" else dtype
+    if dtype not in IMPORT_DTYPES:
+        raise MeowError(f"--dtype {dtype}: a converted model is saved as {' or '.join(IMPORT_DTYPES)}")
+    return dtype
 
 
 def _prepare(out: str, force: bool, source: str | None) -> None:
@@ -52,8 +64,9 @@ def run_get(args: argparse.Namespace) -> int:
     from meow.modeling.known_models import KNOWN_MODELS, get_model
 
     KNOWN_MODELS.get(args.name)  # an unknown name fails before anything is downloaded
+    dtype = _dtype(args.dtype)
     _prepare(args.out, args.force, args.from_path)
-    out = get_model(args.name, args.out, args.dtype, args.from_path)
+    out = get_model(args.name, args.out, dtype, args.from_path)
     _summary(out)
     return 0
 
@@ -61,9 +74,10 @@ def run_get(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from meow.modeling.gguf_import import gguf_info, import_gguf
 
+    dtype = _dtype(args.dtype)
     _prepare(args.out, args.force, args.file)
     gguf_info(args.file)  # not a GGUF / unsupported architecture: one line before any heavy work
-    out = import_gguf(args.file, args.out, args.dtype)
+    out = import_gguf(args.file, args.out, dtype)
     _summary(out)
     return 0
 

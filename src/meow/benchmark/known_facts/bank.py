@@ -31,6 +31,10 @@ BLANK = "___"
 _TEXT = ("question", "paraphrased_question", "answer", "fact", "blank", "adversarial")
 
 
+NO_RETAIN_MODEL = ("no retain model exists for knowledge learned in pre-training: compare with the model before "
+                   "unlearning")
+
+
 @dataclass(frozen=True)
 class Fact:
     entity: str
@@ -76,7 +80,7 @@ class Fact:
 
 
 def _check_fact(f: Fact, where: str) -> None:
-    from meow.evaluate.tofu import states_fact
+    from meow.data.facts import states_fact
 
     for name in _TEXT:
         if not getattr(f, name).strip():

@@ -20,12 +20,12 @@ class KnownFacts(Benchmark):
 
     @staticmethod
     def add_make_arguments(group: Any) -> None:
-        from meow.benchmark.known_facts.commands import add_known_facts_arguments
+        from meow.benchmark.known_facts.options import add_known_facts_arguments
 
         add_known_facts_arguments(group)
 
     @staticmethod
     def make(out_dir: Path, args: argparse.Namespace) -> None:
-        from meow.benchmark.known_facts.commands import make_known_facts_cli
+        from meow.benchmark.known_facts.options import make_known_facts_cli
 
         make_known_facts_cli(args)

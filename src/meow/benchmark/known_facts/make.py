@@ -32,10 +32,9 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from meow.benchmark.known_facts.bank import Fact, entities, load_bank
+from meow.benchmark.known_facts.bank import NO_RETAIN_MODEL, Fact, entities, load_bank
 from meow.benchmark.known_facts.probe import MAX_NEW_TOKENS, bank_digest, probe
 from meow.errors import MeowError
-from meow.evaluate.known_facts import NO_RETAIN_MODEL
 from meow.io import read_json, write_json, write_jsonl
 
 FORMAT, KIND, VERSION = "meow-benchmark", "known-facts", 1

@@ -20,7 +20,7 @@ MAX_NEW_TOKENS = 24  # the key fact of a short factual answer comes in its first
 
 def states_any(generation: str, keys: Sequence[str]) -> bool:
     """True when the generation states one of the accepted spans as whole words."""
-    from meow.evaluate.tofu import states_fact
+    from meow.data.facts import states_fact
 
     return any(states_fact(generation, k) for k in keys)
 

@@ -49,7 +49,7 @@ def window_prompt(lm: LM, question: str, head: str) -> str:
 
 def extract(lm: LM, records: list[dict], cfg: PrefixConfig, progress: bool = True) -> list[dict[str, Any]]:
     """Per record: every window's prefix, continuation, ROUGE-1 precision and key-fact flags; one `generate` call."""
-    from meow.evaluate.tofu import states_fact
+    from meow.data.facts import states_fact
     from meow.memo.memo import rouge1_precision
     from meow.modeling import generate
 

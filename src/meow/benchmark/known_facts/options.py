@@ -1,14 +1,16 @@
-"""The known-facts options of `meow benchmark make` and what they run."""
+"""The known-facts options of `meow benchmark make` and what they run (called through the benchmark registry)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from meow import options as O
+
 
 def add_known_facts_arguments(g: Any) -> None:
     """Its `meow benchmark make` options, into the registry's argument group (shared: OUT_DIR, --seed, --force)."""
-    g.add_argument("--model", default=None, metavar="DIR", help="the model to probe (a folder or hub id)")
+    O.model(g, "the model to probe (a folder or hub id)", required=False, metavar="DIR")
     g.add_argument("--forget-entities", type=int, default=4, metavar="N",
                    help="whole entities to forget (default 4)")
     g.add_argument("--neighbours", type=int, default=2, metavar="K",
@@ -18,8 +20,9 @@ def add_known_facts_arguments(g: Any) -> None:
     g.add_argument("--probe-tokens", type=int, default=None, metavar="N",
                    help="longest greedy answer when probing (default 24)")
     g.add_argument("--batch-size", type=int, default=32, help="prompts per generation batch (default 32)")
-    g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    g.add_argument("--device", default=None, help="e.g. cuda, cpu (default: where the model loads)")
+    O.dtype(g)
+    O.device(g)
+    O.progress(g)
     g.add_argument("--prompt-format", default=None, metavar="NAME",
                    help="the model's prompt format: plain, chat, tags:... or a preset (default: meow.json, else "
                    "guessed; SmolLM2 folders without meow.json: chat)")
