@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
@@ -88,6 +89,24 @@ def _hf_generate(lm: LM, encs: list[list[int]], max_new_tokens: int, batch_size:
     return out
 
 
+def _cache_arg(model: object) -> str | None:
+    """The forward argument that takes the KV cache: `cache` (newer transformers 5 releases; `past_key_values` is
+    then a deprecated alias) or `past_key_values`; None if the forward takes neither."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft wraps the HF model
+    return _cache_arg_of(type(base))
+
+
+@cache
+def _cache_arg_of(cls: type) -> str | None:
+    import inspect
+
+    try:
+        params = set(inspect.signature(cls.forward).parameters)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return next((name for name in ("cache", "past_key_values") if name in params), None)
+
+
 def _loop_fits(model: object) -> bool:
     """The greedy loop edits `DynamicLayer` key/value tensors and passes explicit positions; other models
     (sliding-window caches, no `position_ids`...) use model.generate()."""
@@ -100,7 +119,7 @@ def _loop_fits(model: object) -> bool:
     except Exception:
         return False
     return (bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
-            and {"position_ids", "past_key_values", "logits_to_keep"} <= set(params))
+            and {"position_ids", "logits_to_keep"} <= set(params) and _cache_arg(model) is not None)
 
 
 @dataclass
@@ -115,7 +134,7 @@ class _Rows:
 
     def forward(self, model: object, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         out = model(input_ids=input_ids, attention_mask=self.mask, position_ids=position_ids,  # type: ignore[operator]
-                    past_key_values=self.cache, use_cache=True, logits_to_keep=1)
+                    use_cache=True, logits_to_keep=1, **{_cache_arg(model) or "past_key_values": self.cache})
         return out.logits[:, -1].argmax(-1)
 
     def step(self, model: object) -> None:
@@ -192,7 +211,7 @@ def _prefill(model: object, encs: list[list[int]], index: list[int], pad_id: int
         pre = collate([{"input_ids": list(x)} for x in prefixes], pad_id, left=True)
         pre_ids, pre_mask = pre["input_ids"].to(device), pre["attention_mask"].to(device)
         model(input_ids=pre_ids, attention_mask=pre_mask, position_ids=_positions(pre_mask),  # type: ignore[operator]
-              past_key_values=cache, use_cache=True, logits_to_keep=1)
+              use_cache=True, logits_to_keep=1, **{_cache_arg(model) or "past_key_values": cache})
         which = {x: i for i, x in enumerate(prefixes)}
         sel = torch.tensor([which.get(tuple(e[:s]), 0) for e, s in zip(encs, shared)], device=device)
         cache.batch_select_indices(sel)
