@@ -70,6 +70,20 @@ def test_continuous_batching_equals_one_at_a_time(tiny_lm, memo_records, greedy_
     assert generate(tiny_lm, [], max_new_tokens=5) == []
 
 
+def test_greedy_generation_takes_the_continuous_loop(tiny_lm, monkeypatch):
+    """The installed transformers' Llama takes the KV cache as `cache` (`past_key_values` a deprecated alias): the
+    greedy loop must still be chosen, never the static `model.generate` batches (many times slower for MEMO)."""
+    from meow.modeling import generation
+
+    assert generation._loop_fits(tiny_lm.model)
+    assert generation._cache_arg(tiny_lm.model) in ("cache", "past_key_values")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("greedy generation fell back to model.generate")
+    monkeypatch.setattr(tiny_lm.model, "generate", refuse)
+    assert len(generate(tiny_lm, tiny_lm.prompts(["Who?", "Where?"]), max_new_tokens=4)) == 2
+
+
 def test_sampling_still_reproducible(tiny_lm):
     prompts = tiny_lm.prompts(["Who?", "Where?"])
     a = generate(tiny_lm, prompts, max_new_tokens=8, temperature=1.0, seed=3)

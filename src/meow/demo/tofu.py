@@ -24,6 +24,7 @@ from meow.errors import MeowError
 
 DEFAULT_METHODS = ["meow", "meow_gd", "ga", "gd", "idk", "npo", "npo_gd", "simnpo"]
 DEFAULT_ATTACKS = ["paraphrase", "prefix", "relearn"]
+MEMO_BATCH = 256  # MEMO windows per generation step (greedy rows are independent: the batch changes no score)
 
 
 @dataclass
@@ -209,7 +210,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                          lambda: invert_file(data / f"{cfg.forget_split}.json", inverted, "rules", n=cfg.n_inverted,
                                              seed=cfg.seed, force=True)))
     memo_file = run / "memo" / "forget.json"
-    memo_cfg = MemoConfig(max_new_tokens=cfg.memo_max_new_tokens)
+    memo_cfg = MemoConfig(max_new_tokens=cfg.memo_max_new_tokens, batch_size=MEMO_BATCH)
     k_memo = runner(Stage("memo (target)", key(k_inv, k_target, memo_cfg), [memo_file],
                           lambda: run_memo(str(models / "target"), str(inverted), str(memo_file), cfg=memo_cfg,
                                            force=True)))
@@ -230,7 +231,8 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
 
             lm = load_lm(models / method)
             write_records(evals / method / "memo.json",
-                          score_records(lm, load_records(memo_file), max_new_tokens=cfg.memo_max_new_tokens))
+                          score_records(lm, load_records(memo_file), max_new_tokens=cfg.memo_max_new_tokens,
+                                        batch_size=MEMO_BATCH))
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
     seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
@@ -90,6 +91,24 @@ def _hf_generate(lm: LM, encs: list[list[int]], max_new_tokens: int, batch_size:
     return out
 
 
+def _cache_arg(model: object) -> str | None:
+    """The forward argument that takes the KV cache: `cache` (newer transformers 5 releases; `past_key_values` is
+    then a deprecated alias) or `past_key_values`; None if the forward takes neither."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft wraps the HF model
+    return _cache_arg_of(type(base))
+
+
+@cache
+def _cache_arg_of(cls: type) -> str | None:
+    import inspect
+
+    try:
+        params = set(inspect.signature(cls.forward).parameters)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return next((name for name in ("cache", "past_key_values") if name in params), None)
+
+
 def _loop_fits(model: object) -> bool:
     """The greedy loop edits `DynamicLayer` key/value tensors and passes explicit positions; other models
     (sliding-window caches, no `position_ids`...) use model.generate()."""
@@ -103,15 +122,6 @@ def _loop_fits(model: object) -> bool:
         return False
     return (bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
             and {"position_ids", "logits_to_keep"} <= set(params) and _cache_arg(model) is not None)
-
-
-def _cache_arg(model: object) -> str | None:
-    """The forward's name for the KV cache: `cache` (transformers >= 5.2x) or `past_key_values` (older)."""
-    import inspect
-
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    params = inspect.signature(base.forward).parameters  # type: ignore[attr-defined]
-    return next((name for name in ("cache", "past_key_values") if name in params), None)
 
 
 @dataclass
