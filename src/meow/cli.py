@@ -21,6 +21,7 @@ from meow.options import progress_bars
 COMMAND_MODULES = [
     "meow.benchmark.commands",   # meow benchmark make
     "meow.modeling.commands",    # meow train
+    "meow.modeling.model_commands",  # meow model get, import-gguf, list
     "meow.invert.commands",      # meow invert
     "meow.memo.commands",        # meow memo
     "meow.unlearn.commands",     # meow unlearn, meow methods

@@ -81,7 +81,7 @@ def test_cli_writes_requests_and_removes_them_when_not_asked(tmp_path, capsys):
 def test_cli_refuses_impossible_requests_before_writing(tmp_path, capsys):
     out = tmp_path / "bench"
     assert main(["benchmark", "make", str(out), "--authors", "40", "--requests", "5"]) == 2
-    assert "only 4 unit" in capsys.readouterr().err
+    assert "only 4 authors" in capsys.readouterr().err
     assert main(["benchmark", "make", str(out), "--authors", "10", "--requests", "nested"]) == 2
     assert "needs two TOFU forget sizes" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())

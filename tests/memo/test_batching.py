@@ -7,7 +7,7 @@ from rouge_score import rouge_scorer
 
 from meow.memo import score_records
 from meow.modeling import generate
-from meow.modeling.generation import _shared_prefixes, greedy_ids
+from meow.modeling.generation import greedy_ids
 
 MAX_NEW = 200
 
@@ -90,10 +90,46 @@ def test_prefix_mode_batched_equals_one_at_a_time(tiny_lm, memo_records, greedy_
             assert got == pytest.approx(sum(precisions) / len(precisions), abs=1e-12)
 
 
-def test_shared_prefix_runs_by_hand():
-    # rows 0 and 1 share 5 tokens (at least half of the shorter): one run with prefix 5; row 2 is alone and
-    # computes all but its last token as its prefix; every row keeps one token of its own
-    assert _shared_prefixes([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7], [8, 9, 9]]) == [5, 5, 2]
-    assert _shared_prefixes([[1, 2], [1, 2, 3]]) == [1, 1]
-    assert _shared_prefixes([[1, 2, 3, 4], [1, 9, 9, 9]]) == [3, 3]  # 1 shared token < half: two runs
-    assert _shared_prefixes([[7]]) == [0]
+def test_prefix_tree_by_hand():
+    from meow.modeling.prefix_tree import Node, prefix_levels
+
+    # [1,2,3,4,5,6] and [1,2,3,4,5,7] share 5 tokens; [1,2] is a prefix of [1,2,3]: it keeps its last token;
+    # [8,9,9] shares nothing: a leaf at depth 0 with all its tokens
+    encs = [[1, 2, 3, 4, 5, 6], [8, 9, 9], [1, 2, 3, 4, 5, 7], [1, 2], [1, 2, 3]]
+    assert prefix_levels(encs) == [
+        [Node(-1, 0, 1, 3, None), Node(-1, 0, 3, 1, 1)],  # [1] shared by four prompts; [8,9,9] alone
+        [Node(0, 1, 2, 3, 3), Node(0, 1, 2, 4, None)],  # [1,2] ends at its last token; [2] under the rest
+        [Node(1, 2, 3, 4, 4), Node(1, 2, 5, 0, None)],  # [1,2,3] ends; [3,4,5] shared by the two long ones
+        [Node(1, 5, 6, 0, 0), Node(1, 5, 6, 2, 2)],
+    ]
+    assert prefix_levels([[7]]) == [[Node(-1, 0, 1, 0, 0)]] and prefix_levels([]) == []
+    assert prefix_levels([[1, 2], [1, 2]]) == [[Node(-1, 0, 1, 0, None)], [Node(0, 1, 2, 0, 0), Node(0, 1, 2, 1, 1)]]
+
+
+def test_prefix_tree_covers_every_prompt_once():
+    """Random prompts: each prompt's path from the root is its tokens, each leaf has a token of its own, and no
+    two nodes of a level hold the same prefix (each distinct prefix computed once)."""
+    import random
+
+    from meow.modeling.prefix_tree import prefix_levels
+
+    rng = random.Random(0)
+    for _ in range(200):
+        encs = [[rng.randrange(3) for _ in range(rng.randrange(1, 7))] for _ in range(rng.randrange(1, 9))]
+        levels = prefix_levels(encs)
+        seen = set()
+        for depth, level in enumerate(levels):
+            keys = [tuple(encs[n.rep][: n.end]) for n in level]
+            assert len(set(zip(keys, [n.leaf for n in level]))) == len(level)
+            for n in level:
+                assert n.end > n.start
+                if depth:
+                    parent = levels[depth - 1][n.parent]
+                    assert parent.leaf is None and parent.end == n.start
+                    assert encs[n.rep][: n.start] == encs[parent.rep][: n.start]
+                else:
+                    assert n.parent == -1 and n.start == 0
+                if n.leaf is not None:
+                    assert n.end == len(encs[n.leaf]) and encs[n.rep] == encs[n.leaf]
+                    seen.add(n.leaf)
+        assert seen == set(range(len(encs)))

@@ -51,7 +51,7 @@ def trained(micro, family_model_dir, tmp_path_factory):
     def get(name: str) -> Path:
         if name not in done:
             out = tmp_path_factory.mktemp("trained") / name
-            assert main(["train", "--model", str(family_model_dir(name)), "--forget", str(micro["data"]), "--split",
+            assert main(["train", "--model", str(family_model_dir(name)), "--data", str(micro["data"]), "--split",
                          "forget10", "--out", str(out), "--epochs", "1", "--batch-size", "2", "--grad-accum", "1",
                          "--warmup-ratio", "0", "--precision", "bf16", "--check", "0"]) == 0
             done[name] = out

@@ -55,7 +55,7 @@ def test_bad_single_values_are_na_with_one_warning_each(run, capsys):
         r / "evals" / "retain" / "eval.json", '{"splits": {"forget": 3}}') or write(
         r / "evals" / "npo" / "summary.json", json.dumps({"splits": {}, "forget_quality": {
             "value": None, "reason": "no retain model: give --retain-eval"}})) or write(
-        r / "evals" / "npo" / "eval.json", '{"splits": {}}'), "eval.json: splits.forget: expected an object"),
+        r / "evals" / "npo" / "eval.json", '{"splits": {}}'), "eval.json: splits: forget: expected an object"),
 ])
 def test_unusable_files_are_one_line(run, capsys, make, message):
     make(run)

@@ -37,6 +37,7 @@ class Benchmark:
     demo: ClassVar[str] = ""  # dotted name of the meow.demo module with CONFIG (a dataclass) and run(out, cfg, force)
     eval_command: ClassVar[str] = "meow eval"
     tables: ClassVar[tuple[str, ...]] = ()  # report tables holding its columns
+    sequence_columns: ClassVar[tuple[str, ...]] = ()  # report columns drawn against the request index (report.sequence)
     requests: ClassVar[bool] = False  # `meow benchmark make --requests`: request splits (meow.benchmark.requests)
     # the demo's line after an eval stage: (summary.json keys down to an entry with "value", label, shown when n/a)
     headline: ClassVar[tuple[tuple[tuple[str, ...], str, bool], ...]] = ()

@@ -140,6 +140,8 @@ def add_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] 
 
     Without requests, files an earlier `--requests` wrote are removed, so a folder always matches its manifest."""
     out = Path(out_dir)
+    if spec is None and not (out / MANIFEST).is_file():  # a benchmark kind without request splits
+        return None
     manifest = read_json(out / MANIFEST)
     if manifest.get("kind") == "muse":
         for sub in ("sust", "scal"):

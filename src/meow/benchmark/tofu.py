@@ -18,6 +18,7 @@ class Tofu(Benchmark):
     eval_command = "meow eval"
     tables = ("main", "robustness", "nlg")
     requests = True
+    sequence_columns = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
     headline = ((("model_utility",), "model utility", True), (("forget_quality",), "forget quality", False),
                 (("splits", "forget", "fact_hit"), "forget key-fact acc.", True))
 

@@ -4,7 +4,8 @@ which decoding drops. The one place evaluation generates text.
 Greedy decoding runs a continuous-batching loop with a KV cache: a row leaves the batch once it emits EOS (or
 reaches `max_new_tokens`) and waiting prompts take its place. With static batches one long (degenerate,
 never-ending) row keeps a whole batch stepping to `max_new_tokens`; here it only holds its own slot. Prompts are
-taken in token order and a prefix shared by neighbours (MEMO's windows of one question) is computed once.
+taken in token order and every prefix they share (the system prompt, the question, the answer's start in MEMO's
+windows) is computed once (`prefix_tree`).
 Each row still sees exactly its own tokens at its own positions (padding is masked), so the outputs are the
 greedy (plain argmax; a model's generation_config penalties are not applied) continuations of the prompts one
 at a time. Sampling (temperature > 0), and models the loop does not fit, use `model.generate`.
@@ -20,6 +21,7 @@ from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from meow.modeling.encoding import collate, tokenize
 from meow.modeling.lm import LM
+from meow.modeling.prefix_tree import prefix_levels
 from meow.modeling.scoring import length_sorted_batches
 
 REFILL_SHARE = 4  # prefill waiting prompts once a quarter of the batch's slots are free
@@ -100,7 +102,16 @@ def _loop_fits(model: object) -> bool:
     except Exception:
         return False
     return (bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
-            and {"position_ids", "past_key_values", "logits_to_keep"} <= set(params))
+            and {"position_ids", "logits_to_keep"} <= set(params) and _cache_arg(model) is not None)
+
+
+def _cache_arg(model: object) -> str | None:
+    """The forward's name for the KV cache: `cache` (transformers >= 5.2x) or `past_key_values` (older)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    params = inspect.signature(base.forward).parameters  # type: ignore[attr-defined]
+    return next((name for name in ("cache", "past_key_values") if name in params), None)
 
 
 @dataclass
@@ -112,10 +123,11 @@ class _Rows:
     pos: torch.Tensor
     last: torch.Tensor
     index: list[int]
+    cache_arg: str = "past_key_values"  # the forward's keyword for the cache (`_cache_arg`)
 
     def forward(self, model: object, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         out = model(input_ids=input_ids, attention_mask=self.mask, position_ids=position_ids,  # type: ignore[operator]
-                    past_key_values=self.cache, use_cache=True, logits_to_keep=1)
+                    use_cache=True, logits_to_keep=1, **{self.cache_arg: self.cache})
         return out.logits[:, -1].argmax(-1)
 
     def step(self, model: object) -> None:
@@ -154,55 +166,53 @@ def _left_pad(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
     return torch.cat([x.new_zeros(shape), x], dim=dim)
 
 
-def _lcp(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    return next((i for i in range(n) if a[i] != b[i]), n)
-
-
-def _shared_prefixes(encs: list[list[int]]) -> list[int]:
-    """Per prompt (in sorted order), the length of the prefix it shares with its run of neighbours.
-
-    Neighbours join a run when they share at least half of the shorter one (e.g. MEMO windows of one question).
-    A prompt alone is its own run: its prefix is all but its last token. Every prompt keeps at least one token
-    of its own (its last logits are needed), so the second pass over own tokens stays narrow.
-    """
-    n = len(encs)
-    lcp = [_lcp(encs[i], encs[i + 1]) for i in range(n - 1)]
-    out, start = [0] * n, 0
-    for i in range(n):
-        if i < n - 1 and 2 * lcp[i] >= min(len(encs[i]), len(encs[i + 1])):
-            continue
-        out[start:i + 1] = [min([*lcp[start:i], *(len(e) - 1 for e in encs[start:i + 1])])] * (i + 1 - start)
-        start = i + 1
-    return out
-
-
 def _prefill(model: object, encs: list[list[int]], index: list[int], pad_id: int, device: object) -> _Rows:
-    """Run new prompts in two passes: the distinct prefixes of their runs (one row each), then every row's own
-    tokens on top of its run's prefix KV (copied). A prefix shared by a run is computed once.
+    """Run new prompts through their prefix tree (`prefix_tree.prefix_levels`), one forward pass per depth: each
+    node's tokens on top of its parent's KV (copied), so every distinct prefix is computed once. A leaf ends a
+    prompt: its row (KV and first greedy token) leaves the tree for the decoding batch.
 
-    Row layout: [its run's prefix, left-padded][its own tokens, left-padded]; padding is masked and positions
+    Row layout: [depth-0 segment, left-padded][depth-1 segment, left-padded]...; padding is masked and positions
     count real tokens only, so each row computes exactly what it would alone.
     """
-    cache = DynamicCache(config=model.config)  # type: ignore[attr-defined]
-    shared = _shared_prefixes(encs)
-    prefixes = list(dict.fromkeys(tuple(e[:s]) for e, s in zip(encs, shared) if s))
-    prefix_mask = torch.zeros(len(encs), 0, dtype=torch.long, device=device)
-    if prefixes:
-        pre = collate([{"input_ids": list(x)} for x in prefixes], pad_id, left=True)
-        pre_ids, pre_mask = pre["input_ids"].to(device), pre["attention_mask"].to(device)
-        model(input_ids=pre_ids, attention_mask=pre_mask, position_ids=_positions(pre_mask),  # type: ignore[operator]
-              past_key_values=cache, use_cache=True, logits_to_keep=1)
-        which = {x: i for i, x in enumerate(prefixes)}
-        sel = torch.tensor([which.get(tuple(e[:s]), 0) for e, s in zip(encs, shared)], device=device)
-        cache.batch_select_indices(sel)
-        prefix_mask = pre_mask[sel] * torch.tensor([s > 0 for s in shared], device=device)[:, None]
-    own = collate([{"input_ids": e[s:]} for e, s in zip(encs, shared)], pad_id, left=True)
-    ids, own_mask = own["input_ids"].to(device), own["attention_mask"].to(device)
-    start = torch.tensor(shared, device=device)
-    rows = _Rows(cache, torch.cat([prefix_mask, own_mask], dim=1), start + own_mask.sum(1), ids[:, -1], index)
-    rows.last = rows.forward(model, ids, _positions(own_mask, start))
-    return rows
+    config = model.config  # type: ignore[attr-defined]
+    cache, cache_arg = DynamicCache(config=config), _cache_arg(model) or "past_key_values"
+    mask = torch.zeros(1, 0, dtype=torch.long, device=device)
+    done: _Rows | None = None
+    kept: dict[int, int] = {}  # position of a node in the previous level -> its row in the cache
+    for level in prefix_levels(encs):
+        if mask.shape[1]:  # each node starts from a copy of its parent's KV
+            sel = torch.tensor([kept[node.parent] for node in level], device=device)
+            cache.batch_select_indices(sel)
+            mask = mask[sel]
+        else:
+            mask = mask.new_zeros(len(level), 0)
+        seg = collate([{"input_ids": encs[n.rep][n.start:n.end]} for n in level], pad_id, left=True)
+        ids, seg_mask = seg["input_ids"].to(device), seg["attention_mask"].to(device)
+        start = torch.tensor([n.start for n in level], device=device)
+        rows = _Rows(cache, torch.cat([mask, seg_mask], dim=1), start + seg_mask.sum(1), ids[:, -1],
+                     [index[n.leaf] if n.leaf is not None else -1 for n in level], cache_arg)
+        rows.last = rows.forward(model, ids, _positions(seg_mask, start))
+        leaves = [k for k, n in enumerate(level) if n.leaf is not None]
+        if leaves:
+            ended = _Rows(_shallow_copy(cache, config), rows.mask, rows.pos, rows.last, rows.index, cache_arg)
+            ended.keep(leaves)
+            if done is None:
+                done = ended
+            else:
+                done.merge(ended)
+        inner = [k for k, n in enumerate(level) if n.leaf is None]
+        rows.keep(inner)  # the next level's parents
+        cache, mask, kept = rows.cache, rows.mask, {k: j for j, k in enumerate(inner)}
+    assert done is not None
+    return done
+
+
+def _shallow_copy(cache: DynamicCache, config: object) -> DynamicCache:
+    """A cache object sharing the tensors of `cache` (`_Rows.keep` replaces them, never edits them in place)."""
+    new = DynamicCache(config=config)
+    for mine, theirs in zip(new.layers, cache.layers):
+        mine.__dict__.update(theirs.__dict__)
+    return new
 
 
 def _positions(mask: torch.Tensor, start: torch.Tensor | int = 0) -> torch.Tensor:

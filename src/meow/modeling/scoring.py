@@ -118,11 +118,12 @@ def _chain(first: torch.Tensor, rest: Iterator[torch.Tensor]) -> Iterator[torch.
 
 
 def _token_stats(chunks: Iterator[torch.Tensor], tgt: torch.Tensor, stats: bool) -> tuple[torch.Tensor, ...]:
-    """log p(target), argmax hit, and (stats) mu, sigma of log p under p; float32 log-softmax per chunk."""
+    """log p(target), argmax hit, and (stats) mu, sigma of log p under p; log-softmax per chunk in float32 at
+    least (a float64 model keeps float64: the real-model tests compare it with plain transformers exactly)."""
     parts: list[tuple[torch.Tensor, ...]] = []
     s = 0
     for logits in chunks:
-        logp = torch.log_softmax(logits.float(), dim=-1)
+        logp = torch.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), dim=-1)
         t = tgt[s: s + logits.shape[0]]
         s += logits.shape[0]
         lp = logp.gather(-1, t[:, None]).squeeze(-1)

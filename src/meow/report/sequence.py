@@ -20,29 +20,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from meow.benchmark import BENCHMARKS
 from meow.io import read_json, write_json
 from meow.report.plots import PALETTE, figure, save_figure
 
-METRICS = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
-MUSE_METRICS = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "muse_privleak")  # text requests (eval-muse)
 REQUEST_METRIC = "forget_rouge_l"
 
 
 def column_values(summary: dict[str, Any]) -> dict[str, float | None]:
-    """The report's value of each of METRICS (MUSE_METRICS for an eval-muse summary) for one summary.json."""
+    """The report's value of each column the summary's benchmark draws against the request index
+    (`Benchmark.sequence_columns`) for one summary.json."""
     from meow.report.collect import METHOD, Model, Run
     from meow.report.columns import COLUMNS
 
     model = Model("m", METHOD, Path("."), summary)
     run = Run(Path("."), Path("."), [model])
-    names = MUSE_METRICS if summary.get("kind") == "muse" else METRICS
+    bench = BENCHMARKS.for_summary(summary)
+    names = bench.sequence_columns if bench else ()
     return {c.name: c.get(model, run)[0] for c in COLUMNS if c.name in names}
 
 
 def labels() -> dict[str, str]:
     from meow.report.columns import COLUMNS
 
-    return {c.name: c.label for c in COLUMNS if c.name in METRICS + MUSE_METRICS}
+    names = {n for b in BENCHMARKS.names() for n in BENCHMARKS.get(b).sequence_columns}
+    return {c.name: c.label for c in COLUMNS if c.name in names}
 
 
 def sequence_folders(root: Path) -> list[Path]:
@@ -141,12 +143,13 @@ def requests_plot(requests: dict[str, dict[str, list[list[float]]]], path: Path)
 def scaling_points(tables: list[dict[str, Any]]) -> dict[str, dict[str, list[list[float]]]]:
     """{metric: {method: [[size, mean over seeds]]}} of the sweeps over `forget_size` (other grid keys: one line
     per value, named `method key=value`)."""
-    out: dict[str, dict[str, list[list[float]]]] = {m: {} for m in METRICS}
+    metrics = BENCHMARKS.get("tofu").sequence_columns  # forget_size sweeps are over TOFU's forget splits
+    out: dict[str, dict[str, list[list[float]]]] = {m: {} for m in metrics}
     for t in tables:
         others = [k for k in t["grid"] if k != "forget_size"]
         for row in t["points"]:
             name = t["method"] + "".join(f" {k}={row['point'][k]}" for k in others)
-            for m in METRICS:
+            for m in metrics:
                 v = (row["values"].get(m) or {}).get("mean")
                 if v is not None:
                     out[m].setdefault(name, []).append([float(row["point"]["forget_size"]), v])
@@ -225,7 +228,7 @@ def sequence_report(root: str | Path, out: str | Path | None = None, force: bool
 
     root = Path(root)
     out = Path(out) if out is not None else root / "report"
-    prepare_output(out, kind="dir", force=force, inputs=[root], replace_ok=True)
+    prepare_output(out, kind="dir", force=force, inputs=[root], replace_ok=True, holds_outputs=[root])
     specs, points = report_figures(root)
     notes: list[str] = []
     with staged_dir(out) as tmp:

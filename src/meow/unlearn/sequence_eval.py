@@ -98,12 +98,13 @@ class MuseEval:
     """`meow eval-muse` after each step: MUSE's sets of `data` (a MUSE-layout folder or hub id)."""
 
     def __init__(self, data: Any, retain_eval: str | None, cfg: Any):
+        from meow.config import validate_config
         from meow.evaluate.muse.data import load_muse
 
         if data is None:
             raise MeowError("--sequence with text requests: give --data DIR, a MUSE-layout folder (verbmem/, "
                             "knowmem/, privleak/: `meow benchmark make --kind muse`) evaluated after every step")
-        self.data, self.muse, self.cfg = data, load_muse(data), cfg.check()
+        self.data, self.muse, self.cfg = data, load_muse(data), validate_config(cfg)
         self.retain = None
         if retain_eval:
             file = Path(retain_eval) / "eval.json"

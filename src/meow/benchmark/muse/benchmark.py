@@ -17,6 +17,7 @@ class Muse(Benchmark):
     eval_command = "meow eval-muse"
     tables = ("muse",)
     requests = True
+    sequence_columns = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "muse_privleak")
     headline = ((("verbmem_forget",), "VerbMem forget", True), (("knowmem_forget",), "KnowMem forget", True),
                 (("knowmem_retain",), "KnowMem retain", True), (("privleak",), "PrivLeak", True))
 
