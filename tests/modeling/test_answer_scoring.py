@@ -14,13 +14,13 @@ import math
 
 import pytest
 import torch
+from tolerances import U32, logprob_bound, reorder
 
 from meow.evaluate import mia
 from meow.evaluate.base import Scored
 from meow.evaluate.extraction import exact_memorisation, extraction_strength
 from meow.modeling import LM, PromptFormat, score
 from meow.modeling.tiny import TinyConfig, build_tiny_model, train_tokenizer
-from tolerances import U32, logprob_bound, reorder
 
 QA = [("Who wrote book 3?", "Book 3 was written by author number 21."), ("Where was she born?", "In Lima."),
       ("What year?", "1987"), ("Name the prize.", "The Golden Quill Award for fiction, given in 2003.")]
