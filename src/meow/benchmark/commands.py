@@ -14,6 +14,15 @@ def _make(args: argparse.Namespace) -> int:
     from meow.io import prepare_output
 
     bench = BENCHMARKS.by_kind(args.kind)
+    if args.out_dir and args.out and args.out_dir != args.out:
+        from meow.errors import MeowError
+
+        raise MeowError(f"OUT_DIR {args.out_dir} and --out {args.out}: give the output folder once")
+    args.out_dir = args.out_dir or args.out
+    if not args.out_dir:
+        from meow.errors import MeowError
+
+        raise MeowError("no output folder: give OUT_DIR or --out DIR")
     # a folder holding a benchmark is rewritten in place (same arguments: byte-identical; others: refused by
     # make_benchmark unless --force); any other non-empty folder is the user's and needs --force
     ours = (Path(args.out_dir) / MANIFEST).is_file()
@@ -47,7 +56,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Write a registered benchmark (--kind; default: TOFU-named splits of invented authors: full, "
                     "forgetXX, retainYY, *_perturbed, holdoutXX, background sets, as JSON Lines) plus "
                     "benchmark.json. Same arguments give byte-identical files.")
-    make.add_argument("out_dir", metavar="OUT_DIR", help="folder to write <split>.json files into")
+    make.add_argument("out_dir", metavar="OUT_DIR", nargs="?", default=None,
+                      help="folder to write <split>.json files into (or --out DIR)")
+    make.add_argument("--out", default=None, metavar="DIR", help="the same as OUT_DIR")
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--kind", default="authors", choices=BENCHMARKS.kinds(),
                       help="which benchmark: " + "; ".join(f"{BENCHMARKS.get(n).name}: {BENCHMARKS.get(n).title}"

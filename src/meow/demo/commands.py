@@ -31,7 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also unlearn every method at each TOFU forget size up to --forget-split and plot forget / "
                    "utility against the size (meow.demo.scaling; one more run per method and size)")
     add_arguments(p, DemoConfig, exclude=("sweep", "scaling"))
-    p.add_argument("--benchmark", default="tofu", choices=BENCHMARKS.names(),
+    p.add_argument("--benchmark", default=None, choices=BENCHMARKS.names(),  # None: known-facts with --model, else tofu
                    help="; ".join(f"{n}: {BENCHMARKS.get(n).title} ({BENCHMARKS.get(n).demo})" for n in BENCHMARKS.names())
                    + ". Options are shared by name with the TOFU demo's")
     taken = {f.name for f in dataclasses.fields(DemoConfig)}
@@ -46,6 +46,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_demo_cli(args: argparse.Namespace) -> int:
-    demo = importlib.import_module(BENCHMARKS.get(args.benchmark).demo)
-    demo.run(args.out, resolve(demo.CONFIG, args.config, overrides_from_args(args, demo.CONFIG)), force=args.force)
+    from meow.demo.known_facts import (
+        model_overrides,  # --model: the known-facts demo, or TOFU from that model
+    )
+
+    name = args.benchmark or ("known-facts" if getattr(args, "model", None) else "tofu")
+    demo = importlib.import_module(BENCHMARKS.get(name).demo)
+    overrides = model_overrides(name, getattr(args, "model", None), overrides_from_args(args, demo.CONFIG))
+    demo.run(args.out, resolve(demo.CONFIG, args.config, overrides), force=args.force)
     return 0

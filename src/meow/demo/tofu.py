@@ -73,6 +73,9 @@ class DemoConfig:
     relearn_steps: int = field(default=10, metadata={"help": "relearning attack: optimizer steps", "ge": 1})
     relearn_lr: float = field(default=1e-3, metadata={"help": "relearning attack: learning rate", "gt": 0})
     # spread and frontiers (meow.demo.extra)
+    base_model: str = field(default="", metadata={"help": "a pretrained model folder (`meow demo --benchmark tofu "
+                                                           "--model DIR`): target and retain are fine-tuned from it, "
+                                                           "as TOFU does with Llama-2 (slow on CPU)"})
     seeds: int = field(default=1, metadata={"help": "unlearning + evaluation seeds per method (tables: mean and "
                                                     "min-max; seed `seed` is the main run)", "ge": 1})
     sweep: bool = field(default=False, metadata={"help": "also sweep every method over sweep_grid (frontier plot)"})
@@ -167,7 +170,16 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
 
     k_pre = pretrain_stage(runner, cfg, run, k_data, tiny, train_cfg) if cfg.pretrain_authors else None
 
+    if cfg.base_model:  # known-facts owns the real-model estimate (meow.demo.known_facts)
+        from meow.demo.known_facts import print_finetune_estimate
+
+        print_finetune_estimate(console, cfg, data, retain_split)
+
     def train_stage(name: str, split: str) -> str:
+        if cfg.base_model:
+            return runner(Stage(f"train {name} ({split})", key(k_data, cfg.base_model, split, train_cfg),
+                                [models / name], lambda: train(str(data), split, str(models / name),
+                                                               model=cfg.base_model, cfg=train_cfg, force=True)))
         if k_pre is not None:  # fine-tune the pre-trained model (its tokenizer covers the benchmark too)
             return runner(Stage(f"train {name} ({split})", key(k_pre, split, train_cfg), [models / name],
                                 lambda: train(str(data), split, str(models / name), model=str(models / "pretrained"),
@@ -252,7 +264,7 @@ def method_overrides(cfg: DemoConfig, method: str) -> dict[str, Any]:
         overrides |= {"select": cfg.select, "top_k": cfg.top_k}
     if "retain_weight" in {f.name for f in dataclasses.fields(METHODS.get(method))}:
         overrides["retain_weight"] = cfg.retain_weight
-    if method == "rmu":  # WMDP's layer 7 (of 32) and down_proj of layers 5-7, scaled to the tiny model's depth
+    if method == "rmu" and not cfg.base_model:  # WMDP's layer 7 (of 32) and down_proj of layers 5-7, scaled to the tiny model's depth
         layer = max(1, cfg.layers // 2)
         overrides |= {"layer": rf"model\.layers\.{layer}",
                       "trainable": [rf"model\.layers\.({'|'.join(str(i) for i in range(max(0, layer - 2), layer + 1))})"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 # registering modules: importing them fills METRICS / SUMMARIES
-from meow.evaluate import extraction, fluency, mia, numerics, tofu  # noqa: F401
+from meow.evaluate import extraction, fluency, known_facts, mia, numerics, tofu  # noqa: F401
 from meow.evaluate.base import METRICS, SUMMARIES, finite
 from meow.evaluate.logs import read_eval_logs
 from meow.evaluate.results import EvalResult, read_eval_data, summary_schema
@@ -77,6 +77,8 @@ def summarize(ev: EvalResult | dict[str, Any], retain_eval: EvalResult | dict[st
     out["unavailable"] = numerics.unavailable_counts(ev["splits"])
     if ev.get("limit"):
         out["limit"] = ev["limit"]
+    if out["known_facts"].get("value") is not None:  # a known-facts benchmark (meow.benchmark.known_facts)
+        out["kind"] = known_facts.KIND
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from meow.config import validate_config
 
 # registering modules: importing them fills METRICS / SUMMARIES
-from meow.evaluate import extraction, fluency, mia, numerics, tofu  # noqa: F401
+from meow.evaluate import extraction, fluency, known_facts, mia, numerics, tofu  # noqa: F401
 from meow.evaluate.aggregate import summarize
 from meow.evaluate.base import (
     FORGET,
@@ -207,6 +207,7 @@ def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | d
                 bar.set_description("fluency: scoring generations")
                 _score_generations(fluency_lm or lm, scored, cfg)
                 bar.update()
+            probes = known_facts.probe_splits(lm, splits.get(FORGET), cfg)  # known-facts forget probes, if any
     finally:
         lm.model.train(training)
     data: dict[str, Any] = {"format": FORMAT, "model": getattr(lm, "path", None), "options": dataclasses.asdict(cfg),
@@ -217,6 +218,7 @@ def evaluate(lm: Any, splits: dict[str, list[dict]], retain_eval: EvalResult | d
         metrics = active_metrics(split, cfg)
         data["splits"][split] = {"source": (sources or {}).get(split),
                                  "records": [_record(q, i, metrics) for i, q in enumerate(scored[split])]}
+    data["splits"].update(probes)
     aucs = mia.attack_aucs(data)
     data["mia"] = {"members": FORGET, "nonmembers": HOLDOUT, "auc": aucs} if isinstance(aucs, dict) else {
         "reason": aucs}

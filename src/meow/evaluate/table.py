@@ -45,6 +45,15 @@ def tables(summary: dict[str, Any]) -> list[Any]:
         label = METRICS.get(n).label if n in METRICS else n
         body.add_row(label, *(fmt(summary["splits"][s].get(n, {}).get("value")) for s in splits))
     out = [head, body]
+    kf = summary.get("known_facts")
+    if isinstance(kf, dict) and kf.get("value") is not None:  # meow.evaluate.known_facts
+        known = Table(title="known facts: key-fact accuracy (reference: the model before unlearning)",
+                      show_header=False)
+        for kind, v in (kf.get("forget") or {}).items():
+            known.add_row(f"forget, {kind.replace('_', '-')} probes", fmt(v))
+        known.add_row("neighbours (same kind)", fmt(kf.get("neighbour")))
+        known.add_row("general knowledge", fmt(kf.get("general")))
+        out.append(known)
     if summary.get("missing_splits"):
         missing = Table(title="not evaluated", show_header=False)
         for s, why in summary["missing_splits"].items():

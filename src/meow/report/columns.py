@@ -207,7 +207,8 @@ def registered() -> tuple[Column, ...]:
 COLUMNS: tuple[Column, ...] = registered()
 SWEEP_METRICS = tuple(c.name for c in COLUMNS if c.sweep)  # the sweep's table: the columns registered sweep=True
 SHORT_LEGEND = "FQ forget quality, MU model utility, KFA key-fact accuracy, R-L ROUGE-L recall, LS fluency"
-TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)", "robustness": "Robustness (attacks on the forget set)",
+TABLES = {"main": "Main results", "muse": "MUSE (text corpora: meow eval-muse)",
+          "known_facts": "Known facts (pre-training knowledge: meow benchmark make --kind known-facts)", "robustness": "Robustness (attacks on the forget set)",
           "nlg": "Open-ended generation (NLG)"}
 
 

@@ -1,0 +1,31 @@
+"""The known-facts benchmark in the registry: `meow benchmark make --kind known-facts --model DIR`, `meow demo
+--model DIR` (meow.demo.known_facts), `meow eval --forget-split forget`, the report's "Known facts" table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from meow.benchmark.registry import BENCHMARKS, Benchmark
+
+
+@BENCHMARKS.register("known-facts")
+class KnownFacts(Benchmark):
+    title = "the built-in bank of common-knowledge questions probed on --model (what it learned in pre-training)"
+    demo = "meow.demo.known_facts"
+    eval_command = "meow eval"
+    tables = ("main", "known_facts", "robustness")
+    headline = ((("known_facts",), "known facts: highest forget KFA", True),)
+
+    @staticmethod
+    def add_make_arguments(group: Any) -> None:
+        from meow.benchmark.known_facts.commands import add_known_facts_arguments
+
+        add_known_facts_arguments(group)
+
+    @staticmethod
+    def make(out_dir: Path, args: argparse.Namespace) -> None:
+        from meow.benchmark.known_facts.commands import make_known_facts_cli
+
+        make_known_facts_cli(args)
