@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tolerances import U32, logprob_bound
 
 from meow.cli import main
 from meow.errors import MeowError
@@ -108,12 +109,12 @@ def test_eval_muse_matches_muse_bench(tiny_muse_dir: Path, tiny_muse_model_dir: 
     forget, holdout = _read(d / "privleak/forget.json"), _read(d / "privleak/holdout.json")
     auc_u = muse_auc(lm.model, lm.tokenizer, forget, holdout)
     auc_r = muse_auc(ref.model, ref.tokenizer, forget, holdout)
+    # AUCs are ratios of counts over the same ranking of passages, then the same few float64 operations (error
+    # ~1e-13 on values <= 100): abs 1e-9 is float64 arithmetic, not a fitted margin
     assert s["privleak"]["value"] == pytest.approx((auc_u - auc_r) / auc_r * 100, abs=1e-9)  # muse_bench eval.py
     assert s["privleak"]["auc"] == pytest.approx(1 - auc_u) and s["privleak"]["retain_auc"] == pytest.approx(1 - auc_r)
     assert s["verbmem_forget"]["value"] > 30  # the target memorised its articles
     assert s["privleak"]["value"] < -50  # and leaks: forget texts look far more likely than holdout ones
-    rec = ev["sets"]["privleak_forget"]["records"][0]
-    assert rec["min_k"] == pytest.approx(muse_min40(lm.model, lm.tokenizer, forget[0]), abs=1e-4)
     assert (out / "retain_model" / "eval.json").is_file()
 
 
@@ -219,8 +220,15 @@ def test_published_retrain_auc(tiny_muse_dir: Path, tiny_muse_model_dir: Path, t
 def _passage_logp(model, tok, text: str) -> torch.Tensor:
     """log p of every token after the first (muse_bench metrics/privleak.py's tokens), with the autograd graph."""
     ids = torch.tensor(tok.encode(text)).unsqueeze(0)
-    logp = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+    logits = model(ids).logits[0, :-1]
+    assert float(logits.detach().abs().max()) < 50  # the premise of _logp_bound
+    logp = torch.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), dim=-1)
     return logp.gather(-1, ids[0, 1:, None]).squeeze(-1)
+
+
+def _logp_bound(model) -> float:
+    """A float64 model's log-prob from `score` (float32 log-softmax) vs the float64 reference (tolerances.py)."""
+    return logprob_bound(model.config.vocab_size, logit_error=50 * U32, max_logit=50)
 
 
 def _loss(model, tok, text: str) -> float:
@@ -241,27 +249,35 @@ def test_eval_muse_every_attack(tiny_muse_dir: Path, tiny_muse_model_dir: Path, 
     out = tmp_path / "ev"
     assert main(["eval-muse", "--model", str(tiny_muse_model_dir), "--data", str(tiny_muse_dir), "--out", str(out),
                  "--metrics", "privleak", "--retain-model", str(retain_dir),
-                 "--mia-reference-model", str(retain_dir)]) == 0
+                 "--mia-reference-model", str(retain_dir), "--dtype", "float64"]) == 0  # equality is the claim
     s, ev = _read(out / "summary.json")["privleak"], _read(out / "eval.json")
     r_ev = _read(out / "retain_model" / "eval.json")
     assert set(s["by_attack"]) == {"loss", "zlib", "min_k", "min_k_pp", "gradnorm", "reference"}
     assert s["value"] == pytest.approx(((1 - s["auc"]) - (1 - s["retain_auc"])) / (1 - s["retain_auc"]) * 100)
-    lm, ref = load_lm(tiny_muse_model_dir), load_lm(retain_dir)
+    lm, ref = load_lm(tiny_muse_model_dir, dtype="float64"), load_lm(retain_dir, dtype="float64")
     model, tok = lm.model.eval(), lm.tokenizer
+    bound = _logp_bound(model)
     forget, holdout = _read(tiny_muse_dir / "privleak/forget.json"), _read(tiny_muse_dir / "privleak/holdout.json")
     texts = forget + holdout
     y = [1] * len(forget) + [0] * len(holdout)
     loss = [_loss(model, tok, t) for t in texts]
     z = [v / len(zlib.compress(t.encode("utf-8"))) for v, t in zip(loss, texts)]
+    # rank statistics: the same ranking gives the same ratio of counts (approx's rel 1e-6 >> float64 rounding)
     assert s["by_attack"]["loss"]["auc"] == pytest.approx(roc_auc_score(y, [-v for v in loss]))
     assert s["by_attack"]["zlib"]["auc"] == pytest.approx(roc_auc_score(y, [-v for v in z]))
     rec = ev["sets"]["privleak_forget"]["records"][0]["mia"]
-    assert rec["loss"] == pytest.approx(loss[0], abs=1e-5)
-    assert rec["reference"] == pytest.approx(loss[0] - _loss(ref.model.eval(), tok, texts[0]), abs=1e-5)
+    assert rec["loss"] == pytest.approx(loss[0], abs=bound)  # a mean of log-probs, each within `bound`
+    assert rec["reference"] == pytest.approx(loss[0] - _loss(ref.model.eval(), tok, texts[0]), abs=2 * bound)
+    # MUSE's Min-40% (muse_bench's own code, float64 here): the mean of the lowest 40% of values each within `bound`
+    first = ev["sets"]["privleak_forget"]["records"][0]
+    assert first["min_k"] == pytest.approx(muse_min40(model, tok, forget[0]), abs=bound)
     model.zero_grad(set_to_none=True)
     (-_passage_logp(model, tok, texts[0]).mean()).backward()
     norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]
-    assert rec["gradnorm"] == pytest.approx(float(torch.stack(norms).mean()), rel=1e-4)
+    # float64 backward on both sides (mia.grad_norms keeps a float64 model in float64): only the order of float64
+    # sums differs (2 gamma(4e4, U64) = 9e-12 relative per sum); rel 1e-9 leaves a 100x margin
+    assert rec["gradnorm"] == pytest.approx(float(torch.stack(norms).mean()), rel=1e-9)
+    # PrivLeak: a few float64 operations on AUCs (rounding ~1e-13 on values <= 100); likewise below
     for name, e in s["by_attack"].items():
         r_auc = r_ev["privleak"]["by_attack"][name]
         assert e["privleak"] == pytest.approx(((1 - e["auc"]) - (1 - r_auc)) / (1 - r_auc) * 100, abs=1e-6)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from reference import MC_YAML, greedy
+from tolerances import MAX_LOGIT, TINY_LOGP, reorder
 
 from meow.cli import main
 from meow.evaluate.nlu import NLUConfig, run_nlu
@@ -65,34 +66,48 @@ def task_dir(tmp_path_factory, mc_docs, tiny_bench_dir) -> str:
 
 
 @torch.no_grad()
-def ref_loglikelihood(lm, context: str, continuation: str, special: bool = True) -> float:
-    """sum_t log p(continuation token t | ...) from one unpadded forward pass."""
+def ref_loglikelihood(lm, context: str, continuation: str, special: bool = True) -> tuple[float, float]:
+    """sum_t log p(continuation token t | ...) from one unpadded forward pass of a float64 model, and how far the
+    harness's value may be from it: each of the n log-probs within TINY_LOGP (its log-softmax may be float32,
+    tolerances.py), plus a float32 sum of n terms in any order (tolerances.reorder)."""
     tok = lm.tokenizer
     c = tok(context, add_special_tokens=special)["input_ids"]
     x = tok(continuation, add_special_tokens=False)["input_ids"]
-    logp = torch.log_softmax(lm.model(torch.tensor([c + x])).logits[0, len(c) - 1 : -1].float(), -1)
-    return float(logp[torch.arange(len(x)), torch.tensor(x)].sum())
+    logits = lm.model(torch.tensor([c + x])).logits[0, len(c) - 1 : -1]
+    assert logits.dtype == torch.float64 and float(logits.abs().max()) < MAX_LOGIT  # the premises of TINY_LOGP
+    lp = torch.log_softmax(logits, -1)[torch.arange(len(x)), torch.tensor(x)]
+    return float(lp.sum()), len(x) * TINY_LOGP + reorder(len(x), float(lp.abs().sum()))
+
+
+def assert_lls(got: list, want: list[tuple[float, float]]) -> None:
+    assert len(got) == len(want)
+    for (ll, _), (w, bound) in zip(got, want):
+        assert ll == pytest.approx(w, abs=bound)
 
 
 ref_generate = greedy
 
-def test_multiple_choice_matches_reference(tiny_model_dir, tiny_lm, mc_docs, task_dir, tmp_path, capsys):
+def test_multiple_choice_matches_reference(tiny_model_dir, mc_docs, task_dir, tmp_path, capsys):
+    from meow.modeling import load_lm
+
+    tiny_lm = load_lm(tiny_model_dir, dtype="float64")  # equality is the claim: float64 on both sides
     out = tmp_path / "nlu"
     assert main(["eval-nlu", "--model", str(tiny_model_dir), "--tasks", "tiny_mc", "--include-path", task_dir,
-                 "--out", str(out)]) == 0
+                 "--out", str(out), "--dtype", "float64"]) == 0
     assert "tiny_mc" in capsys.readouterr().out
     nlu = json.loads((out / "nlu.json").read_text())
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     acc, acc_norm = [], []
     for doc, s in zip(mc_docs, sorted(samples, key=lambda s: s["doc_id"])):
         ctx = f"Question: {doc['question']}\nAnswer:"
-        lls = [ref_loglikelihood(tiny_lm, ctx, " " + c) for c in doc["choices"]]
-        assert [ll for ll, _ in s["choices"]] == pytest.approx(lls, abs=1e-3)
+        refs = [ref_loglikelihood(tiny_lm, ctx, " " + c) for c in doc["choices"]]
+        assert_lls(s["choices"], refs)
+        lls = [w for w, _ in refs]
         assert s["context"] == ctx and s["continuations"] == [" " + c for c in doc["choices"]]
         norm = [ll / len(c) for ll, c in zip(lls, doc["choices"])]  # lm-eval: per character of the choice
         acc.append(max(range(3), key=lls.__getitem__) == doc["label"])
         acc_norm.append(max(range(3), key=norm.__getitem__) == doc["label"])
-    res = nlu["tasks"]["tiny_mc"]
+    res = nlu["tasks"]["tiny_mc"]  # ratios of counts and a square root: float64 rounding << approx's rel 1e-6
     assert res["acc"] == pytest.approx(sum(acc) / len(acc))
     assert res["acc_norm"] == pytest.approx(sum(acc_norm) / len(acc_norm))
     assert 0 < res["acc"] < 1 and res["n"] == len(mc_docs)
@@ -112,7 +127,7 @@ def test_generate_until_and_limit(tiny_lm, task_dir):
                 for g in gen]
     assert [r["response"] for r in rows] == expected
     em = sum(e == g["answer"] for e, g in zip(expected, gen)) / 3
-    assert res["nlu"]["tasks"]["tiny_gen"]["exact_match"] == pytest.approx(em) and em > 0
+    assert res["nlu"]["tasks"]["tiny_gen"]["exact_match"] == pytest.approx(em) and em > 0  # a ratio of counts
     assert res["nlu"]["tasks"]["tiny_mc"]["n"] == 3
 
 
@@ -120,7 +135,7 @@ def test_chat_template_wraps_contexts(tiny_model_dir, mc_docs, task_dir):
     """A chat model: contexts go through its chat template, which writes the special tokens itself."""
     from meow.modeling import PromptFormat, load_lm
 
-    lm = load_lm(tiny_model_dir)  # its own tokenizer: the shared fixture stays as it is
+    lm = load_lm(tiny_model_dir, dtype="float64")  # its own tokenizer: the shared fixture stays as it is
     lm.tokenizer.chat_template = ("{% for m in messages %}<s>[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
                                   "{% if add_generation_prompt %}[assistant]{% endif %}")
     lm.fmt = PromptFormat("chat")
@@ -130,8 +145,7 @@ def test_chat_template_wraps_contexts(tiny_model_dir, mc_docs, task_dir):
         doc = mc_docs[s["doc_id"]]
         assert s["context"] == f"<s>[user] Question: {doc['question']}\nAnswer:\n[assistant]"
         assert s["continuations"] == doc["choices"]  # lm-eval drops the space after a chat template
-        lls = [ref_loglikelihood(lm, s["context"], c, special=False) for c in doc["choices"]]
-        assert [ll for ll, _ in s["choices"]] == pytest.approx(lls, abs=1e-3)
+        assert_lls(s["choices"], [ref_loglikelihood(lm, s["context"], c, special=False) for c in doc["choices"]])
 
 
 def test_user_errors_are_one_line(tiny_model_dir, task_dir, tmp_path, monkeypatch, capsys):

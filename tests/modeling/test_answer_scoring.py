@@ -14,6 +14,7 @@ import math
 
 import pytest
 import torch
+from tolerances import U32, logprob_bound, reorder
 
 from meow.evaluate import mia
 from meow.evaluate.base import Scored
@@ -31,7 +32,20 @@ def lm(request) -> LM:
     texts = [f"Question: {q}\nAnswer: {a}" for q, a in QA] * 3
     tok = train_tokenizer(texts, vocab_size=200)
     model = build_tiny_model(tok, TinyConfig(hidden_size=32, layers=2, heads=2, intermediate_size=64), seed=3)
-    return LM(model.eval(), tok, PromptFormat("plain") if request.param == "plain" else TAGS)
+    return LM(model.double().eval(), tok, PromptFormat("plain") if request.param == "plain" else TAGS)
+
+
+# The model is float64 (equality is the claim) and so are the references below; `score` takes its log-softmax in
+# float32, which moves a log-prob by at most LOGP (tolerances.logprob_bound: vocabulary 200, |logits| < 20 for this
+# random model, asserted in `_logits`), and a mean of log-probs (an NLL, Min-K%) by at most LOGP as well.
+LOGP = logprob_bound(200, logit_error=20 * U32, max_logit=20)
+
+
+def _logits(model, ids: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits
+    assert float(logits.abs().max()) < 20  # the premise of LOGP
+    return logits
 
 
 def tofu_rows(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,8 +63,7 @@ def tofu_rows(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
 def reference_token_logprobs(lm: LM, q: str, a: str) -> tuple[torch.Tensor, torch.Tensor]:
     """log p and argmax hits of every labelled token (TOFU / open-unlearning shift: logits[:-1] vs labels[1:])."""
     ids, labels = tofu_rows(lm, q, a)
-    with torch.no_grad():
-        logits = lm.model(input_ids=ids).logits[0, :-1].float()
+    logits = _logits(lm.model, ids)[0, :-1]
     tgt = labels[0, 1:]
     keep = tgt != -100
     logp = torch.log_softmax(logits[keep], -1)
@@ -61,14 +74,14 @@ def test_average_answer_loss_is_tofus_with_eos(lm):
     got = score(lm, lm.prompts([q for q, _ in QA]), lm.continuations([a for _, a in QA]))
     for (q, a), s in zip(QA, got):
         ids, labels = tofu_rows(lm, q, a)
-        with torch.no_grad():
-            logits = lm.model(input_ids=ids).logits
-        ce = torch.nn.functional.cross_entropy(logits[0, :-1].float(), labels[0, 1:], ignore_index=-100,
+        logits = _logits(lm.model, ids)
+        ce = torch.nn.functional.cross_entropy(logits[0, :-1], labels[0, 1:], ignore_index=-100,
                                                reduction="sum")
         tofu_avg = float(ce / (labels != -100).sum())
-        assert s.mean_nll == pytest.approx(tofu_avg, rel=1e-5)
+        assert s.mean_nll == pytest.approx(tofu_avg, abs=LOGP)
         assert s.n_end == 1 and len(s.logprobs) == int((labels != -100).sum())
-        assert math.exp(-s.mean_nll) == pytest.approx(math.exp(-tofu_avg), rel=1e-5)  # TOFU's probability
+        # TOFU's probability: exp of values within LOGP differ by a factor within exp(LOGP) - 1 < 2 LOGP
+        assert math.exp(-s.mean_nll) == pytest.approx(math.exp(-tofu_avg), rel=2 * LOGP)
 
 
 def test_token_metrics_drop_eos_as_open_unlearning(lm):
@@ -81,18 +94,20 @@ def test_token_metrics_drop_eos_as_open_unlearning(lm):
         es = 1 - k / len(hits)
         n = max(1, int(len(lp) * 0.4))
         mink = float(torch.sort(lp).values[:n].mean())  # open-unlearning returns its negative
-        assert exact_memorisation(s.answer_only().hits.tolist()) == pytest.approx(em)
-        assert extraction_strength(s.answer_only().hits.tolist()) == pytest.approx(es)
+        assert exact_memorisation(s.answer_only().hits.tolist()) == pytest.approx(em)  # ratios of counts:
+        assert extraction_strength(s.answer_only().hits.tolist()) == pytest.approx(es)  # one float64 division
         q_scored = Scored(split="forget", record={"question": q, "answer": a}, answer=s, min_k=0.4)
-        assert mia.MIA_ATTACKS.get("min_k").fn(q_scored) == pytest.approx(mink, rel=1e-5)
-        assert mia.MIA_ATTACKS.get("loss").fn(q_scored) == pytest.approx(s.mean_nll)  # LOSS keeps EOS
+        # the mean of the n lowest of values each within LOGP is within LOGP (whatever order ties sort in)
+        assert mia.MIA_ATTACKS.get("min_k").fn(q_scored) == pytest.approx(mink, abs=LOGP)
+        assert mia.MIA_ATTACKS.get("loss").fn(q_scored) == s.mean_nll  # LOSS keeps EOS: the same float
 
 
 def test_eos_false_scores_the_continuation_only(lm):
     (with_eos,) = score(lm, lm.prompts(["Q?"]), lm.continuations(["A b c."]))
     (without,) = score(lm, lm.prompts(["Q?"]), lm.continuations(["A b c."]), eos=False)
     assert without.n_end == 0 and len(with_eos.logprobs) == len(without.logprobs) + 1
-    assert torch.allclose(with_eos.logprobs[:-1], without.logprobs, atol=1e-5)
+    # two float64 forwards of different lengths (last digits differ), each log-softmax in float32: within LOGP
+    assert torch.allclose(with_eos.logprobs[:-1], without.logprobs, rtol=0, atol=LOGP)
     assert with_eos.answer_only().logprobs.shape == without.logprobs.shape
 
 
@@ -133,13 +148,14 @@ def test_chunked_head_equals_full_logits(lm, monkeypatch, capped):
     got = score(view, prompts, conts, batch_size=8, stats=True)
     for row, s in zip(scoring.encode_pairs(view, prompts, conts), got):
         ids, labels = torch.tensor([row["input_ids"]]), torch.tensor([row["labels"]])
-        with torch.no_grad():
-            logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+        logp = torch.log_softmax(_logits(model, ids)[0, :-1], -1)
         keep = labels[0, 1:] != -100
         want = logp[keep].gather(-1, labels[0, 1:][keep][:, None]).squeeze(-1)
-        assert torch.allclose(s.logprobs, want, atol=1e-5)
+        assert torch.allclose(s.logprobs.double(), want, rtol=0, atol=LOGP)
         mu = (logp[keep].exp() * logp[keep]).sum(-1)
-        assert torch.allclose(s.mu, mu, atol=1e-5)
+        # |d mu| <= sum p |d log p| (1 + |log p|) <= LOGP (1 + 20), plus a float32 sum of 200 terms (tests/modeling/
+        # test_modeling.py derives the same)
+        assert torch.allclose(s.mu.double(), mu, rtol=0, atol=21 * LOGP + reorder(200, 20))
 
 
 class NoOffsets:

@@ -44,7 +44,7 @@ def test_pdu_dual_ascent_moves_lambda_by_the_slack(tiny_lm, setup):
                                 attention_mask=batch["retain"]["attention_mask"]).logits, batch["retain"]["labels"], "row"))
         m.loss(model, batch, Context())
     model.eval()
-    assert m.dual == pytest.approx(2.0 + 0.5 * slack, rel=1e-5)
+    assert m.dual == 2.0 + 0.5 * slack  # the same forward and NLL of the same batch, then the same float64 update
 
 
 FAST = {"max_steps": 4, "lr": 1e-3, "grad_accum": 1, "batch_size": 4, "warmup_epochs": 0, "weight_decay": 0.0,

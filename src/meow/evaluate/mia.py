@@ -177,6 +177,13 @@ def attack_scores(q: Scored) -> dict[str, float]:
 
 # ---------------------------------------------------------------- GradNorm's backward passes
 
+def _f32_or_f64(t):
+    """float64 stays float64 (a float64 model is computed in float64 throughout); anything else in float32."""
+    import torch
+
+    return t if t.dtype == torch.float64 else t.float()
+
+
 def grad_norms(lm: LM, prompts: list[str], continuations: list[str], p: float = 2.0) -> list[float]:
     """Per (prompt, continuation): mean over parameter tensors of ||d loss / d theta||_p, loss the mean token NLL of
     the continuation (the tokens `meow.modeling.score` scores). One backward pass per pair (open-unlearning's
@@ -197,7 +204,7 @@ def grad_norms(lm: LM, prompts: list[str], continuations: list[str], p: float = 
             labels = torch.tensor([enc["labels"]], device=lm.device)
             model.zero_grad(set_to_none=True)
             with torch.enable_grad():
-                logits = model(input_ids=ids).logits[:, :-1].float()
+                logits = _f32_or_f64(model(input_ids=ids).logits[:, :-1])
                 tgt = labels[:, 1:]
                 mask = tgt != IGNORE
                 if not mask.any() or not params:
@@ -205,7 +212,7 @@ def grad_norms(lm: LM, prompts: list[str], continuations: list[str], p: float = 
                     continue
                 logp = torch.log_softmax(logits[mask], -1).gather(-1, tgt[mask][:, None]).squeeze(-1)
                 (-logp.mean()).backward()
-            norms = [q.grad.detach().float().norm(p=p) for q in params if q.grad is not None]
+            norms = [_f32_or_f64(q.grad.detach()).norm(p=p) for q in params if q.grad is not None]
             out.append(float(torch.stack(norms).mean()) if norms else float("nan"))
     finally:
         model.zero_grad(set_to_none=True)
