@@ -210,10 +210,12 @@ def test_eval_nlu_local_task(name, micro, trained, tmp_path):
 
     docs = [{"question": r["question"], "choices": [r["answer"], *r["perturbed_answer"][:2]], "label": 0}
             for r in load_file(micro["data"] / "forget10_perturbed.json")]
-    (tmp_path / "mc.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
-    (tmp_path / "fam_mc.yaml").write_text(MC_YAML.format(name="fam_mc", data=tmp_path / "mc.jsonl"))
+    tasks = tmp_path / "tasks"  # an input folder of its own: outputs never go inside an input
+    tasks.mkdir()
+    (tasks / "mc.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (tasks / "fam_mc.yaml").write_text(MC_YAML.format(name="fam_mc", data=tasks / "mc.jsonl"))
     out = tmp_path / "nlu"
-    assert main(["eval-nlu", "--model", str(trained(name)), "--tasks", "fam_mc", "--include-path", str(tmp_path),
+    assert main(["eval-nlu", "--model", str(trained(name)), "--tasks", "fam_mc", "--include-path", str(tasks),
                  "--out", str(out)]) == 0
     nlu = json.loads((out / "nlu.json").read_text())
     assert nlu["tasks"]["fam_mc"]["n"] == len(docs)

@@ -19,8 +19,11 @@ HAND_KEPT = json.loads((Path(__file__).parent / "data" / "columns_hand_kept.json
 
 
 def test_registered_columns_equal_the_hand_kept_list():
+    """The columns the report had before the registries, unchanged; the known-facts benchmark's own table (added
+    since, registered on its metrics) comes on top of them."""
     got = [dict(c.info(), header=c.header, short_header=c.short_header, digits=c.digits) for c in C.COLUMNS]
-    assert got == HAND_KEPT
+    assert [c for c in got if c["table"] != "known_facts"] == HAND_KEPT
+    assert {c["name"] for c in got if c["table"] == "known_facts"} >= {"kf_forget_fill_in_blank"}
 
 
 def test_sweep_metrics_are_the_columns_registered_for_it():
