@@ -207,29 +207,16 @@ def run_known_facts_demo(out: str | Path, cfg: KnownFactsDemoConfig, force: bool
 
 
 def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dict[str, Any]:
-    from rich.console import Console
 
     from meow.benchmark.known_facts import make_known_facts
-    from meow.config import save_config
-    from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
+    from meow.demo.runner import Stage, key, print_timings, report, start_run
     from meow.evaluate import EvalConfig, evaluate, load_splits
     from meow.invert import invert_file
     from meow.memo import MemoConfig, run_memo
     from meow.modeling import load_lm
     from meow.unlearn import resolve_configs, unlearn
 
-    console = console or Console()
-    if cfg.threads > 0:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
-    run.mkdir(parents=True, exist_ok=True)
-    quiet_transformers()
-    from meow.demo.environment import write_environment
-
-    write_environment(run)
-    save_config(cfg, run / "config.yaml")
-    runner = Runner(run, force, console)
+    run, runner, console = start_run(run, cfg, force, console)
     data, models, evals = run / "data", run / "models", run / "evals"
     target = load_lm(cfg.model)
     from meow.benchmark.known_facts.bank import load_bank

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import validate_config
-from meow.demo.runner import Runner, Stage, key, print_timings, quiet_transformers, report
+from meow.demo.runner import Stage, key, print_timings, report, start_run
 from meow.errors import MeowError
 
 MUSE_METHODS = ["meow", "ga", "gd", "npo", "simnpo"]
@@ -66,10 +65,8 @@ def _corpus(data: Path, splits: tuple[str, ...]) -> list[str]:
 
 def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
     """Run (or resume) the MUSE demo into `out`; returns {"timings", "summaries"}."""
-    from rich.console import Console
 
     from meow.benchmark.muse import make_muse_benchmark
-    from meow.config import save_config
     from meow.evaluate.muse import MuseConfig
     from meow.evaluate.muse.evaluator import summarize_muse
     from meow.evaluate.muse.run import evaluate_muse_dirs
@@ -81,17 +78,7 @@ def run_muse_demo(out: str | Path, cfg: MuseDemoConfig, force: bool = False, con
     from meow.modeling.train import train
     from meow.unlearn import resolve_configs, unlearn
 
-    console = console or Console()
-    if cfg.threads > 0:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
-    validate_config(cfg)  # a MuseDemoConfig given directly (not through meow.config.resolve)
-    run = Path(out)
-    run.mkdir(parents=True, exist_ok=True)
-    quiet_transformers()
-    save_config(cfg, run / "config.yaml")
-    runner = Runner(run, force, console)
+    run, runner, console = start_run(out, cfg, force, console)
     data, models, evals = run / "data", run / "models", run / "evals"
 
     def make_data() -> None:

@@ -81,6 +81,29 @@ def is_run_folder(folder: Path) -> bool:
     return isinstance(manifest, dict) and isinstance(manifest.get("stages"), dict)
 
 
+def start_run(out: str | Path, cfg: Any, force: bool, console: Any = None) -> tuple[Path, Runner, Any]:
+    """Open a demo's run folder (every benchmark's demo starts so): torch's thread count, the options checked
+    (`meow.config.validate_config`, for a config given directly), transformers quiet, `environment.json` and
+    `config.yaml` written, and a `Runner` over its manifest. Returns (run folder, runner, console)."""
+    from rich.console import Console
+
+    from meow.config import save_config, validate_config
+    from meow.demo.environment import write_environment
+
+    console = console or Console()
+    if cfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    validate_config(cfg)
+    run = Path(out)
+    run.mkdir(parents=True, exist_ok=True)
+    quiet_transformers()
+    write_environment(run)
+    save_config(cfg, run / "config.yaml")
+    return run, Runner(run, force, console), console
+
+
 def quiet_transformers() -> None:
     import transformers
 

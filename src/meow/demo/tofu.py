@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meow.config import save_config, validate_config
-from meow.demo.environment import write_environment
 from meow.demo.extra import pretrain_stage, seeds_and_sweeps
-from meow.demo.runner import Runner, Stage, is_run_folder, key, print_timings, quiet_transformers, report
+from meow.demo.runner import (
+    Runner,
+    Stage,
+    is_run_folder,
+    key,
+    print_timings,
+    report,
+    start_run,
+)
 from meow.errors import MeowError
 
 DEFAULT_METHODS = ["meow", "meow_gd", "ga", "gd", "idk", "npo", "npo_gd", "simnpo"]
@@ -131,7 +137,6 @@ def run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any
 
 
 def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: Any = None) -> dict[str, Any]:
-    from rich.console import Console
 
     from meow.benchmark import make_benchmark
     from meow.evaluate import EvalConfig, evaluate, load_eval, load_splits
@@ -141,22 +146,10 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     from meow.modeling.finetune import TrainConfig
     from meow.modeling.tiny import TinyConfig
     from meow.modeling.train import train
+    from meow.progress import verbose
     from meow.unlearn import resolve_configs, unlearn
 
-    console = console or Console()
-    if cfg.threads > 0:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
-    validate_config(cfg)  # a DemoConfig given directly (not through meow.config.resolve)
-    run = Path(out)
-    run.mkdir(parents=True, exist_ok=True)
-    quiet_transformers()
-    from meow.progress import verbose
-
-    write_environment(run)
-    save_config(cfg, run / "config.yaml")
-    runner = Runner(run, force, console)
+    run, runner, console = start_run(out, cfg, force, console)
     pct = cfg.forget_split.removeprefix("forget")
     retain_split = f"retain{100 - int(pct):02d}"
     data, models, evals = run / "data", run / "models", run / "evals"
