@@ -27,17 +27,13 @@ def _make(args: argparse.Namespace) -> int:
     # make_benchmark unless --force); any other non-empty folder is the user's and needs --force
     ours = (Path(args.out_dir) / MANIFEST).is_file()
     prepare_output(args.out_dir, kind="dir", force=args.force, replace_ok=ours, option="OUT_DIR")
-    from meow.benchmark.requests import add_requests, check_spec, parse_spec
+    from meow.benchmark.requests import parse_spec
 
     spec = parse_spec(args.requests)
-    if spec is not None and not bench.requests:
-        from meow.errors import MeowError
-
-        raise MeowError(f"--requests: not available for --kind {args.kind} (it has no request splits)")
-    check_spec(spec, bench.name, authors=getattr(args, "authors", 0), articles=getattr(args, "articles", 0))
+    if spec is not None:
+        bench.check_requests(spec, args)
     bench.make(Path(args.out_dir), args)
-    # meow.benchmark.requests: files for `meow unlearn --sequence`
-    entry = add_requests(args.out_dir, spec) if bench.requests else None
+    entry = bench.write_requests(Path(args.out_dir), spec)  # files for `meow unlearn --sequence`
     if entry:
         sizes = entry.get("records") or entry.get("articles")
         print(f"{len(entry['files'])} {entry['style']} requests: " + ", ".join(

@@ -25,6 +25,7 @@ import argparse
 from pathlib import Path
 from typing import Any, ClassVar
 
+from meow.errors import MeowError
 from meow.registry import Registry
 
 
@@ -38,7 +39,6 @@ class Benchmark:
     eval_command: ClassVar[str] = "meow eval"
     tables: ClassVar[tuple[str, ...]] = ()  # report tables holding its columns
     sequence_columns: ClassVar[tuple[str, ...]] = ()  # report columns drawn against the request index (report.sequence)
-    requests: ClassVar[bool] = False  # `meow benchmark make --requests`: request splits (meow.benchmark.requests)
     # the demo's line after an eval stage: (summary.json keys down to an entry with "value", label, shown when n/a)
     headline: ClassVar[tuple[tuple[tuple[str, ...], str, bool], ...]] = ()
 
@@ -50,6 +50,18 @@ class Benchmark:
     def make(out_dir: Path, args: argparse.Namespace) -> None:
         """Write the benchmark into `out_dir` (already checked by meow.io.prepare_output) and print what was written."""
         raise NotImplementedError
+
+    # request splits for `meow unlearn --sequence` (`meow benchmark make --requests`, meow.benchmark.requests); a
+    # benchmark without them keeps these defaults
+    @staticmethod
+    def check_requests(spec: str | int, args: argparse.Namespace) -> None:
+        """Refuse a `--requests` value this benchmark cannot split into, before anything is written."""
+        raise MeowError(f"--requests: not available for --kind {args.kind} (it has no request splits)")
+
+    @staticmethod
+    def write_requests(out_dir: Path, spec: str | int | None) -> dict[str, Any] | None:
+        """Write the request files into the benchmark just made (None: remove earlier ones); their manifest entry."""
+        return None
 
 
 class BenchmarkRegistry(Registry[type[Benchmark]]):

@@ -112,20 +112,10 @@ def text_requests(articles: list[str], k: int) -> tuple[dict[str, list[str]], di
     return files, entry
 
 
-def check_spec(spec: str | int | None, kind: str, authors: int = 0, articles: int = 0) -> None:
-    """Refuse requests that cannot be made before anything is written (`meow benchmark make`)."""
+def check_author_requests(spec: str | int, authors: int) -> None:
+    """The TOFU benchmark's `--requests`, refused before anything is written when `--authors` cannot give it."""
     from meow.benchmark.generate import forget_sizes
 
-    if spec is None:
-        return
-    if kind not in ("tofu", "authors", "muse"):
-        raise MeowError(f"--requests: not available for --kind {kind} (tofu / authors and muse have request splits)")
-    if kind == "muse":
-        if spec == "nested":
-            raise MeowError("--requests nested: TOFU's forget sizes belong to the authors benchmark; with --kind muse "
-                            "give a number of chunks")
-        chunks(list(range(articles)), int(spec), "articles")
-        return
     sizes = forget_sizes(authors)
     if spec == "nested" and len(sizes) < 2:
         names = ", ".join(f"forget{p:02d}" for p in sizes) or "none"
@@ -135,28 +125,39 @@ def check_spec(spec: str | int | None, kind: str, authors: int = 0, articles: in
         chunks(list(range(max(sizes.values()))), int(spec), "authors")
 
 
-def add_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
-    """Write the request files of the benchmark in `out_dir` (just made) and record them in its manifest.
+def check_text_requests(spec: str | int, articles: int) -> None:
+    """The MUSE benchmark's `--requests K` (disjoint chunks of its forget articles); `nested` is TOFU's."""
+    if spec == "nested":
+        raise MeowError("--requests nested: TOFU's forget sizes belong to the authors benchmark; with --kind muse "
+                        "give a number of chunks")
+    chunks(list(range(articles)), int(spec), "articles")
 
-    Without requests, files an earlier `--requests` wrote are removed, so a folder always matches its manifest."""
+
+def write_text_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
+    """MUSE's request files (sust/forget_k.json disjoint, scal/forget_k.json nested) into the benchmark just made
+    in `out_dir`, recorded in its manifest; without `spec`, files an earlier `--requests` wrote are removed."""
     out = Path(out_dir)
-    if spec is None and not (out / MANIFEST).is_file():  # a benchmark kind without request splits
-        return None
     manifest = read_json(out / MANIFEST)
-    if manifest.get("kind") == "muse":
-        for sub in ("sust", "scal"):
-            shutil.rmtree(out / sub, ignore_errors=True)
-        manifest.pop("requests", None)
-        if spec is not None:
-            files, manifest["requests"] = text_requests(read_json(out / "raw" / "forget.json"), int(spec))
-            for rel, content in files.items():
-                write_json(out / rel, content)
-                atomic_write_text((out / rel).with_suffix(".txt"), "\n\n".join(content))
-                manifest["files"][rel] = len(content)
-        write_json(out / MANIFEST, manifest)
-        return manifest.get("requests")
+    for sub in ("sust", "scal"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    manifest.pop("requests", None)
+    if spec is not None:
+        files, manifest["requests"] = text_requests(read_json(out / "raw" / "forget.json"), int(spec))
+        for rel, content in files.items():
+            write_json(out / rel, content)
+            atomic_write_text((out / rel).with_suffix(".txt"), "\n\n".join(content))
+            manifest["files"][rel] = len(content)
+    write_json(out / MANIFEST, manifest)
+    return manifest.get("requests")
+
+
+def write_author_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
+    """TOFU's request files (request1.json ..) into the benchmark just made in `out_dir`, recorded in its manifest;
+    without `spec`, files an earlier `--requests` wrote are removed, so a folder always matches its manifest."""
     from meow.benchmark.generate import generate
 
+    out = Path(out_dir)
+    manifest = read_json(out / MANIFEST)
     for f in out.glob("request*.json"):  # make_benchmark removed the ones it listed; these were never listed
         if re.fullmatch(r"request\d+\.json", f.name):
             f.unlink()

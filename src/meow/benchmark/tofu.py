@@ -17,7 +17,6 @@ class Tofu(Benchmark):
     demo = "meow.demo.tofu"
     eval_command = "meow eval"
     tables = ("main", "robustness", "nlg")
-    requests = True
     sequence_columns = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
     headline = ((("model_utility",), "model utility", True), (("forget_quality",), "forget quality", False),
                 (("splits", "forget", "fact_hit"), "forget key-fact acc.", True))
@@ -30,6 +29,18 @@ class Tofu(Benchmark):
                            help="questions per author (default 10, max 20 as in TOFU)")
         group.add_argument("--background", type=int, default=20,
                            help="records in each background set, real_authors and world_facts (default 20)")
+
+    @staticmethod
+    def check_requests(spec: str | int, args: argparse.Namespace) -> None:
+        from meow.benchmark.requests import check_author_requests
+
+        check_author_requests(spec, args.authors)
+
+    @staticmethod
+    def write_requests(out_dir: Path, spec: str | int | None) -> dict[str, Any] | None:
+        from meow.benchmark.requests import write_author_requests
+
+        return write_author_requests(out_dir, spec)
 
     @staticmethod
     def make(out_dir: Path, args: argparse.Namespace) -> None:

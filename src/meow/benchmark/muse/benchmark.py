@@ -16,7 +16,6 @@ class Muse(Benchmark):
     demo = "meow.demo.muse"
     eval_command = "meow eval-muse"
     tables = ("muse",)
-    requests = True
     sequence_columns = ("verbmem_forget", "knowmem_forget", "knowmem_retain", "muse_privleak")
     headline = ((("verbmem_forget",), "VerbMem forget", True), (("knowmem_forget",), "KnowMem forget", True),
                 (("knowmem_retain",), "KnowMem retain", True), (("privleak",), "PrivLeak", True))
@@ -27,6 +26,18 @@ class Muse(Benchmark):
                            help="articles in each raw split (forget, retain1, retain2, holdout; default 10)")
         group.add_argument("--qa-per-article", type=int, default=4,
                            help="KnowMem questions per article (default 4, max 8)")
+
+    @staticmethod
+    def check_requests(spec: str | int, args: argparse.Namespace) -> None:
+        from meow.benchmark.requests import check_text_requests
+
+        check_text_requests(spec, args.articles)
+
+    @staticmethod
+    def write_requests(out_dir: Path, spec: str | int | None) -> dict[str, Any] | None:
+        from meow.benchmark.requests import write_text_requests
+
+        return write_text_requests(out_dir, spec)
 
     @staticmethod
     def make(out_dir: Path, args: argparse.Namespace) -> None:
