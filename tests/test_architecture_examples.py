@@ -1,6 +1,6 @@
 """The worked examples of docs/architecture.md ("Extending meow") work as written: each code block is put where its
 first line says (a new file, or appended to an existing module) in a copy of the package, nothing else is edited
-(methods, attacks and benchmarks are found by their package), and a fresh interpreter finds each addition in its
+(methods, metric modules, attacks and benchmarks are found by their package), and a fresh interpreter finds each addition in its
 registry, runs it and, for the metric, finds its report column."""
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ for red, value in want.items():
 
 q = Scored("forget", {"question": "q", "answer": "a"}, TokenScores(torch.tensor([-0.1, -2.0]), torch.tensor([True, False])))
 assert METRICS.get("first_token_hit").fn(q) == 1.0
+from meow.evaluate.aggregate import METRIC_MODULES
+assert "meow.evaluate.first_token" in METRIC_MODULES  # the new file, found by its decorator alone
 from meow.report.columns import COLUMNS
 col = next(c for c in COLUMNS if c.name == "forget_first_token")
 assert col.better == "lower" and col.label == "forget first-token acc."
@@ -73,6 +75,8 @@ def test_worked_examples_run(tmp_path):
     shutil.copytree(ROOT / "src", tmp_path / "src")
     blocks = re.findall(r"```python\n(.*?)```", part, re.S)
     assert len(blocks) == 5, "one example each: method, metric, MIA, attack, benchmark"
+    metric_file = next(b.split("\n", 1)[0] for b in blocks if "@metric(" in b)
+    assert metric_file.startswith("# src/meow/evaluate/"), "the metric example is a new module, listed nowhere"
     for block in blocks:
         first, body = block.split("\n", 1)
         target = re.fullmatch(r"# (in )?(src/\S+\.py)(?:, with `(.+)` among its imports)?", first.strip())
