@@ -7,35 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from known_facts_probe import FakeLM, every_other_entity, fake_generate, patch_cli_generate, tiny_model_folder
 
 from meow.benchmark.known_facts import assign_roles, load_bank, make_known_facts
 from meow.errors import MeowError
-from meow.modeling import PromptFormat
-
-
-class FakeLM:
-    """What probing needs of an LM: prompts in a format, a path and a prompt format to key the probe on."""
-
-    path = "fake-model"
-    fmt = PromptFormat()
-
-    def prompts(self, questions: list[str]) -> list[str]:
-        return [f"Q: {q}" for q in questions]
-
-
-def fake_generate(known: set[str], calls: list[int]):
-    """A generator that states the answer for questions of `known` entities and a wrong one otherwise."""
-    by_prompt = {f"Q: {f.question}": f for f in load_bank()}
-
-    def generate(lm, prompts, max_new_tokens=200, batch_size=64, temperature=0.0, seed=0, desc=None):
-        calls.append(len(prompts))
-        out = []
-        for p in prompts:
-            f = by_prompt[p]
-            out.append(f.answer if f.entity in known and f.index % 4 != 3 else f"I think it is {f.wrong[0]}.")
-        return out
-
-    return generate
 
 
 def _lines(path: Path) -> list[dict]:
@@ -44,8 +19,7 @@ def _lines(path: Path) -> list[dict]:
 
 @pytest.fixture
 def known_entities() -> set[str]:
-    names = list(dict.fromkeys(f.entity for f in load_bank()))
-    return set(names[::2])  # every other entity is "known" (3 of 4 of its facts)
+    return every_other_entity()
 
 
 def test_make_writes_whole_entities_in_roles(tmp_path, monkeypatch, known_entities):
@@ -126,18 +100,9 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, extra, message):
 
 def test_cli_writes_the_benchmark(tmp_path, monkeypatch, known_entities, capsys):
     from meow.cli import main
-    from meow.modeling.lm import LM, save_lm
-    from meow.modeling.tiny import TinyConfig, build_tiny_model, record_texts, train_tokenizer
 
-    tok = train_tokenizer(record_texts([f.record() for f in load_bank()[:20]]), vocab_size=300)
-    model = build_tiny_model(tok, TinyConfig(hidden_size=16, layers=1, heads=2, intermediate_size=32,
-                                             vocab_size=300, max_positions=64))
-    folder = save_lm(LM(model, tok, PromptFormat()), tmp_path / "model")
-    calls: list[int] = []
-    by_q = fake_generate(known_entities, calls)
-    monkeypatch.setattr("meow.modeling.generation.generate",
-                        lambda lm, prompts, *a, **k: by_q(lm, [p.replace("Question: ", "Q: ").removesuffix(
-                            "\nAnswer:") for p in prompts], *a, **k))
+    folder = tiny_model_folder(tmp_path / "model")
+    patch_cli_generate(monkeypatch, known_entities, [])
     assert main(["benchmark", "make", "--kind", "known-facts", "--model", str(folder), "--out",
                  str(tmp_path / "kf"), "--forget-entities", "2", "--seed", "4"]) == 0
     manifest = json.loads((tmp_path / "kf" / "benchmark.json").read_text())

@@ -64,6 +64,13 @@ class Benchmark:
         return None
 
 
+    # forget-set sizes for `meow sweep --grid forget_size=...` (meow.sweep.sizes), nested splits of a folder it made
+    @staticmethod
+    def size_split(value: Any, data: str | Path) -> str:
+        """The forget split of `data` that a `forget_size` value names (a one-line MeowError if none)."""
+        raise MeowError(f"--grid forget_size: {data} holds a benchmark without nested forget-set sizes")
+
+
 class BenchmarkRegistry(Registry[type[Benchmark]]):
     def register(self, name: str):  # type: ignore[override]
         add = super().register(name)
@@ -90,6 +97,18 @@ class BenchmarkRegistry(Registry[type[Benchmark]]):
         for a kind no benchmark registers."""
         kind = summary.get("kind") or "tofu"
         return self.get(kind) if isinstance(kind, str) and kind in self.names() else None
+
+    def for_folder(self, data: str | Path) -> type[Benchmark]:
+        """The benchmark a data folder holds, by its benchmark.json's "kind"; a folder without one (the built-in
+        authors benchmark's manifest carries none, TOFU's own files have no manifest) or a hub id: `tofu`."""
+        from meow.io import read_json
+
+        path = Path(data) / "benchmark.json"
+        try:
+            kind = read_json(path).get("kind") if path.is_file() else None
+        except (OSError, ValueError, AttributeError, MeowError):
+            kind = None
+        return self.get(kind) if isinstance(kind, str) and kind in self.names() else self.get("tofu")
 
 
 BENCHMARKS = BenchmarkRegistry("benchmark")

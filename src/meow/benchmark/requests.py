@@ -11,6 +11,8 @@ request k is the union of requests 1..k.
   set is exactly forgetXX. Needs two sizes or more (`--authors` a multiple of 20, or of 100 for all three).
 - `K` (chunks, MUSE): the largest forget split's authors (`author` field) cut into K contiguous chunks of
   near-equal size (sizes differ by at most one author, the earlier chunks larger); no author is split.
+- known facts (`--kind known-facts`): the forget entities in K chunks the same way, no entity split
+  (meow.benchmark.known_facts.requests).
 - text corpora (`--kind muse`): `raw/forget.json`'s articles in K chunks: `sust/forget_k.json` (chunk k) and
   `scal/forget_k.json` (chunks 1..k), MUSE's own file names.
 
@@ -62,11 +64,11 @@ def chunks(items: list[Any], k: int, unit: str = "unit(s)") -> list[list[Any]]:
     return out
 
 
-def by_author(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Consecutive records of the same `author`, in order."""
+def by_author(records: list[dict[str, Any]], field: str = "author") -> list[list[dict[str, Any]]]:
+    """Consecutive records of the same `author` (or other `field`: the known-facts `entity`), in order."""
     groups: list[list[dict[str, Any]]] = []
     for r in records:
-        if groups and groups[-1][0].get("author") == r.get("author"):
+        if groups and groups[-1][0].get(field) == r.get(field):
             groups[-1].append(r)
         else:
             groups.append([r])

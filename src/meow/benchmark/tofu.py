@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
 from meow.benchmark.registry import BENCHMARKS, Benchmark
+from meow.errors import MeowError
 
 
 @BENCHMARKS.register("tofu")
@@ -41,6 +43,16 @@ class Tofu(Benchmark):
         from meow.benchmark.requests import write_author_requests
 
         return write_author_requests(out_dir, spec)
+
+    @staticmethod
+    def size_split(value: Any, data: str | Path) -> str:
+        """A percentage of the authors -> TOFU's split: 5 -> 'forget05' (a split name passes as it is)."""
+        if isinstance(value, str) and re.fullmatch(r"forget\d+", value):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 0 < value <= 100:
+            raise MeowError(f"--grid forget_size={value!r}: expected a percentage of the authors (1, 5, 10: the "
+                            "splits forget01, forget05, forget10 of --data)")
+        return f"forget{int(value):02d}"
 
     @staticmethod
     def make(out_dir: Path, args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ def split_files(forget_split: str) -> dict[str, str]:
     base = forget_split.removesuffix("_perturbed")
     names = {FORGET: f"{base}_perturbed", RETAIN: "retain_perturbed", REAL_AUTHORS: "real_authors_perturbed",
              WORLD_FACTS: "world_facts_perturbed"}
-    m = re.fullmatch(r"forget(\d*)", base)  # forget -> holdout (known facts), forget10 -> holdout10
+    m = re.fullmatch(r"forget(\d*|_\d+)", base)  # forget10 -> holdout10; known facts: forget -> holdout, forget_3 -> holdout_3
     if m:
         names[HOLDOUT] = f"holdout{m.group(1)}"
     return names

@@ -1,16 +1,18 @@
 """The `forget_size` grid axis of `meow sweep`: MUSE's scalability setting, each forget-set size unlearned from the
-original model (`--grid forget_size=1,5,10`: TOFU's forget01, forget05, forget10 of `--data`).
+original model. The benchmark of `--data` (its benchmark.json "kind", meow.benchmark.registry `for_folder`) says
+which split a size names (`Benchmark.size_split`): TOFU / the built-in authors, a percentage of the authors
+(`--grid forget_size=1,5,10`: forget01, forget05, forget10); known facts, a number of whole entities
+(`forget_size=1,2,4`: forget_1, forget_2, forget_4, meow.benchmark.known_facts.requests).
 
 A point's forget set is the records of `--forget` (e.g. the inverted, MEMO-scored forget10) whose questions are in
-the split `forgetXX` of `--data` (TOFU's forget splits are nested: forget01 within forget05 within forget10), written
-to OUT/forget/forgetXX.json; it is evaluated on that split (`forgetXX_perturbed`, `holdoutXX`), and its forget quality
+that split of `--data` (the sizes are nested: forget01 within forget05 within forget10), written to
+OUT/forget/<split>.json; it is evaluated on that split (`<split>_perturbed`, its holdout), and its forget quality
 compares against the retain model's values on the same questions (the retain evaluation, made on --forget-split,
 is restricted to them: give the largest size as --forget-split, the default forget10).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +21,11 @@ from meow.errors import MeowError
 SIZE_KEY = "forget_size"
 
 
-def size_split(value: Any) -> str:
-    """5 -> 'forget05'; 'forget05' -> 'forget05'."""
-    if isinstance(value, str) and re.fullmatch(r"forget\d+", value):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 0 < value <= 100:
-        raise MeowError(f"--grid forget_size={value!r}: expected a percentage of the authors (1, 5, 10: the splits "
-                        "forget01, forget05, forget10 of --data)")
-    return f"forget{int(value):02d}"
+def size_split(value: Any, data: Any) -> str:
+    """The forget split of `data` that one `forget_size` value names, as its benchmark defines it."""
+    from meow.benchmark import BENCHMARKS
+
+    return BENCHMARKS.for_folder(data).size_split(value, data)
 
 
 def size_point(value: Any, forget: str, data: Any, eval_files: Any, folder: Path, retain_ev: Any
@@ -38,8 +37,8 @@ def size_point(value: Any, forget: str, data: Any, eval_files: Any, folder: Path
     from meow.unlearn.sequence_eval import slice_forget
 
     if data is None:
-        raise MeowError("--grid forget_size: needs --data DIR (the forgetXX splits that select each size)")
-    split = size_split(value)
+        raise MeowError("--grid forget_size: needs --data DIR (the nested forget splits that select each size)")
+    split = size_split(value, data)
     try:
         splits, sources, absent = load_splits(data, split, {k: v for k, v in (eval_files or {}).items()
                                                             if k != "forget"})

@@ -25,6 +25,24 @@ class KnownFacts(Benchmark):
         add_known_facts_arguments(group)
 
     @staticmethod
+    def check_requests(spec: str | int, args: argparse.Namespace) -> None:
+        from meow.benchmark.known_facts.requests import check_entity_requests
+
+        check_entity_requests(spec, args.forget_entities)
+
+    @staticmethod
+    def write_requests(out_dir: Path, spec: str | int | None) -> dict[str, Any] | None:
+        from meow.benchmark.known_facts.requests import write_entity_requests
+
+        return write_entity_requests(out_dir, spec)
+
+    @staticmethod
+    def size_split(value: Any, data: str | Path) -> str:
+        from meow.benchmark.known_facts.requests import size_split
+
+        return size_split(value, data)
+
+    @staticmethod
     def make(out_dir: Path, args: argparse.Namespace) -> None:
         from meow.benchmark.known_facts.options import make_known_facts_cli
 

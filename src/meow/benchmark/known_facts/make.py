@@ -17,6 +17,11 @@ Files (JSON Lines, TOFU field names; `meow eval --data D --forget-split forget` 
     retain.json                          the retain entities (training only)
     retain_perturbed.json, holdout.json  neighbours (evaluated; MIA non-members)
     world_facts_perturbed.json           general knowledge
+    forget_k.json, forget_k_perturbed.json, holdout_k.json
+                                         the first k forget entities (k = 1 .. N, nested) and the neighbours of
+                                         their kinds: forget-set sizes for `meow sweep --grid forget_size=...`
+    request1.json ..                     with `--requests K`: the forget entities in K requests
+                                         (meow.benchmark.known_facts.requests)
     full.json                            every kept question
     probes.json                          RWKU probes of the targets: fill_in_blank, question, adversarial
     probe_answers.json                   every bank question with the model's answer and whether it was known
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from pathlib import Path
 from random import Random
@@ -34,6 +40,7 @@ from typing import Any
 
 from meow.benchmark.known_facts.bank import NO_RETAIN_MODEL, Fact, entities, load_bank
 from meow.benchmark.known_facts.probe import MAX_NEW_TOKENS, bank_digest, probe
+from meow.benchmark.known_facts.requests import size_splits
 from meow.errors import MeowError
 from meow.io import read_json, write_json, write_jsonl
 
@@ -95,13 +102,16 @@ def split_records(facts: tuple[Fact, ...], known: set[str], roles: dict[str, str
     return {"full": [f.record() for f in facts if f.id in known and f.entity in roles],
             "forget": recs("forget"), "forget_perturbed": recs("forget"), "retain": recs("retain"),
             "retain_perturbed": recs("neighbour"), "holdout": recs("neighbour"),
-            "world_facts_perturbed": recs("general"), "probes": probe_rows(by_role["forget"])}
+            "world_facts_perturbed": recs("general"), "probes": probe_rows(by_role["forget"]),
+            **size_splits(recs("forget"), recs("neighbour"))}
 
 
 def _model_key(lm: Any, max_new_tokens: int, facts: tuple[Fact, ...]) -> dict[str, Any]:
     """What a probe depends on: the model folder (weights' names and sizes), prompt format, answer length, bank."""
     path = Path(str(getattr(lm, "path", "") or ""))
-    weights = sorted((p.name, p.stat().st_size) for p in path.glob("*.safetensors")) if path.is_dir() else []
+    # lists, not tuples: the key is compared with the one read back from benchmark.json (a tuple never equals it,
+    # so a real model folder's probe was never reused)
+    weights = sorted([p.name, p.stat().st_size] for p in path.glob("*.safetensors")) if path.is_dir() else []
     return {"model": str(path.resolve()) if path.is_dir() else str(path), "weights": weights,
             "prompt_format": lm.fmt.to_dict(), "max_new_tokens": max_new_tokens, "bank": bank_digest(facts)}
 
@@ -120,6 +130,19 @@ def _old_probe(out: Path, key: dict[str, Any], facts: tuple[Fact, ...]) -> list[
     return rows if ok and [r["id"] for r in rows] == [f.id for f in facts] else None
 
 
+def _remove_stale(out: Path, splits: dict[str, list[dict]]) -> None:
+    """Remove the split files an earlier make listed that this one does not write (e.g. forget_5 after
+    --forget-entities 5 became 3), so a folder always matches its manifest."""
+    try:
+        old = read_json(out / MANIFEST)
+    except (OSError, ValueError, MeowError):
+        return
+    listed = old.get("splits") if isinstance(old, dict) and old.get("kind") == KIND else None
+    for name in listed if isinstance(listed, dict) else ():
+        if name not in splits and re.fullmatch(r"[a-z0-9_]+", str(name)):  # only our own split names
+            (out / f"{name}.json").unlink(missing_ok=True)
+
+
 def make_known_facts(out_dir: str | Path, lm: Any, forget_entities: int = 4, neighbours: int = 2, seed: int = 0,
                      max_new_tokens: int = MAX_NEW_TOKENS, batch_size: int = 32, bank: str | None = None,
                      progress: bool = True) -> dict[str, Any]:
@@ -136,6 +159,7 @@ def make_known_facts(out_dir: str | Path, lm: Any, forget_entities: int = 4, nei
     roles = assign_roles(counts, entities(facts), forget_entities, neighbours, seed)
     splits = split_records(facts, known, roles)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out, splits)
     write_jsonl(out / "probe_answers.json", answers)
     for name, rows in splits.items():
         write_jsonl(out / f"{name}.json", rows)

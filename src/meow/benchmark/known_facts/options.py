@@ -29,6 +29,7 @@ def add_known_facts_arguments(g: Any) -> None:
 
 
 def make_known_facts_cli(args: argparse.Namespace) -> int:
+    import re
     from pathlib import Path
 
     from rich.console import Console
@@ -61,10 +62,15 @@ def make_known_facts_cli(args: argparse.Namespace) -> int:
     roles = manifest["roles"]
     ents = {"forget": "forget", "forget_perturbed": "forget", "retain": "retain", "retain_perturbed": "neighbour",
             "holdout": "neighbour", "world_facts_perturbed": "general"}
+    sizes = [n for n in manifest["splits"] if re.fullmatch(r"forget_\d+", n)]
     for name, count in manifest["splits"].items():
-        table.add_row(name, str(count), ", ".join(roles[ents[name]]) if name in ents else "")
+        if not re.fullmatch(r"(forget|holdout)_\d+(_perturbed)?", name):
+            table.add_row(name, str(count), ", ".join(roles[ents[name]]) if name in ents else "")
     console = Console()
     console.print(table)
+    console.print(f"nested sizes for `meow sweep --grid forget_size=1,...,{len(sizes)}`: " + ", ".join(
+        f"{n} ({manifest['splits'][n]})" for n in sizes) + " (the first k forget entities; holdout_k: their "
+        "kinds' neighbours)")
     n_known = sum(manifest["splits"][s] for s in ("forget", "retain", "retain_perturbed", "world_facts_perturbed"))
     console.print(f"probe: {n_known} questions kept in roles ({'reused' if manifest['probe_reused'] else 'probed'}); "
                   f"per entity: {Path(args.out_dir) / 'probe_report.json'}")
