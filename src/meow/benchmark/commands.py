@@ -65,7 +65,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="also split the forget set into successive requests for `meow unlearn --sequence`: "
                       "nested = TOFU's forget01 -> forget05 -> forget10, each request the new authors "
                       "(request1.json ..); K = the largest forget split's authors in K disjoint chunks (MUSE's "
-                      "sustainability folds; --kind muse: sust/forget_k.json and the nested scal/forget_k.json)")
+                      "sustainability folds; --kind known-facts: the forget entities in K requests, whole entities; "
+                      "--kind muse: sust/forget_k.json and the nested scal/forget_k.json)")
     O.force(make, "replace a benchmark made with other arguments in OUT_DIR (or write into a folder "
                       "that holds other files)")
     make.set_defaults(func=_make)

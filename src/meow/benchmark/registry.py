@@ -15,6 +15,10 @@ per-stage lines and the report look it up by name instead of testing for it.
         @staticmethod
         def make(out_dir, args): ...                 # `meow benchmark make OUT_DIR --kind muse`: write, print
 
+Optional hooks: `check_requests` / `write_requests` (request splits for `meow unlearn --sequence`, `meow benchmark
+make --requests`) and `size_split` (nested forget-set sizes for `meow sweep --grid forget_size=...`, found from a data
+folder's benchmark.json by `for_folder`).
+
 A summary.json says which benchmark it belongs to with "kind" (absent: "tofu", meow eval's own layout), so
 `for_summary(summary)` finds it. How to add one: docs/architecture.md, "Adding a benchmark".
 """
