@@ -5,6 +5,7 @@ request, nested sizes forget_1 within forget_2 ..., refusals before anything is 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,37 @@ def test_sweep_over_entity_counts(kf, tmp_path):
         p = ks_2samp([r["log_truth_ratio"] for r in mine], [ref[r["question"]]["log_truth_ratio"] for r in mine]).pvalue
         got = json.loads((run / "result.json").read_text())["values"]["forget_quality"]
         assert got == pytest.approx(p, rel=1e-9)  # scipy vs scipy in float64
+
+
+def test_unlearn_sequence_runs_on_the_request_files(kf, tmp_path):
+    """`meow unlearn --sequence D/request1.json,D/request2.json --data D`: each step evaluated on every earlier request,
+    the requests being whole entities of the known-facts folder."""
+    import yaml
+
+    from meow.benchmark.known_facts.requests import write_entity_requests
+    from meow.evaluate import EvalConfig, evaluate, load_splits
+    from meow.modeling import load_lm
+
+    data = tmp_path / "kf"
+    shutil.copytree(kf, data)
+    entry = write_entity_requests(data, 2)
+    model = tiny_model_folder(tmp_path / "model")
+    splits, sources, absent = load_splits(data, "forget")
+    evaluate(load_lm(model), splits, None, cfg=EvalConfig(max_new_tokens=2, mia_gradnorm=False, fluency=False),
+             sources=sources, missing_splits=absent, progress=False).save(tmp_path / "ref")
+    cfg = tmp_path / "seq.yaml"
+    cfg.write_text(yaml.safe_dump({"method": "ga", "epochs": 1, "lr": 1e-3, "batch_size": 4, "grad_accum": 1,
+                                   "eval_max_new_tokens": 2, "retain_eval": str(tmp_path / "ref")}))
+    files = ",".join(str(data / f"{n}.json") for n in entry["files"])
+    assert main(["unlearn", "--model", str(model), "--config", str(cfg), "--sequence", files, "--data", str(data),
+                 "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    for k in (1, 2):
+        per = json.loads((tmp_path / "out" / f"step_{k}" / "requests.json").read_text())
+        assert sorted(per) == [str(j) for j in range(1, k + 1)]  # every earlier request after step k
+        ev = json.loads((tmp_path / "out" / f"step_{k}" / "eval" / "eval.json").read_text())
+        union = [r["question"] for name in entry["files"][:k] for r in _lines(data / f"{name}.json")]
+        assert [r["question"] for r in ev["splits"]["forget"]["records"]] == union
+    points = json.loads((tmp_path / "out" / "plots" / "sequence_points.json").read_text())
+    for column in ("kf_forget_question", "kf_forget_adversarial", "kf_neighbour", "forget_rouge_l"):
+        assert [p[0] for p in points["sustainability"][column]["ga"]] == [1, 2]  # the known-facts columns drawn
+    assert {j: [p[0] for p in pts] for j, pts in points["requests"]["ga"].items()} == {"1": [1, 2], "2": [2]}

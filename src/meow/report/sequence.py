@@ -73,7 +73,7 @@ def sequence_points(folders: list[Path]) -> tuple[dict[str, Any], dict[str, Any]
                 series[m].setdefault(name, []).append([k, v])
             per = read_json(folder / f"step_{k}" / "requests.json")  # {} for text requests
             for j, summary in per.items():
-                v = column_values(summary)[REQUEST_METRIC]
+                v = column_values(summary).get(REQUEST_METRIC)  # None: a benchmark that does not draw it
                 if v is not None:
                     requests.setdefault(name, {}).setdefault(j, []).append([k, v])
     return series, requests, notes
@@ -169,7 +169,7 @@ def scaling_tables(root: Path) -> list[dict[str, Any]]:
 
 
 def scaling_plot(points: dict[str, Any], path: Path) -> None:
-    _panels(points, path, "forget-set size (% of authors)",
+    _panels(points, path, "forget-set size (TOFU: % of authors; known facts: entities)",
             "Scalability: each size unlearned from the original model", labels())
 
 

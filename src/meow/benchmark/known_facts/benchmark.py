@@ -16,6 +16,8 @@ class KnownFacts(Benchmark):
     demo = "meow.demo.known_facts"
     eval_command = "meow eval"
     tables = ("main", "known_facts", "robustness")
+    sequence_columns = ("kf_forget_question", "kf_forget_fill_in_blank", "kf_forget_adversarial", "forget_rouge_l",
+                        "kf_neighbour", "kf_general")
     headline = ((("known_facts",), "known facts: highest forget KFA", True),)
 
     @staticmethod
