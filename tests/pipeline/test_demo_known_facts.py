@@ -118,3 +118,19 @@ def test_tofu_demo_fine_tunes_a_given_model(tmp_path, tiny_model_folder, capsys)
             base["hidden_size"], base["num_hidden_layers"], base["vocab_size"])
     cfg = (run / "config.yaml").read_text()
     assert "train_lr: 1.0e-05" in cfg and str(tiny_model_folder) in cfg
+
+
+def test_other_demos_options_are_named_not_dropped(tmp_path, monkeypatch, tiny_model_folder, capsys):
+    """`meow demo --model DIR --requests 3 --scaling`: the known-facts demo has neither; one warning line says so."""
+    import meow.demo.known_facts as kf
+    from meow.cli import main
+
+    seen = []
+    monkeypatch.setattr(kf, "run", lambda out, cfg, force=False: seen.append(cfg))
+    assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run"), "--requests", "3",
+                 "--scaling", "--authors", "20"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(seen) == 1 and len(err) == 1
+    assert err[0].startswith("meow: warning: --authors, --requests, --scaling: not an option of the known-facts demo")
+    assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().err == "" and len(seen) == 2

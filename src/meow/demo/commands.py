@@ -53,5 +53,14 @@ def _run_demo_cli(args: argparse.Namespace) -> int:
     name = args.benchmark or ("known-facts" if getattr(args, "model", None) else "tofu")
     demo = importlib.import_module(BENCHMARKS.get(name).demo)
     overrides = model_overrides(name, getattr(args, "model", None), overrides_from_args(args, demo.CONFIG))
+    own = {f.name for f in dataclasses.fields(demo.CONFIG)} | {"model"}
+    unused = [f"--{f.name.replace('_', '-')}" for f in dataclasses.fields(DemoConfig)
+              if f.name not in own and getattr(args, f.name, None) is not None]
+    if unused:  # another demo's option: say so rather than drop it silently
+        from meow.errors import warn
+
+        hint = (" (known facts: `meow benchmark make --kind known-facts --requests K`, then `meow unlearn --sequence`;"
+                " `meow sweep --grid forget_size=1,2,...`)" if {"--requests", "--scaling"} & set(unused) else "")
+        warn(f"{', '.join(unused)}: not an option of the {name} demo, ignored{hint}")
     demo.run(args.out, resolve(demo.CONFIG, args.config, overrides), force=args.force)
     return 0
