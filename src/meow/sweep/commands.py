@@ -73,12 +73,11 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     resolve_configs(args.config, {"method": args.method})  # the --config file first: its errors name it
     _check_values("--set", {k: [v] for k, v in base.items()}, args, {})
     _check_values("--grid", {k: v for k, v in (grid or {}).items() if k != "forget_size"}, args, base)
+    from meow.config import validate_config
     from meow.evaluate import EvalConfig
     from meow.io import write_json
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
-
-    from meow.config import validate_config
 
     given = {"max_new_tokens": args.max_new_tokens, "limit": args.eval_limit}
     try:
