@@ -75,21 +75,20 @@ def test_sizes_are_nested_first_k_entities_with_their_kinds_neighbours(kf):
 
 
 def test_size_splits_come_from_the_folders_benchmark(kf, tmp_path):
-    from meow.benchmark.muse.generate import make_muse_benchmark
+    from meow.benchmark import Benchmark
     from meow.evaluate import split_files
     from meow.sweep.sizes import size_split
 
-    assert BENCHMARKS.for_folder(kf).name == "known-facts" and size_split(2, kf) == "forget_2"
+    assert BENCHMARKS.for_data(kf).name == "known-facts" and size_split(2, kf) == "forget_2"
     assert size_split(3.0, kf) == "forget_3" and split_files("forget_3")["holdout"] == "holdout_3"
     assert split_files("forget_3")["forget"] == "forget_3_perturbed" and split_files("forget")["holdout"] == "holdout"
     for bad in (0, 6, 1.5, True, "forget_2"):
         with pytest.raises(MeowError, match=r"forget_size=.*expected a number of forget entities, 1 to 5"):
             size_split(bad, kf)
-    assert BENCHMARKS.for_folder(tmp_path / "none").name == "tofu" and size_split(5, tmp_path) == "forget05"
-    assert BENCHMARKS.for_folder("locuslab/TOFU").name == "tofu"
-    make_muse_benchmark(tmp_path / "muse", articles=2, qa_per_article=1)
+    assert BENCHMARKS.for_data(tmp_path / "none").name == "tofu" and size_split(5, tmp_path) == "forget05"
+    assert BENCHMARKS.for_data("locuslab/TOFU").name == "tofu"
     with pytest.raises(MeowError, match="without nested forget-set sizes"):
-        size_split(1, tmp_path / "muse")
+        Benchmark.size_split(1, tmp_path)  # a benchmark that declares no sizes
 
 
 def test_impossible_requests_are_refused(kf):

@@ -1,5 +1,5 @@
 """The `forget_size` grid axis of `meow sweep`: MUSE's scalability setting, each forget-set size unlearned from the
-original model. The benchmark of `--data` (its benchmark.json "kind", meow.benchmark.registry `for_folder`) says
+original model. The benchmark of `--data` (the one whose `holds` claims it, meow.benchmark.registry `for_data`) says
 which split a size names (`Benchmark.size_split`): TOFU / the built-in authors, a percentage of the authors
 (`--grid forget_size=1,5,10`: forget01, forget05, forget10); known facts, a number of whole entities
 (`forget_size=1,2,4`: forget_1, forget_2, forget_4, meow.benchmark.known_facts.requests).
@@ -25,7 +25,7 @@ def size_split(value: Any, data: Any) -> str:
     """The forget split of `data` that one `forget_size` value names, as its benchmark defines it."""
     from meow.benchmark import BENCHMARKS
 
-    return BENCHMARKS.for_folder(data).size_split(value, data)
+    return BENCHMARKS.for_data(data).size_split(value, data)
 
 
 def size_point(value: Any, forget: str, data: Any, eval_files: Any, folder: Path, retain_ev: Any
