@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,24 +154,35 @@ def write_text_requests(out_dir: str | Path, spec: str | int | None) -> dict[str
     return manifest.get("requests")
 
 
-def write_author_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
-    """TOFU's request files (request1.json ..) into the benchmark just made in `out_dir`, recorded in its manifest;
-    without `spec`, files an earlier `--requests` wrote are removed, so a folder always matches its manifest."""
-    from meow.benchmark.generate import generate
-
+def write_record_requests(out_dir: str | Path, spec: str | int | None,
+                          split: Callable[[Path, dict[str, Any]], tuple[list[list[dict]], dict[str, Any]]]
+                          ) -> dict[str, Any] | None:
+    """request1.json .. (JSON Lines) of `split(out, manifest) -> (records of each request, manifest entry)` into the
+    benchmark just made in `out_dir`, recorded in its manifest (`splits`, `requests`); without `spec`, files an
+    earlier `--requests` wrote are removed, so a folder always matches its manifest."""
     out = Path(out_dir)
-    manifest = read_json(out / MANIFEST)
-    for f in out.glob("request*.json"):  # make_benchmark removed the ones it listed; these were never listed
+    for f in out.glob("request*.json"):  # the benchmark's make removed the ones it listed; these were never listed
         if re.fullmatch(r"request\d+\.json", f.name):
             f.unlink()
     if spec is None:
         return None
-    args = manifest["arguments"]
-    splits = generate(args["authors"], args["qa_per_author"], args["seed"], args["background"])
-    requests, entry = author_requests(splits, spec)
+    manifest = read_json(out / MANIFEST)
+    requests, entry = split(out, manifest)
     for name, rows in zip(entry["files"], requests):
         write_jsonl(out / f"{name}.json", rows)
         manifest["splits"][name] = len(rows)
     manifest["requests"] = entry
     write_json(out / MANIFEST, manifest)
     return entry
+
+
+def write_author_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
+    """TOFU's request files (request1.json ..) into the benchmark just made in `out_dir` (`write_record_requests`)."""
+    from meow.benchmark.generate import generate
+
+    def split(out: Path, manifest: dict[str, Any]) -> tuple[list[list[dict]], dict[str, Any]]:
+        args = manifest["arguments"]
+        return author_requests(generate(args["authors"], args["qa_per_author"], args["seed"], args["background"]),
+                               spec)
+
+    return write_record_requests(out_dir, spec, split)

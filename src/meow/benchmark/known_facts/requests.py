@@ -15,13 +15,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from meow.benchmark.requests import by_author, chunks
+from meow.benchmark.requests import by_author, chunks, write_record_requests
 from meow.errors import MeowError
-from meow.io import read_json, write_json, write_jsonl
+from meow.io import read_json
 
 MANIFEST = "benchmark.json"
 UNIT = "forget entities (--forget-entities)"
@@ -68,24 +67,11 @@ def check_entity_requests(spec: str | int, forget_entities: int) -> None:
 
 
 def write_entity_requests(out_dir: str | Path, spec: str | int | None) -> dict[str, Any] | None:
-    """request1.json .. into the benchmark just made in `out_dir`, recorded in its manifest; without `spec`, files an
-    earlier `--requests` wrote are removed, so a folder always matches its manifest."""
+    """request1.json .. into the benchmark just made in `out_dir` (meow.benchmark.requests.write_record_requests)."""
     from meow.data import load_records
 
-    out = Path(out_dir)
-    for f in out.glob("request*.json"):
-        if re.fullmatch(r"request\d+\.json", f.name):
-            f.unlink()
-    if spec is None:
-        return None
-    manifest = read_json(out / MANIFEST)
-    requests, entry = entity_requests(load_records(out / "forget.json"), int(spec))
-    for name, rows in zip(entry["files"], requests):
-        write_jsonl(out / f"{name}.json", rows)
-        manifest["splits"][name] = len(rows)
-    manifest["requests"] = entry
-    write_json(out / MANIFEST, manifest)
-    return entry
+    return write_record_requests(out_dir, spec, lambda out, _: entity_requests(load_records(out / "forget.json"),
+                                                                                int(spec or 0)))
 
 
 def size_split(value: Any, data: str | Path) -> str:
