@@ -121,17 +121,18 @@ def test_tofu_demo_fine_tunes_a_given_model(tmp_path, tiny_model_folder, capsys)
 
 
 def test_other_demos_options_are_named_not_dropped(tmp_path, monkeypatch, tiny_model_folder, capsys):
-    """`meow demo --model DIR --requests 3 --scaling`: the known-facts demo has neither; one warning line says so."""
+    """`meow demo --model DIR --requests 3 --authors 20`: TOFU demo options; one warning line says they are ignored."""
     import meow.demo.known_facts as kf
     from meow.cli import main
 
     seen = []
     monkeypatch.setattr(kf, "run", lambda out, cfg, force=False: seen.append(cfg))
     assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run"), "--requests", "3",
-                 "--scaling", "--authors", "20"]) == 0
+                 "--scaling", "--authors", "20"]) == 0  # --scaling is the known-facts demo's too
     err = capsys.readouterr().err.strip().splitlines()
     assert len(seen) == 1 and len(err) == 1
-    assert err[0].startswith("meow: warning: --authors, --requests, --scaling: not an option of the known-facts demo")
+    assert err[0].startswith("meow: warning: --authors, --requests: not an option of the known-facts demo")
+    assert seen[0].scaling is True
     assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run")]) == 0
     assert capsys.readouterr().err == "" and len(seen) == 2
 
@@ -163,3 +164,24 @@ def test_demo_seeds_and_sweep_on_known_facts(tmp_path, monkeypatch, tiny_model_f
     assert (run / "report" / "plots" / "frontier.png").is_file()
     row = next(r for r in out["table"]["rows"] if r["name"] == "meow")
     assert row["values"]["kf_forget_max"] is not None
+
+
+def test_demo_scaling_on_known_facts(tmp_path, monkeypatch, tiny_model_folder):
+    """--scaling: every method at 1 .. --forget-entities whole entities from the model itself (no retain model), each
+    size trained and evaluated on forget_k, and the report's scalability figure."""
+    import json
+
+    ents = list(dict.fromkeys(f.entity for f in load_bank()))
+    monkeypatch.setattr("meow.modeling.generation.generate", _knowing_generate(set(ents[:20])))
+    cfg = KnownFactsDemoConfig(model=str(tiny_model_folder), forget_entities=2, neighbours=1, methods=["meow"],
+                               attacks=[], unlearn_epochs=1.0, eval_limit=4, eval_max_new_tokens=3,
+                               memo_max_new_tokens=3, hf_invert=False, n_inverted=2, threads=1, scaling=True)
+    run_known_facts_demo(tmp_path / "run", cfg)
+    run = tmp_path / "run"
+    sweep = json.loads((run / "scaling" / "meow" / "sweep.json").read_text())
+    assert [p["point"]["forget_size"] for p in sweep["points"]] == [1, 2] and sweep["benchmark"] == "known-facts"
+    for k in (1, 2):
+        want = [json.loads(x)["question"] for x in (run / "data" / f"forget_{k}.json").read_text().splitlines()]
+        trained = json.loads((run / "scaling" / "meow" / "forget" / f"forget_{k}.json").read_text())
+        assert [r["question"] for r in trained] == want  # the MEMO-scored rows of the first k entities
+    assert (run / "report" / "plots" / "scalability.png").is_file()

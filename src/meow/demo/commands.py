@@ -59,8 +59,8 @@ def _run_demo_cli(args: argparse.Namespace) -> int:
     if unused:  # another demo's option: say so rather than drop it silently
         from meow.errors import warn
 
-        hint = (" (known facts: `meow benchmark make --kind known-facts --requests K`, then `meow unlearn --sequence`;"
-                " `meow sweep --grid forget_size=1,2,...`)" if {"--requests", "--scaling"} & set(unused) else "")
+        hint = (" (known facts: `meow benchmark make --kind known-facts --requests K`, then `meow unlearn --sequence`)"
+                if "--requests" in unused else "")
         warn(f"{', '.join(unused)}: not an option of the {name} demo, ignored{hint}")
     demo.run(args.out, resolve(demo.CONFIG, args.config, overrides), force=args.force)
     return 0

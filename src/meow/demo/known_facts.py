@@ -67,6 +67,9 @@ class KnownFactsDemoConfig:
                                                         "forget vs neighbour key-fact accuracy)"})
     sweep_grid: str = field(default="lr=3e-4,1e-3,3e-3", metadata={
         "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
+    scaling: bool = field(default=False, metadata={"help": "also unlearn every method at 1 .. forget_entities whole "
+                                                          "entities (meow.demo.scaling: forget / neighbour against "
+                                                          "the size)"})
     threads: int = field(default=2, metadata={"help": "torch CPU threads (0: torch's default)", "ge": 0})
     budget_minutes: float = field(default=30.0, metadata={"help": "warn when the estimate exceeds this", "gt": 0})
 
@@ -282,6 +285,10 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
     _attacks(runner, cfg, run, splits["forget"], target)
     seeds_and_sweeps(runner, cfg, run, "forget", "retain", eval_cfg, lambda method: method_overrides(cfg, method),
                      target=cfg.model, retain_eval=None)
+    if cfg.scaling:
+        from meow.demo.scaling import entity_scaling_stages
+
+        entity_scaling_stages(runner, cfg, run, eval_cfg, lambda method: method_overrides(cfg, method))
     console.rule("[bold]report")
     table = report(run, console)
     print_timings(console, runner.timings, run)
