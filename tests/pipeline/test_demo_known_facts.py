@@ -121,20 +121,23 @@ def test_tofu_demo_fine_tunes_a_given_model(tmp_path, tiny_model_folder, capsys)
 
 
 def test_other_demos_options_are_named_not_dropped(tmp_path, monkeypatch, tiny_model_folder, capsys):
-    """`meow demo --model DIR --requests 3 --authors 20`: TOFU demo options; one warning line says they are ignored."""
+    """`meow demo --model DIR --authors 20`: a TOFU demo option; one warning line says it is ignored. --requests and
+    --scaling are the known-facts demo's too; an impossible --requests is refused before anything runs."""
     import meow.demo.known_facts as kf
     from meow.cli import main
 
     seen = []
     monkeypatch.setattr(kf, "run", lambda out, cfg, force=False: seen.append(cfg))
-    assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run"), "--requests", "3",
-                 "--scaling", "--authors", "20"]) == 0  # --scaling is the known-facts demo's too
+    assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run"), "--requests", "2",
+                 "--scaling", "--authors", "20"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(seen) == 1 and len(err) == 1
-    assert err[0].startswith("meow: warning: --authors, --requests: not an option of the known-facts demo")
-    assert seen[0].scaling is True
+    assert len(seen) == 1 and len(err) == 1 and seen[0].requests == 2 and seen[0].scaling is True
+    assert err[0].startswith("meow: warning: --authors: not an option of the known-facts demo")
     assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run")]) == 0
     assert capsys.readouterr().err == "" and len(seen) == 2
+    assert main(["demo", "--model", str(tiny_model_folder), "--out", str(tmp_path / "run"), "--requests", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--requests 3: only 2 forget entities (--forget-entities)" in err and len(seen) == 2
 
 
 def test_demo_seeds_and_sweep_on_known_facts(tmp_path, monkeypatch, tiny_model_folder):
@@ -185,3 +188,25 @@ def test_demo_scaling_on_known_facts(tmp_path, monkeypatch, tiny_model_folder):
         trained = json.loads((run / "scaling" / "meow" / "forget" / f"forget_{k}.json").read_text())
         assert [r["question"] for r in trained] == want  # the MEMO-scored rows of the first k entities
     assert (run / "report" / "plots" / "scalability.png").is_file()
+
+
+def test_demo_requests_on_known_facts(tmp_path, monkeypatch, tiny_model_folder):
+    """--requests 2: the forget entities as 2 whole-entity requests, each method unlearned over them in sequence from
+    the model itself (RUN/sequences/<method>), each step evaluated on every earlier request."""
+    import json
+
+    ents = list(dict.fromkeys(f.entity for f in load_bank()))
+    monkeypatch.setattr("meow.modeling.generation.generate", _knowing_generate(set(ents[:20])))
+    cfg = KnownFactsDemoConfig(model=str(tiny_model_folder), forget_entities=2, neighbours=1, methods=["meow"],
+                               attacks=[], unlearn_epochs=1.0, eval_limit=4, eval_max_new_tokens=3,
+                               memo_max_new_tokens=3, hf_invert=False, n_inverted=2, threads=1, requests=2)
+    run_known_facts_demo(tmp_path / "run", cfg)
+    run = tmp_path / "run"
+    reqs = [[json.loads(x) for x in (run / "requests" / f"request_{k}.json").read_text().splitlines()] for k in (1, 2)]
+    forget = [json.loads(x) for x in (run / "data" / "forget.json").read_text().splitlines()]
+    assert reqs[0] + reqs[1] == forget and len({r["entity"] for r in reqs[0]}) == 1  # one whole entity each
+    assert {r["entity"] for r in reqs[0]}.isdisjoint({r["entity"] for r in reqs[1]})
+    table = json.loads((run / "sequences" / "meow" / "sequence.json").read_text())
+    assert [s["index"] for s in table["steps"]] == [1, 2]
+    per = json.loads((run / "sequences" / "meow" / "step_2" / "requests.json").read_text())
+    assert sorted(per) == ["1", "2"]

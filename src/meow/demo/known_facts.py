@@ -67,6 +67,9 @@ class KnownFactsDemoConfig:
                                                         "forget vs neighbour key-fact accuracy)"})
     sweep_grid: str = field(default="lr=3e-4,1e-3,3e-3", metadata={
         "help": "the demo sweep's grid: KEY=V1,V2 axes separated by ';' (any `meow unlearn` option)"})
+    requests: int = field(default=0, metadata={"help": "also unlearn every method over this many sequential requests "
+                                                       "(the forget entities in chunks, whole entities; 0: none; "
+                                                       "meow.demo.sequences)", "ge": 0})
     scaling: bool = field(default=False, metadata={"help": "also unlearn every method at 1 .. forget_entities whole "
                                                           "entities (meow.demo.scaling: forget / neighbour against "
                                                           "the size)"})
@@ -84,6 +87,11 @@ class KnownFactsDemoConfig:
                                                                         if a not in ATTACKS.names()]
         if bad:
             raise MeowError(f"--methods / --attacks: unknown {', '.join(bad)}")
+        if self.requests:  # meow.demo.sequences: checked before the model loads
+            from meow.benchmark.known_facts.requests import check_entity_requests
+            from meow.benchmark.requests import parse_spec
+
+            check_entity_requests(parse_spec(self.requests), self.forget_entities)
         if self.sweep:
             from meow.demo.extra import demo_grid
 
@@ -290,6 +298,11 @@ def _run(run: Path, cfg: KnownFactsDemoConfig, force: bool, console: Any) -> dic
     _attacks(runner, cfg, run, splits["forget"], target)
     seeds_and_sweeps(runner, cfg, run, "forget", "retain", eval_cfg, lambda method: method_overrides(cfg, method),
                      target=cfg.model, retain_eval=None)
+    if cfg.requests:
+        from meow.demo.sequences import sequence_stages
+
+        sequence_stages(runner, cfg, run, "retain", eval_cfg, lambda method: method_overrides(cfg, method),
+                        forget_split="forget", target=cfg.model, benchmark_stage="benchmark (probe the bank)")
     if cfg.scaling:
         from meow.demo.scaling import entity_scaling_stages
 

@@ -233,7 +233,8 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
     if cfg.requests:
         from meow.demo.sequences import sequence_stages
 
-        sequence_stages(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
+        sequence_stages(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method),
+                        retain_eval=run / "evals" / "retain")
     if cfg.scaling:
         from meow.demo.scaling import scaling_stages
 

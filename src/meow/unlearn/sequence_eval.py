@@ -83,10 +83,14 @@ class QAEval:
     def __call__(self, lm: Any, so_far: list[list[dict]], files: list[str], out: Path) -> dict[str, Any]:
         """Evaluate into `out` (eval.json, summary.json, config.json); returns {"summary", "requests"}."""
         from meow.evaluate import evaluate
+        from meow.evaluate.splits import limit_splits
 
         union = [r for part in so_far for r in part]
         ref = slice_forget(self.retain, [r["question"] for r in union]) if self.retain is not None else None
-        result = evaluate(lm, {"forget": union, **self.general}, ref or self.retain, cfg=self.cfg,
+        # the eval limit cuts the general splits only: every request's questions are evaluated (its numbers need them)
+        general, _ = limit_splits(self.general, self.cfg.limit)
+        cfg = dataclasses.replace(self.cfg, limit=None) if self.cfg.limit else self.cfg
+        result = evaluate(lm, {"forget": union, **general}, ref or self.retain, cfg=cfg,
                           sources={**self.sources, "forget": ",".join(files)}, missing_splits=self.absent,
                           progress=False)  # forget quality against the retain values of the same questions
         result.save(out, {"model": lm.path, "options": dataclasses.asdict(self.cfg),
