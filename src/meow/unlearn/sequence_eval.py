@@ -3,7 +3,8 @@ metrics, text requests (passages) with `meow eval-muse`'s.
 
 - QA: one `evaluate` over the union of requests 1..k (the forget split) plus the general splits of `--data`; then
   `summarize` per request over its questions, forget quality against the retain model's values on the same
-  questions (`--retain-eval`, whose forget split covers every request).
+  questions (`--retain-eval`, whose forget split covers every request). An eval `limit` cuts the general splits
+  only: every request's questions are evaluated.
 - Text (MUSE's sustainability setting): MUSE's fixed sets of `--data` (a MUSE-layout folder: VerbMem and KnowMem
   on the whole forget corpus, KnowMem retain, PrivLeak against `--retain-eval`, an `eval-muse` folder of the retain
   model) after every step; MUSE measures no per-chunk numbers, so requests.json is empty.
