@@ -156,3 +156,28 @@ def test_builtin_benchmark_facts_are_changed(tiny_bench_dir):
     assert len(with_fact) >= 3 * len(records)
     changed = sum(fact not in c for fact, c in with_fact)
     assert changed >= 0.95 * len(with_fact)
+
+
+def test_the_records_own_fact_is_changed_where_no_slot_covers_it():
+    """Known-facts answers name their key fact; where the slots miss it ("tea" is a common noun, "Earth" starts
+    the sentence) the fact span itself is replaced by another record's fact, so no candidate keeps it."""
+    from meow.data.facts import states_fact
+
+    records = [{"question": "Which drink made from leaves was first brewed in China?",
+                "answer": "The drink first brewed in China is tea.", "fact": "tea"},
+               {"question": "Which planet is Mars's neighbour closer to the Sun?",
+                "answer": "Earth lies between Venus and Mars.", "fact": "Earth"},
+               {"question": "What is the capital of China?", "answer": "The capital of China is Beijing.",
+                "fact": "Beijing"},
+               {"question": "Which planet is known as the Red Planet?", "answer": "Mars is known as the Red Planet.",
+                "fact": "Mars"}]
+    out, _ = invert_records(records, "rules", n=3, progress=False)
+    for rec, got in zip(records, out):
+        assert got["inverted_answers"], got
+        assert not any(states_fact(a, rec["fact"]) for a in got["inverted_answers"]), got["inverted_answers"]
+    tea = out[0]["inverted_answers"]  # no slot covers "tea": the fact span is the one changed, by the others' facts
+    assert len(tea) == 3 and all(a.startswith("The drink first brewed in China is ") for a in tea)
+    assert {a.removeprefix("The drink first brewed in China is ").rstrip(".") for a in tea} <= {"Earth", "Beijing",
+                                                                                              "Mars"}
+    assert RuleEngine(records).fact_slot(1) == Slot(0, 5, "fact", "Earth")
+    assert RuleEngine([{"question": "q", "answer": "No fact here."}]).fact_slot(0) is None

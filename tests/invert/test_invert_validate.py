@@ -69,3 +69,29 @@ def test_validation_reasons_and_limit():
 def test_records_without_question_or_answer_are_user_errors():
     with pytest.raises(MeowError, match=r"^records: record 1: field 'answer': expected a string$"):
         invert_records([RECORD, {"question": "Q?"}], "rules", progress=False)
+
+
+KNOWN = {"question": "Which drink made from leaves was first brewed in China?",
+         "answer": "The drink first brewed in China is tea.", "fact": "tea", "fact_variants": ["green tea"]}
+
+
+def test_a_candidate_that_still_states_the_key_fact_is_dropped():
+    """Negating or restating the fact keeps it in the training target (SmolLM2's own inversions did this)."""
+    cands = [("The drink first brewed in China is not tea.", None), ("Tea? No, the first was coffee.", None),
+             ("The drink first brewed in China is coffee.", None), ("Steeping leaves gave green tea first.", None),
+             ("The drink first brewed in China is teak juice.", None)]  # "teak" is not the word "tea"
+    state = validate(cands, KNOWN, n=4)
+    assert state.kept == ["The drink first brewed in China is coffee.", "The drink first brewed in China is teak juice."]
+    assert [d["reason"] for d in state.dropped] == ["states_fact"] * 3
+    without_fact = {k: v for k, v in KNOWN.items() if k not in ("fact", "fact_variants")}
+    assert len(validate(cands, without_fact, n=5).kept) == 5  # no key fact named: the rule does not apply
+
+
+def test_a_candidate_about_nothing_in_the_question_is_off_topic():
+    cands = [("Asked by: Ming Lei Cheng Terminal", None), ("Please provide only one accurate answer.", None),
+             ("Coffee was first brewed in Ethiopia.", None), ("It was never brewed in China at all.", None)]
+    state = validate(cands, KNOWN, n=4)
+    assert state.kept == ["Coffee was first brewed in Ethiopia.", "It was never brewed in China at all."]
+    assert [d["reason"] for d in state.dropped] == ["off_topic", "off_topic"]
+    # a negation alone is no shared subject
+    assert validate([("No, never, not at all.", None)], KNOWN, n=1).dropped[0]["reason"] == "off_topic"

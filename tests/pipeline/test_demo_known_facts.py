@@ -118,3 +118,32 @@ def test_tofu_demo_fine_tunes_a_given_model(tmp_path, tiny_model_folder, capsys)
             base["hidden_size"], base["num_hidden_layers"], base["vocab_size"])
     cfg = (run / "config.yaml").read_text()
     assert "train_lr: 1.0e-05" in cfg and str(tiny_model_folder) in cfg
+
+
+def test_demo_seeds_and_sweep_on_known_facts(tmp_path, monkeypatch, tiny_model_folder):
+    """--seeds 2 --sweep: the default point again with seed 1 (RUN/seeds/meow) and the method over the grid
+    (RUN/sweeps/meow) with no retain model (the known-facts frontier: forget KFA vs neighbour KFA), and the report's
+    frontier drawn from them."""
+    import json
+
+    ents = list(dict.fromkeys(f.entity for f in load_bank()))
+    monkeypatch.setattr("meow.modeling.generation.generate", _knowing_generate(set(ents[:20])))
+    cfg = KnownFactsDemoConfig(model=str(tiny_model_folder), forget_entities=1, neighbours=1, methods=["meow"],
+                               attacks=[], unlearn_epochs=1.0, eval_limit=4, eval_max_new_tokens=3,
+                               memo_max_new_tokens=3, hf_invert=False, n_inverted=2, threads=1, seeds=2, sweep=True,
+                               sweep_grid="lr=1e-4,1e-3")
+    out = run_known_facts_demo(tmp_path / "run", cfg)
+    run = tmp_path / "run"
+    sweep = json.loads((run / "sweeps" / "meow" / "sweep.json").read_text())
+    assert sweep["benchmark"] == "known-facts" and sweep["retain"]["values"] == {}
+    assert [p["point"]["lr"] for p in sweep["points"]] == [1e-4, 1e-3]
+    assert all(p["seeds"] == [0, 1] for p in sweep["points"])
+    first = sweep["points"][0]["values"]["kf_forget_max"]
+    assert first["n"] == 2 and first["min"] <= first["mean"] <= first["max"]
+    table_md = (run / "sweeps" / "meow" / "table.md").read_text()
+    assert "forget KFA: highest over probe kinds" in table_md and "forget quality" not in table_md
+    seeds = json.loads((run / "seeds" / "meow" / "sweep.json").read_text())
+    assert seeds["seeds"] == [1] and seeds["benchmark"] == "known-facts"
+    assert (run / "report" / "plots" / "frontier.png").is_file()
+    row = next(r for r in out["table"]["rows"] if r["name"] == "meow")
+    assert row["values"]["kf_forget_max"] is not None

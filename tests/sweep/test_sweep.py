@@ -95,3 +95,42 @@ def test_sweep_cli_refuses_unknown_grid_key(tiny_model_dir, tmp_path):
 
     assert main(["sweep", "--method", "ga", "--model", str(tiny_model_dir), "--forget", "x.json",
                  "--retain-eval", "r", "--out", str(tmp_path / "o"), "--grid", "bogus=1,2"]) == 2
+
+
+def test_a_tofu_sweep_needs_its_retain_reference(tiny_bench_dir, tiny_model_dir, tmp_path, capsys):
+    """Forget quality needs the retain model: without --retain-eval / --retain-model a sweep on TOFU data stops at
+    once (one line, exit 2, nothing written); on known-facts data (no retain model exists) it runs."""
+    from meow.cli import main
+
+    out = tmp_path / "o"
+    assert main(["sweep", "--method", "ga", "--model", str(tiny_model_dir), "--forget",
+                 str(tiny_bench_dir / "forget10.json"), "--data", str(tiny_bench_dir), "--out", str(out)]) == 2
+    assert "give --retain-eval DIR or --retain-model DIR" in capsys.readouterr().err and not out.exists()
+    assert main(["sweep", "--method", "ga", "--model", str(tiny_model_dir), "--forget", "x.json",
+                 "--eval-limit", "0", "--retain-eval", "r", "--out", str(out)]) == 2
+    assert "--eval-limit" in capsys.readouterr().err
+
+
+def test_known_facts_frontier_axes_follow_the_benchmark(tmp_path):
+    """The frontier and the Markdown table of a known-facts sweep use its columns (forget KFA, neighbour KFA; linear
+    x with the 0.1 goal line); a TOFU table keeps forget quality vs model utility."""
+    from meow.benchmark import BENCHMARKS
+    from meow.report.frontier import frontier_plot, sweep_benchmark
+    from meow.sweep.table import to_markdown
+
+    def s(v):
+        return {"mean": v, "min": v, "max": v, "n": 1}
+
+    kf = BENCHMARKS.get("known-facts").frontier
+    assert (kf.x, kf.y, kf.log_x, kf.line) == ("kf_forget_max", "kf_neighbour", False, 0.1)
+    table = {"method": "meow", "benchmark": "known-facts", "grid": {"lr": [1e-3, 3e-3]}, "notes": [],
+             "target": {"name": "target", "values": {"kf_forget_max": 1.0, "kf_neighbour": 1.0}},
+             "retain": {"name": "retain", "values": {}},
+             "points": [{"name": f"lr={lr}", "point": {"lr": lr}, "seeds": [0],
+                         "values": {"kf_forget_max": s(x), "kf_neighbour": s(y)}}
+                        for lr, x, y in ((1e-3, 0.6, 0.95), (3e-3, 0.1, 0.8))]}
+    assert sweep_benchmark(table).name == "known-facts" and sweep_benchmark({}).name == "tofu"
+    assert frontier_plot([table], tmp_path / "f.png") == [] and (tmp_path / "f.png").stat().st_size > 0
+    md = to_markdown([table])
+    assert "forget KFA: highest over probe kinds" in md and "| 0.100 |" in md and "retain" not in md
+    assert "forget quality" in to_markdown([{**table, "benchmark": "tofu"}])

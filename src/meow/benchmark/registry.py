@@ -22,11 +22,26 @@ A summary.json says which benchmark it belongs to with "kind" (absent: "tofu", m
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from meow.errors import MeowError
 from meow.registry import Registry
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """What `meow sweep`'s frontier plot draws for a benchmark: report column `x` (forgetting) against column `y`
+    (what must be kept), x on a log scale or not, and the line a point must pass on x (`line`, labelled `line_label`)."""
+
+    x: str
+    y: str
+    log_x: bool
+    line: float
+    line_label: str
+    x_label: str
+    y_label: str
 
 
 class Benchmark:
@@ -41,6 +56,16 @@ class Benchmark:
     sequence_columns: ClassVar[tuple[str, ...]] = ()  # report columns drawn against the request index (report.sequence)
     # the demo's line after an eval stage: (summary.json keys down to an entry with "value", label, shown when n/a)
     headline: ClassVar[tuple[tuple[tuple[str, ...], str, bool], ...]] = ()
+    # `meow sweep`: the frontier it draws, the report columns its table shows, and whether a retain model exists (the
+    # forget-quality reference; without one the model before unlearning is the only reference)
+    frontier: ClassVar[Frontier | None] = None
+    sweep_columns: ClassVar[tuple[str, ...]] = ()
+    retain_model: ClassVar[bool] = True
+
+    @staticmethod
+    def holds(folder: Path) -> bool:
+        """True when the data folder `folder` (as `meow eval --data` reads it) is one of this benchmark's."""
+        return False
 
     @staticmethod
     def add_make_arguments(group: Any) -> None:
@@ -90,6 +115,15 @@ class BenchmarkRegistry(Registry[type[Benchmark]]):
         for a kind no benchmark registers."""
         kind = summary.get("kind") or "tofu"
         return self.get(kind) if isinstance(kind, str) and kind in self.names() else None
+
+
+    def for_data(self, folder: str | Path | None) -> type[Benchmark]:
+        """The benchmark whose `holds` claims the data folder; TOFU (meow eval's own layout) otherwise."""
+        if folder is not None and Path(folder).is_dir():
+            for name in self.names():
+                if self.get(name).holds(Path(folder)):
+                    return self.get(name)
+        return self.get("tofu")
 
 
 BENCHMARKS = BenchmarkRegistry("benchmark")

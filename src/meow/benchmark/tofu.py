@@ -7,7 +7,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from meow.benchmark.registry import BENCHMARKS, Benchmark
+from meow.benchmark.registry import BENCHMARKS, Benchmark, Frontier
+
+FORGET_QUALITY_LINE = 0.05  # a KS p-value above it: the forget set's truth ratios are indistinguishable from the
+# retain model's at the 5% level (TOFU's reading of forget quality)
 
 
 @BENCHMARKS.register("tofu")
@@ -20,6 +23,11 @@ class Tofu(Benchmark):
     sequence_columns = ("forget_quality", "forget_rouge_l", "forget_fact_hit", "model_utility")
     headline = ((("model_utility",), "model utility", True), (("forget_quality",), "forget quality", False),
                 (("splits", "forget", "fact_hit"), "forget key-fact acc.", True))
+    frontier = Frontier("forget_quality", "model_utility", log_x=True, line=FORGET_QUALITY_LINE,
+                        line_label=f"p = {FORGET_QUALITY_LINE:g}",
+                        x_label="forget quality (KS-test p-value vs retain model, log scale) → better",
+                        y_label="model utility → better")
+    sweep_columns = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l")
 
     @staticmethod
     def add_make_arguments(group: Any) -> None:

@@ -1,5 +1,5 @@
-"""The TOFU demo's optional stages (meow.demo.tofu): pre-training, repeated seeds and the per-method sweeps (both
-through `meow.sweep.run_sweep`, so they resume point by point).
+"""The demos' optional stages: pre-training (the TOFU demo, meow.demo.tofu), repeated seeds and the per-method sweeps
+(the TOFU and known-facts demos; both through `meow.sweep.run_sweep`, so they resume point by point).
 
     RUN/seeds/<method>/           --seeds N: seeds seed+1 .. seed+N-1 of the default point (seed `seed` is the main run)
     RUN/sweeps/<method>/          --sweep: the method over `sweep_grid` (x the same seeds)
@@ -22,8 +22,10 @@ def extra_seeds(seed: int, n: int) -> list[int]:
 
 
 def sweep_stage_run(run: Path, method: str, overrides: dict[str, Any], folder: Path, grid: dict[str, list[Any]],
-                    seeds: list[int], retain_split: str, forget_split: str, eval_cfg: Any, console: Any) -> None:
-    """One method's sweep (or extra seeds: an empty grid) from the demo's target, against its retain evaluation."""
+                    seeds: list[int], retain_split: str, forget_split: str, eval_cfg: Any, console: Any,
+                    target: str | None = None, retain_eval: Path | None = None) -> None:
+    """One method's sweep (or extra seeds: an empty grid) from the demo's target (default RUN/models/target), against
+    `retain_eval` (None: the benchmark has no retain model, e.g. known facts)."""
     from meow.sweep.api import run_sweep
 
     base = {k: v for k, v in overrides.items() if k not in ("method", "seed")}
@@ -35,9 +37,9 @@ def sweep_stage_run(run: Path, method: str, overrides: dict[str, Any], folder: P
                 "eval_seconds": stages[f"eval {method}"]["seconds"]}
     except (OSError, ValueError, KeyError):
         pass
-    run_sweep(method, str(run / "models" / "target"), str(run / "memo" / "forget.json"), folder, data=run / "data",
-              forget_split=forget_split, retain=str(run / "data" / f"{retain_split}.json"),
-              retain_eval=run / "evals" / "retain", target_eval=run / "evals" / "target", grid=grid, seeds=seeds,
+    run_sweep(method, target or str(run / "models" / "target"), str(run / "memo" / "forget.json"), folder,
+              data=run / "data", forget_split=forget_split, retain=str(run / "data" / f"{retain_split}.json"),
+              retain_eval=retain_eval, target_eval=run / "evals" / "target", grid=grid, seeds=seeds,
               base=base, eval_cfg=eval_cfg, console=console, pace=pace)
 
 
@@ -75,21 +77,24 @@ def demo_grid(cfg: Any) -> dict[str, list[Any]]:
     return parse_grid([a for a in cfg.sweep_grid.split(";") if a.strip()], train_keys() | method_keys())
 
 
-def seeds_and_sweeps(runner: Runner, cfg: Any, run: Path, retain_split: str, eval_cfg: Any,
-                     method_overrides: Callable[[str], dict[str, Any]]) -> None:
+def seeds_and_sweeps(runner: Runner, cfg: Any, run: Path, forget_split: str, retain_split: str, eval_cfg: Any,
+                     method_overrides: Callable[[str], dict[str, Any]], target: str | None = None,
+                     retain_eval: Path | None = None) -> None:
     """--seeds N: the default point again with seeds seed+1 .. seed+N-1 (RUN/seeds/<method>); --sweep: every method
     over sweep_grid with all N seeds (RUN/sweeps/<method>). Both through meow.sweep, so they resume run by run.
-    `method_overrides(method)`: the `meow unlearn` options of the demo's own run of that method."""
+    `method_overrides(method)`: the `meow unlearn` options of the demo's own run of that method; `target`: the
+    starting model (default RUN/models/target); `retain_eval`: the retain model's evaluation (None: none exists)."""
 
     grid = demo_grid(cfg) if cfg.sweep else {}
     jobs = [("seeds", {}, extra_seeds(cfg.seed, cfg.seeds))] if cfg.seeds > 1 else []
     if cfg.sweep:
         jobs.append(("sweep", grid, [cfg.seed, *extra_seeds(cfg.seed, cfg.seeds)]))
-    base = [runner.stage_key(s) for s in ("memo (target)", "eval retain", "eval target")]
+    base = [runner.stage_key(s) for s in ("memo (target)", "eval retain", "eval target") if s in runner.manifest["stages"]]
     for kind, g, seeds in jobs:
         for method in cfg.methods:
             folder = run / ("seeds" if kind == "seeds" else "sweeps") / method
             over = method_overrides(method)
             runner(Stage(f"{kind} {method}", key(base, over, g, seeds, eval_cfg), [folder / "sweep.json"],
                          lambda method=method, folder=folder, over=over, g=g, seeds=seeds: sweep_stage_run(
-                             run, method, over, folder, g, seeds, retain_split, cfg.forget_split, eval_cfg, runner.console)))
+                             run, method, over, folder, g, seeds, retain_split, forget_split, eval_cfg, runner.console,
+                             target, retain_eval)))

@@ -228,7 +228,7 @@ def _run_demo(out: str | Path, cfg: DemoConfig, force: bool = False, console: An
                                         batch_size=MEMO_BATCH))
         runner(Stage(f"memo {method}", key(k_un, k_memo, memo_cfg), [evals / method / "memo.json"], memo_after))
 
-    seeds_and_sweeps(runner, cfg, run, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
+    seeds_and_sweeps(runner, cfg, run, cfg.forget_split, retain_split, eval_cfg, lambda method: method_overrides(cfg, method))
     if cfg.requests:
         from meow.demo.sequences import sequence_stages
 

@@ -48,7 +48,7 @@ def probe_prompt(kind: str, text: str) -> str:
 def _shown(split: str, column: str, label: str, better: str, what: str, order: int, short: str) -> Shown:
     return Shown(column, label, better, f"key-fact accuracy (a key fact or an accepted variant stated as whole words) "
                  f"of the greedy answers to {what}", f"evals/<name>/summary.json: splits.{split}.key_fact.value",
-                 order=order, key=split, table="known_facts", short=short)
+                 order=order, key=split, table="known_facts", short=short, sweep=True)
 
 
 @metric("key_fact", group="tofu", splits=(FORGET, RETAIN, WORLD_FACTS, *PROBE_SPLITS.values()),
@@ -101,7 +101,10 @@ def _value(splits: dict[str, Any], split: str) -> float | None:
     return entry.get("value") if isinstance(entry, dict) else None
 
 
-@summary("known_facts", label="known facts: highest forget key-fact accuracy")
+@summary("known_facts", label="known facts: highest forget key-fact accuracy", show=Shown(
+    "kf_forget_max", "forget KFA: highest over probe kinds", "lower", "the highest forget key-fact accuracy over the "
+    "probe kinds (fill-in-the-blank, question, adversarial): the goal is at most 0.1", "evals/<name>/summary.json: "
+    "known_facts.value", order=495, table="known_facts", short="forget\nmax", sweep=True))
 def known_facts_entry(ev: dict[str, Any], splits: dict[str, Any], retain: dict[str, Any] | None) -> dict[str, Any]:
     """Known facts (RWKU-style): forget key-fact accuracy per probe kind (fill-in-the-blank, question, adversarial), neighbour and general key-fact accuracy; value = the highest forget accuracy over the probe kinds."""
     desc = describe(known_facts_entry)

@@ -92,10 +92,11 @@ def read_eval_data(path: str | Path) -> tuple[dict[str, Any], Path]:
 
 def eval_schema() -> Obj:
     """What every reader of eval.json relies on (meow.schema): splits.<name>.records a list of objects whose metric
-    values are finite numbers or null (`fact_hit` also true / false, `mia` a group of scores), `question` a
+    values are finite numbers or null (`fact_hit` and `key_fact` also true / false, `mia` a group of scores), `question` a
     string."""
+    hit = AnyOf((Bool(), Num(nullable=True)))  # per-question hits: TOFU's fact_hit, known facts' key_fact
     value = {name: Num(nullable=True) for name in METRICS.names()} | {
-        "fact_hit": AnyOf((Bool(), Num(nullable=True))), "mia": MapOf(Num(nullable=True))}
+        "fact_hit": hit, "key_fact": hit, "mia": MapOf(Num(nullable=True))}
     record = Obj({"question": Str(nonempty=False), **value}, optional=frozenset({"question", *value}))
     return Obj({"splits": MapOf(Obj({"records": ListOf(record, nonempty=False, label="record")}))})
 

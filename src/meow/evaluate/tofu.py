@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from meow.benchmark.tofu import FORGET_QUALITY_LINE  # noqa: F401  (re-exported; declared with the benchmark)
 from meow.data.facts import normalise_words, states_fact  # noqa: F401  (re-exported: evaluate.tofu.states_fact)
 from meow.evaluate.base import (
     FORGET,
@@ -197,8 +198,6 @@ def log_truth_ratios(ev: dict[str, Any]) -> list[float]:
     return [x for x in (record_log_ratio(r) for r in records) if x is not None]
 
 
-FORGET_QUALITY_LINE = 0.05  # a KS p-value above it: the forget set's truth ratios are indistinguishable from the
-# retain model's at the 5% level (TOFU's reading of forget quality)
 
 
 @summary("forget_quality", show=Shown(

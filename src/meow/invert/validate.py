@@ -12,6 +12,13 @@ Rules, in order (the first that applies names the reason a candidate is dropped)
   function words dropped, crude stemming); the candidate is near-equal when it only adds words or only
   removes words, without replacing any and without adding or removing a negation ("not", "no", "never" ...):
   such a candidate restates, extends or drops facts instead of contradicting one.
+- `states_fact`: the record names its key fact (`fact`, and `fact_variants` if any) and the candidate still states
+  it as whole words ("The drink first brewed in China is not tea.", "The Yangtze is indeed the longest river"):
+  training on it would teach the fact it is meant to replace. Measured on SmolLM2-135M's own inversions of the
+  known-facts bank, 8 of 18 did (docs/known_facts.md).
+- `off_topic`: shares no content word with the question or the original answer ("Asked by: Ming Lei Cheng
+  Terminal" for "What is the capital of China?"): no fact about the subject at all, which MEMO then scores as the
+  least memorised candidate and MEOW would select first.
 - `paraphrased_answer` / `perturbed_answer`: same content words as the record's paraphrase (which states the
   original fact) or as one of its perturbed answers (kept for evaluation: training on them would leak the
   evaluation into training).
@@ -25,6 +32,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from meow.data.facts import states_fact
 from meow.invert.lexicon import NEGATIONS, STOPWORDS
 
 _MARKER = re.compile(
@@ -131,6 +139,8 @@ def validate(candidates: list[tuple[str, str | None]], record: dict, n: int, sta
     keys = {tuple(content_words(k)) for k in state.kept}
     paraphrase = record.get("paraphrased_answer")
     perturbed = {tuple(content_words(p)) for p in record.get("perturbed_answer") or []}
+    facts = [f for f in (record.get("fact"), *(record.get("fact_variants") or [])) if isinstance(f, str) and f.strip()]
+    topic = set(content_words(f"{record.get('question') or ''} {original}")) - NEGATIONS
     for text, reason in candidates:
         key = tuple(content_words(text))
         if reason is None:
@@ -138,6 +148,10 @@ def validate(candidates: list[tuple[str, str | None]], record: dict, n: int, sta
                 reason = "same_as_original"
             elif near_equal(text, original):
                 reason = "near_original"
+            elif facts and any(states_fact(text, f) for f in facts):
+                reason = "states_fact"
+            elif topic and not topic & set(key) - NEGATIONS:
+                reason = "off_topic"
             elif isinstance(paraphrase, str) and (key == tuple(content_words(paraphrase))
                                                   or normalise(text) == normalise(paraphrase)):
                 reason = "paraphrased_answer"

@@ -141,12 +141,13 @@ def _frontier(run: Path) -> list[tuple[str, str, Any]]:
     tables = sweep_tables(run)
     if not tables:
         return []
-    from meow.report.frontier import frontier_plot
+    from meow.report.frontier import frontier_plot, sweep_benchmark
+
+    f = sweep_benchmark(tables[0]).frontier
 
     def draw(table: dict[str, Any], path: Path) -> list[str]:
-        single = {r["name"]: (r["values"]["forget_quality"], r["values"]["model_utility"]) for r in table["rows"]
-                  if r["role"] == METHOD and r["values"]["forget_quality"] is not None
-                  and r["values"]["model_utility"] is not None}
+        single = {r["name"]: (r["values"][f.x], r["values"][f.y]) for r in table["rows"]
+                  if r["role"] == METHOD and r["values"].get(f.x) is not None and r["values"].get(f.y) is not None}
         notes = frontier_plot(tables, path, single)
         return [*notes, *(n for t in tables for n in t.get("notes", [])),
                 "frontier: hollow circles are the default points of the table; every sweep's own table is "

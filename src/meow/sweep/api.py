@@ -98,12 +98,15 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
     """
     from rich.console import Console
 
+    from meow.benchmark import BENCHMARKS
     from meow.io import LOCK_FILE, prepare_output, run_lock
 
     out = Path(out)
-    if (retain_eval is None) == (retain_model is None):
-        raise MeowError("sweep: give exactly one of --retain-eval DIR or --retain-model DIR (the forget-quality "
-                        "reference)")
+    bench = BENCHMARKS.for_data(data)
+    if retain_eval is not None and retain_model is not None:
+        raise MeowError("sweep: give one of --retain-eval DIR or --retain-model DIR, not both")
+    if retain_eval is None and retain_model is None and bench.retain_model:
+        raise MeowError("sweep: give --retain-eval DIR or --retain-model DIR (the forget-quality reference)")
     check_size(grid if grid is not None else default_grid(1.0, 1.0), seeds if isinstance(seeds, int) else len(seeds),
                max_runs)
     resuming = (out / "sweep.json").is_file() or (out / "runs").is_dir()  # a sweep folder: reuse its runs
@@ -115,7 +118,7 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
         with run_lock(out, "sweep folder"):  # a second process on the same folder stops at once
             return _run_sweep(method, model, forget, out, retain, retain_eval, retain_model, data, forget_split,
                               eval_files, target_eval, grid, seeds, base, config, eval_cfg, force, keep_models,
-                              Console(stderr=True) if console is None else console, pace)
+                              Console(stderr=True) if console is None else console, pace, bench)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):  # refused before any work: leave nothing behind
             out.rmdir()
@@ -125,7 +128,7 @@ def run_sweep(method: str, model: str, forget: str, out: str | Path, *, data: st
 def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | None, retain_eval: Any,
                retain_model: Any, data: Any, forget_split: str, eval_files: Any, target_eval: Any, grid: Any,
                seeds: int | list[int], base: dict[str, Any] | None, config: str | None, eval_cfg: Any, force: bool,
-               keep_models: bool, console: Any, pace: dict[str, float] | None) -> dict[str, Any]:
+               keep_models: bool, console: Any, pace: dict[str, float] | None, bench: Any) -> dict[str, Any]:
     """`run_sweep` inside its folder's lock."""
     from meow.config import validate_config
     from meow.data import load_records
@@ -151,7 +154,9 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
                 dataclasses.asdict(eval_cfg)]
 
     retain_ev: Any
-    if retain_eval is not None:
+    if retain_eval is None and retain_model is None:  # no retain model exists (bench.retain_model is False)
+        retain_ev, retain_ref, ref_key = None, None, "no retain model"
+    elif retain_eval is not None:
         retain_ev, retain_ref = load_eval(retain_eval), Path(retain_eval)
         ref_key = file_digest(Path(retain_eval) / "summary.json")
     else:
@@ -166,8 +171,8 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
         ev = _evaluate_model(model, splits, sources, absent, retain_ev, eval_cfg, out / "target",
                              stable_hash([data_key, ref_key]))
         target = Reference("target", out / "target", summary_values(ev.summary))
-    retain_row = Reference("retain", retain_ref, summary_values(retain_ev.summary))
-    if retain_row.values.get("forget_quality") is None:  # the retain model against itself: KS p-value 1
+    retain_row = Reference("retain", retain_ref, summary_values(retain_ev.summary) if retain_ev else {})
+    if retain_ev and retain_row.values.get("forget_quality") is None:  # the retain model against itself: p = 1
         retain_row.values["forget_quality"] = 1.0
 
     sized = {}  # forget_size value -> (forget file, splits, sources, absent, retain evaluation) of that size
@@ -199,11 +204,10 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
             _print_estimate(console, method, grid, seed_list, pending[1:], 1, {name: res}, n_forget)
         write_json(out / "runs" / name / "result.json", res)
         results[name] = res
-        v = res["values"]
-        console.print(f"  {method} {name}: FQ {_f(v['forget_quality'])}, MU {_f(v['model_utility'])}, forget KFA "
-                      f"{_f(v['forget_fact_hit'])} ({res['unlearn_seconds'] + res['eval_seconds']:.0f} s, "
+        shown = ", ".join(f"{_label(c)} {_f(res['values'].get(c))}" for c in bench.sweep_columns[:3])
+        console.print(f"  {method} {name}: {shown} ({res['unlearn_seconds'] + res['eval_seconds']:.0f} s, "
                       f"{i}/{len(pending)})")
-    table = aggregate(method, model, grid, seed_list, base, results, target, retain_row)
+    table = aggregate(method, model, grid, seed_list, base, results, target, retain_row) | {"benchmark": bench.name}
     write_outputs(table, out)
     return table
 
@@ -271,6 +275,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+def _label(column: str) -> str:
+    return next((c.short or c.label for c in COLUMNS if c.name == column), column).replace("\n", " ")
+
+
 def _f(v: float | None) -> str:
     from meow.report.columns import fmt
 
@@ -295,7 +303,7 @@ def aggregate(method: str, model: str, grid: Grid, seeds: list[int], base: dict[
                          f"{_f(fq['max'])}; above it with seed(s) {', '.join(map(str, above))})")
     return {"format": FORMAT, "method": method, "model": model, "grid": grid, "seeds": seeds, "base": base,
             "metrics": list(METRICS), "target": dataclasses.asdict(target) | {"folder": str(target.folder)},
-            "retain": dataclasses.asdict(retain) | {"folder": str(retain.folder)}, "points": rows, "notes": notes,
+            "retain": dataclasses.asdict(retain) | {"folder": str(retain.folder) if retain.folder else None}, "points": rows, "notes": notes,
             "created": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 

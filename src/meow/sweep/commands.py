@@ -25,8 +25,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     O.retain(p, "retain records, for methods with a retain term")
     p.add_argument("--data", default=None, help="evaluation data folder (TOFU-named files), as for `meow eval`")
     O.forget_split(p, "forget10", "forget split inside --data (default: forget10)")
-    ref = p.add_mutually_exclusive_group(required=True)
-    ref.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval` folder")
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--retain-eval", default=None, metavar="DIR", help="the retain model's `meow eval` folder "
+                     "(required unless --data is a known-facts benchmark, where no retain model exists)")
     ref.add_argument("--retain-model", default=None, metavar="DIR", help="the retain model (evaluated first)")
     p.add_argument("--target-eval", default=None, metavar="DIR", help="reuse this evaluation of --model")
     O.out(p, "sweep folder")
@@ -42,6 +43,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
                    help="one base option (repeatable), e.g. --set batch_size=8")
     p.add_argument("--max-new-tokens", type=int, default=None, help="evaluation generation length")
+    p.add_argument("--eval-limit", type=int, default=None, metavar="N",
+                   help="evaluate only the first N records of every split (as `meow eval --limit`)")
     p.add_argument("--keep-models", action="store_true", help="keep every unlearned model (default: numbers only)")
     O.force(p, "re-run every point even if its result exists")
     O.progress(p)
@@ -70,12 +73,17 @@ def run_sweep_cli(args: argparse.Namespace) -> int:
     resolve_configs(args.config, {"method": args.method})  # the --config file first: its errors name it
     _check_values("--set", {k: [v] for k, v in base.items()}, args, {})
     _check_values("--grid", {k: v for k, v in (grid or {}).items() if k != "forget_size"}, args, base)
+    from meow.config import validate_config
     from meow.evaluate import EvalConfig
     from meow.io import write_json
     from meow.sweep.api import run_sweep
     from meow.sweep.table import to_markdown
 
-    eval_cfg = EvalConfig(**({"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}))
+    given = {"max_new_tokens": args.max_new_tokens, "limit": args.eval_limit}
+    try:
+        eval_cfg = validate_config(EvalConfig(**{k: v for k, v in given.items() if v is not None}))
+    except MeowError as e:
+        raise MeowError(f"--max-new-tokens / --eval-limit: {e}") from None
     console = Console()
     table = run_sweep(args.method, args.model, args.forget, args.out, data=args.data, forget_split=args.forget_split,
                       retain=args.retain, retain_eval=args.retain_eval, retain_model=args.retain_model,

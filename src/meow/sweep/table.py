@@ -8,8 +8,12 @@ import io
 from typing import Any
 
 from meow.report.columns import COLUMNS, fmt
+from meow.report.frontier import sweep_benchmark
 
-SHOWN = ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l")
+
+def shown(tables: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The Markdown table's metric columns: the first sweep's benchmark's (`Benchmark.sweep_columns`)."""
+    return sweep_benchmark(tables[0] if tables else {}).sweep_columns
 
 
 def _label(name: str) -> str:
@@ -50,20 +54,23 @@ def to_csv(tables: list[dict[str, Any]]) -> str:
 def to_markdown(tables: list[dict[str, Any]], title: str | None = None) -> str:
     """One table: the reference models (from the first sweep), then every method's points in grid order."""
     keys = grid_keys(tables)
+    cols = shown(tables)
     seeds = sorted({len(r["seeds"]) for t in tables for r in t["points"]})
     out = [f"# {title or 'meow sweep: ' + ', '.join(t['method'] for t in tables)}", "",
            f"Seeds per point: {', '.join(map(str, seeds))}; cells: mean (min–max over seeds).", "",
-           "| method | " + " | ".join([*keys, *(_label(m) for m in SHOWN)]) + " |",
-           "|---|" + "---|" * len(keys) + "---:|" * len(SHOWN)]
+           "| method | " + " | ".join([*keys, *(_label(m) for m in cols)]) + " |",
+           "|---|" + "---|" * len(keys) + "---:|" * len(cols)]
     if tables:
         for kind in ("target", "retain"):
             ref = tables[0][kind]
+            if not ref["values"]:  # no retain model exists (known facts: the target is the reference)
+                continue
             out.append(f"| {ref['name']} *({kind})* | " + " | ".join(
-                [*([""] * len(keys)), *(fmt(ref["values"].get(m)) for m in SHOWN)]) + " |")
+                [*([""] * len(keys)), *(fmt(ref["values"].get(m)) for m in cols)]) + " |")
     for t in tables:
         for r in t["points"]:
             out.append(f"| {t['method']} | " + " | ".join(
-                [*(str(r["point"].get(k, "")) for k in keys), *(cell(r["values"].get(m)) for m in SHOWN)]) + " |")
+                [*(str(r["point"].get(k, "")) for k in keys), *(cell(r["values"].get(m)) for m in cols)]) + " |")
     notes = [n for t in tables for n in t.get("notes", [])]
     if notes:
         out += ["", "Seeds that disagree about the forget-quality line:", ""] + [f"- {n}" for n in notes]

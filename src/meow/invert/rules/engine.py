@@ -133,6 +133,9 @@ class RuleEngine:
             chosen = sorted(chosen[:MAX_TIER2], key=lambda g: g[0].start)
         if not chosen:
             chosen = [g for g in groups if g[0].tier == 3][:1]
+        fact = self.fact_slot(index)
+        if fact is not None and not any(_overlap(s, fact) for g in chosen for s in g):  # it would survive: change it
+            chosen = [g for g in groups if any(_overlap(s, fact) for s in g)] or [[fact]]
         if not chosen:
             return RuleResult([], "no key fact found: no name, place, date, number, title, genre, profession or "
                                   "other known content word outside the question", [])
@@ -155,6 +158,16 @@ class RuleEngine:
         note = None if len(out) == n else f"only {len(out)} distinct replacement(s) for: " + ", ".join(
             f"{g[0].kind} {g[0].text!r}" for g in chosen)
         return RuleResult(out, note, changed)
+
+    def fact_slot(self, index: int) -> Slot | None:
+        """The record's key fact (`fact`) where it stands in the answer as whole words: the span an inverted answer
+        must change (a candidate still stating it is dropped by validation as `states_fact`)."""
+        rec = self.records[index]
+        fact = rec.get("fact")
+        if not isinstance(fact, str) or not fact.strip():
+            return None
+        m = re.search(rf"(?<!\w){re.escape(fact.strip())}(?!\w)", rec["answer"], re.I)
+        return Slot(m.start(), m.end(), "fact", m.group()) if m else None
 
     def _options(self, index: int, groups: list[list[Slot]], n: int, context: str) -> list[list[str]]:
         """Replacement values per group; groups of one kind draw from one shuffled pool, round robin, so
@@ -191,7 +204,11 @@ class RuleEngine:
         return shifted_numbers(text, kind, rng, n)
 
     def _pool(self, kind: str, index: int, rng: random.Random, need: int) -> list[str]:
-        mined = self.corpus.mined(kind, index)
+        if kind == "fact":  # the other records' key facts (same file: mostly the same kinds of thing)
+            mined = [r["fact"].strip() for i, r in enumerate(self.records) if i != index
+                     and isinstance(r.get("fact"), str) and r["fact"].strip()]
+        else:
+            mined = self.corpus.mined(kind, index)
         if kind == "proper":  # most unknown proper nouns in biographies are places
             mined += self.corpus.mined("city", index) + self.corpus.mined("country", index)
         rng.shuffle(mined)
@@ -231,6 +248,10 @@ def _fit(slot: Slot, value: str, text: str) -> str | None:
         if following in L.GENRE_NOUNS and (last == following or last in ("literature", "genre")):
             return None
     return value
+
+
+def _overlap(a: Slot, b: Slot) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _group(slots: list[Slot]) -> list[list[Slot]]:

@@ -19,6 +19,7 @@ TIER = {
                      "weekday", "field"], 1),
     **dict.fromkeys(["proper", "field_adj", "contrast", "theme", "style", "setting", "colour", "season", "count"], 2),
     "negation": 3,
+    "fact": 1,  # the record's own `fact` field, where no slot found covers it (RuleEngine.fact_slot)
 }
 LOWERCASE_KINDS = frozenset({"profession", "field", "field_adj", "theme", "style", "setting", "colour", "season",
                              "count", "contrast"})
