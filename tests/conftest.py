@@ -57,6 +57,16 @@ def tiny_model_dir(tiny_bench_dir: Path, tmp_path_factory: pytest.TempPathFactor
     return out
 
 
+@pytest.fixture
+def float64():
+    """torch's default dtype float64 for one test (its literal tensors and random draws), restored after: tests
+    that check a formula against Python's float64 arithmetic compute it in float64 too (tests/tolerances.py)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_lm(tiny_model_dir: Path):
     from meow.modeling import load_lm

@@ -31,7 +31,7 @@ from meow.unlearn.methods.base import Context, Outputs
 
 _, m = resolve_configs(None, {"method": "ga_capped", "cap": 2.0})
 torch.manual_seed(0)
-emb = torch.nn.Embedding(6, 6)
+emb = torch.nn.Embedding(6, 6, dtype=torch.float64)  # float64: equality is the claim
 
 
 class Model(torch.nn.Module):
@@ -49,7 +49,8 @@ rows = [nll[0, :4].mean(), nll[1, :2].mean()]
 want = {"row": -(rows[0] + rows[1]) / 2, "token": -(nll[0, :4].sum() + nll[1, :2].sum()) / 6}
 for red, value in want.items():
     got = m.forget_term(Outputs(Model(), batch, red), Context(reduction=red))
-    assert torch.allclose(got, value, atol=1e-6), (red, got, value)  # float32, 6 terms
+    # the same float64 log-softmax, then means of <= 6 terms <= 2 in another order: 2 gamma(6) x 12 = 1.6e-14
+    assert got.dtype == torch.float64 and torch.allclose(got, value, rtol=0, atol=1e-12), (red, got, value)
 
 q = Scored("forget", {"question": "q", "answer": "a"}, TokenScores(torch.tensor([-0.1, -2.0]), torch.tensor([True, False])))
 assert METRICS.get("first_token_hit").fn(q) == 1.0

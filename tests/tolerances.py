@@ -28,6 +28,14 @@ U64 = 2.0 ** -53
 PY = 1e-9  # relative; see above
 
 
+def approx64(expected, rel: float = PY, abs: float = 1e-12):
+    """pytest.approx for float64 arithmetic of a few terms checked against Python's (float64) math: PY relative;
+    `abs` 1e-12 for an expected 0 reached by cancelling terms of size <= 1e3 (2 gamma(4) x 1e3 ~ 9e-13)."""
+    import pytest
+
+    return pytest.approx(expected, rel=rel, abs=abs)
+
+
 def gamma(n: int, u: float = U32) -> float:
     """Higham's gamma_n = n u / (1 - n u): the relative error bound of a sum of n + 1 terms in any order."""
     assert n * u < 1

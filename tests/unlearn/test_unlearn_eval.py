@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from scipy.stats import ks_2samp
+from tolerances import PY
 
 from meow.data import load_records
 from meow.io import write_json, write_records
@@ -29,7 +30,7 @@ def run_with_eval(tiny_model_dir, unlearn_files, tmp_path_factory):
     cfg, method = resolve_configs(None, {
         "method": "meow", "max_steps": 4, "lr": 1e-3, "grad_accum": 1, "batch_size": 2, "warmup_epochs": 0,
         "top_k": 2, "memo_max_new_tokens": 6, "eval_max_new_tokens": 8, "eval_every": "2",
-        "best_metric": "forget_loss:max", "retain_eval": str(d / "retain_eval")})
+        "best_metric": "forget_loss:max", "retain_eval": str(d / "retain_eval"), "dtype": "float64"})
     from accelerate.state import AcceleratorState
 
     summary = unlearn(str(tiny_model_dir), str(d / "forget.json"), str(d / "out"), cfg, method,
@@ -38,11 +39,11 @@ def run_with_eval(tiny_model_dir, unlearn_files, tmp_path_factory):
     return d, forget, summary
 
 
-def test_auto_memo_scores_with_the_starting_model(run_with_eval, tiny_lm):
+def test_auto_memo_scores_with_the_starting_model(run_with_eval, tiny_model_dir):
     d, forget, summary = run_with_eval
     assert summary["memo_computed"] == 2
     scored = load_records(d / "out" / "forget_memo.json")
-    want = score_records(tiny_lm, forget, stride=5, max_new_tokens=6, progress=False)
+    want = score_records(load_lm(tiny_model_dir, dtype="float64"), forget, stride=5, max_new_tokens=6, progress=False)
     assert [r["memo"]["inverted_answers"] for r in scored] == [r["memo"]["inverted_answers"] for r in want]
     picks = [json.loads(line) for line in (d / "out" / "selected.jsonl").read_text().splitlines()]
     assert [[s["index"] for s in p["selected"]] for p in picks] == select_inverted(want, 2, "smallest")
@@ -59,18 +60,25 @@ def test_eval_rows_and_best_model(run_with_eval):
         assert 0 <= r["eval"]["forget_rouge_l"] <= 1 and 0 <= r["eval"]["forget_memo"] <= 1
     best = max(evals, key=lambda r: r["eval"]["forget_loss"])
     assert summary["best"]["step"] == best["step"] and summary["best"]["value"] == best["eval"]["forget_loss"]
-    lm = load_lm(d / "out" / "best")  # the kept model scores what the log says it scored
+    lm = load_lm(d / "out" / "best", dtype="float64")  # the kept model scores what the log says it scored
     got = mean_nll(lm, [r["question"] for r in forget], [r["answer"] for r in forget])
-    assert sum(got) / len(got) == pytest.approx(best["eval"]["forget_loss"], abs=1e-5)
+    # the run and this reload are float64 (equality is the claim) and differ only in batching, i.e. the order of
+    # float64 sums: logprob_bound(600, 50 x 2^-53, 50, 2^-53) ~ 1e-13 per log-prob (tests/tolerances.py), and so
+    # for their mean; 1e-9 absolute (the NLL is ~1-5) leaves 1e4 to spare on any CPU
+    assert sum(got) / len(got) == pytest.approx(best["eval"]["forget_loss"], rel=0, abs=1e-9)
 
 
 def test_forget_quality_is_the_ks_p_value_against_the_retain_model(run_with_eval):
     d, forget, _ = run_with_eval
     last = [json.loads(line) for line in (d / "out" / "train_log.jsonl").read_text().splitlines() if "eval" in line][-1]
-    lm = load_lm(Path(d / "out"))  # after the last step, the saved model is the one evaluated at step 4
+    lm = load_lm(Path(d / "out"), dtype="float64")  # after the last step, the model evaluated at step 4
     ratios = []
     for r in forget:
         para = mean_nll(lm, [r["question"]], [r["paraphrased_answer"]])[0]
         pert = mean_nll(lm, [r["question"]] * len(r["perturbed_answer"]), r["perturbed_answer"])
         ratios.append(2.718281828459045 ** (para - sum(pert) / len(pert)))
-    assert last["eval"]["forget_quality"] == pytest.approx(ks_2samp(ratios, RETAIN_RATIOS).pvalue, abs=1e-9)
+    # the KS p-value depends only on the order of the 2 + 3 ratios, which float64 reorderings (~1e-13) cannot
+    # change while no forget ratio is within 1e-6 of a retain one (checked); what is left is scipy's float64
+    # arithmetic on the same ranks: PY (tests/tolerances.py)
+    assert min(abs(a - b) for a in ratios for b in RETAIN_RATIOS) > 1e-6
+    assert last["eval"]["forget_quality"] == pytest.approx(ks_2samp(ratios, RETAIN_RATIOS).pvalue, rel=PY)

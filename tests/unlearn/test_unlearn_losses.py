@@ -4,10 +4,14 @@ import math
 
 import pytest
 import torch
+from tolerances import approx64
 
 from meow.unlearn import losses
 
 LN = math.log
+# float64 throughout (tests/conftest.py `float64`): the losses keep float64 inputs in float64, so each value is
+# float64 arithmetic of a few terms against Python's float64 math, within PY (1e-9) relative on any CPU
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def sig(x: float) -> float:
@@ -25,6 +29,7 @@ def two_rows():
         [[9.0, 0.0], [LN(3), 0.0], [5.0, -5.0]],
     ])
     labels = torch.tensor([[-100, 1, 0], [-100, -100, 1]])
+    assert logits.dtype == torch.float64  # the `float64` fixture came first
     return logits, labels
 
 
@@ -32,41 +37,41 @@ def test_token_and_sequence_logprobs(two_rows):
     logits, labels = two_rows
     logp, mask = losses.token_logprobs(logits, labels)
     assert mask.tolist() == [[True, True], [False, True]]
-    assert logp[0].tolist() == pytest.approx([LN(3 / 4), LN(1 / 2)])
-    assert logp[1].tolist() == pytest.approx([0.0, LN(1 / 4)])
-    assert losses.sequence_logprob(logits, labels).tolist() == pytest.approx([LN(3 / 8), LN(1 / 4)])
+    assert logp[0].tolist() == approx64([LN(3 / 4), LN(1 / 2)])
+    assert logp[1].tolist() == approx64([0.0, LN(1 / 4)])
+    assert losses.sequence_logprob(logits, labels).tolist() == approx64([LN(3 / 8), LN(1 / 4)])
     assert losses.answer_lengths(labels).tolist() == [2, 1]
 
 
 def test_nll_is_mean_of_per_row_means(two_rows):
     logits, labels = two_rows
     per_row = [-LN(3 / 8) / 2, -LN(1 / 4)]
-    assert losses.sequence_nll(logits, labels).tolist() == pytest.approx(per_row)
-    assert float(losses.nll(logits, labels, "row")) == pytest.approx(sum(per_row) / 2)  # not the token mean (3 tokens)
+    assert losses.sequence_nll(logits, labels).tolist() == approx64(per_row)
+    assert float(losses.nll(logits, labels, "row")) == approx64(sum(per_row) / 2)  # not the token mean (3 tokens)
 
 
 def test_npo_loss():
     # at the start (log p == log p_ref) NPO is (2/beta) ln 2 whatever beta
-    assert float(losses.npo_loss(torch.tensor([-3.0]), torch.tensor([-3.0]), 0.1)) == pytest.approx(20 * LN(2))
+    assert float(losses.npo_loss(torch.tensor([-3.0]), torch.tensor([-3.0]), 0.1)) == approx64(20 * LN(2))
     got = losses.npo_loss(torch.tensor([-2.0, -1.0]), torch.tensor([-1.0, -1.5]), beta=0.1)
     want = (-20 * LN(sig(-0.1 * (-1.0))) - 20 * LN(sig(-0.1 * 0.5))) / 2
-    assert float(got) == pytest.approx(want)
+    assert float(got) == approx64(want)
 
 
 def test_simnpo_loss():
     got = losses.simnpo_loss(torch.tensor([-6.0, -1.0]), torch.tensor([3, 2]), beta=2.5, delta=0.0)
     want = (-0.8 * LN(sig(2.5 * 6 / 3)) - 0.8 * LN(sig(2.5 * 1 / 2))) / 2
-    assert float(got) == pytest.approx(want)
+    assert float(got) == approx64(want)
     shifted = losses.simnpo_loss(torch.tensor([-6.0]), torch.tensor([3]), beta=2.5, delta=1.0)
-    assert float(shifted) == pytest.approx(-0.8 * LN(sig(5.0 - 1.0)))
+    assert float(shifted) == approx64(-0.8 * LN(sig(5.0 - 1.0)))
 
 
 def test_dpo_loss():
     # margin = (lp_c - ref_c) - (lp_r - ref_r) = (-1 + 1.5) - (-2 + 1) = 1.5
     got = losses.dpo_loss(torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-1.5]), torch.tensor([-1.0]), 0.1)
-    assert float(got) == pytest.approx(-20 * LN(sig(0.15)))
+    assert float(got) == approx64(-20 * LN(sig(0.15)))
     same = losses.dpo_loss(torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-1.0]), torch.tensor([-2.0]), 0.5)
-    assert float(same) == pytest.approx(4 * LN(2))
+    assert float(same) == approx64(4 * LN(2))
 
 
 def test_kl_to_reference():
@@ -75,8 +80,8 @@ def test_kl_to_reference():
     cur = torch.tensor([[[0.0, LN(3)], [8.0, 0.0], [3.0, 0.0]]])  # p = (1/4, 3/4) at position 0
     labels = torch.tensor([[-100, 1, -100]])
     want = 0.5 * LN(0.5 / 0.25) + 0.5 * LN(0.5 / 0.75)
-    assert float(losses.kl_to_reference(cur, ref, labels, "row")) == pytest.approx(want)
-    assert float(losses.kl_to_reference(ref, ref, labels, "row")) == pytest.approx(0.0, abs=1e-7)
+    assert float(losses.kl_to_reference(cur, ref, labels, "row")) == approx64(want)
+    assert float(losses.kl_to_reference(ref, ref, labels, "row")) == approx64(0.0)  # cancels: abs 1e-12
 
 
 def test_losses_have_the_right_gradient_sign(two_rows):

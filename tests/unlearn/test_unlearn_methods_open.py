@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tolerances import PY
 
 from meow.data import load_records
 from meow.errors import MeowError
@@ -153,7 +154,7 @@ def test_rmu_loss_on_text_rows_matches_hidden_states(tiny_lm, tiny_model_dir):
     from meow.modeling import collate
     from meow.unlearn.losses import control_vector
 
-    lm = load_lm(tiny_model_dir)  # a private copy: it is changed below
+    lm = load_lm(tiny_model_dir, dtype="float64")  # a private copy (changed below), in float64: equality is the claim
     tok = lm.tokenizer
     texts = ["Anna Berg was born in Oslo in 1931.", "The river runs north.", "Numbers: 4, 8, 15, 16, 23 and 42."]
 
@@ -180,7 +181,10 @@ def test_rmu_loss_on_text_rows_matches_hidden_states(tiny_lm, tiny_model_dir):
         c = control_vector(model.config.hidden_size, 3.0, seed=5)[0, 0]
         f = sum(float(((h0(model, r) - c) ** 2).mean(-1).mean()) for r in forget) / 2
         r = sum(float(((h0(model, x) - h0(frozen, x)) ** 2).mean(-1).mean()) for x in retain) / 2
-    assert r > 0 and got == pytest.approx(0.7 * f + 0.4 * r, rel=1e-4)
+    # float64 throughout: the batched, padded loss and the one-row references differ only in the order of float64
+    # sums (MSE over 64 hidden units x ~12 tokens, a 64-wide layer before it), well under 1e-12 relative; the
+    # terms are squares of differences of size ~0.05-3, so no cancellation: PY (1e-9) relative holds anywhere
+    assert r > 0 and got == pytest.approx(0.7 * f + 0.4 * r, rel=PY)
     assert {n for n, p in model.named_parameters() if p.requires_grad} == {
         n for n, _ in model.named_parameters() if "mlp" in n}
 
@@ -210,7 +214,7 @@ def test_pdu_epoch_updates(tiny_model_dir, unlearn_files, tmp_path):
 
 
 @pytest.mark.parametrize("reduction", ["row", "token"])
-def test_pdu_epoch_update_uses_the_runs_reduction(reduction, tiny_lm, setup):
+def test_pdu_epoch_update_uses_the_runs_reduction(reduction, tiny_lm, tiny_model_dir, setup):
     """lambda <- lambda + step * (mean over batches of the retain NLL - eps), each batch's NLL in the run's
     reduction (token: open-unlearning's outputs.loss), written out per token here."""
     from meow.modeling import collate
@@ -220,19 +224,22 @@ def test_pdu_epoch_update_uses_the_runs_reduction(reduction, tiny_lm, setup):
     enc = encoder(tiny_lm, 512)
     rows = [enc(r["question"], r["answer"]) for r in retain[:6]]
     loader = [{"retain": collate(rows[i:i + 3], tiny_lm.tokenizer.pad_token_id)} for i in (0, 3)]
+    model = load_lm(tiny_model_dir, dtype="float64").model.eval()  # float64: equality is the claim
     m = METHODS.get("pdu")(retain_loss_eps=0.5, dual_step_size=0.25, retain_weight=2.0)
-    m.setup(tiny_lm.model, Context(reduction=reduction), seed=0)
+    m.setup(model, Context(reduction=reduction), seed=0)
     nlls = []
     with torch.no_grad():
         for b in loader:
             g = b["retain"]
-            logp = torch.log_softmax(tiny_lm.model(input_ids=g["input_ids"]).logits.double(), -1)
+            logp = torch.log_softmax(model(input_ids=g["input_ids"]).logits, -1)
             per_row = [[-float(logp[r, t - 1, g["input_ids"][r, t]]) for t in range(1, g["labels"].shape[1])
                         if g["labels"][r, t] != -100] for r in range(len(g["labels"]))]
             both = {"token": sum(map(sum, per_row)) / sum(map(len, per_row)),
                     "row": sum(sum(x) / len(x) for x in per_row) / len(per_row)}
             assert abs(both["token"] - both["row"]) > 1e-3 * both["row"], both  # answers of different lengths
             nlls.append(both[reduction])
-    epoch_update(m, tiny_lm.model, loader)
-    # float32 model against a float64 re-computation over ~100 tokens: 1e-5 relative
-    assert m.dual == pytest.approx(2.0 + 0.25 * (sum(nlls) / 2 - 0.5), rel=1e-5)
+    epoch_update(m, model, loader)
+    # the same float64 model both ways: only the order of float64 sums differs (a log-softmax over 600 logits, a
+    # mean over ~100 tokens, 2 batches), within 2 gamma(700) ~ 1.6e-13 relative of each NLL (tests/tolerances.py);
+    # dual ~ 2-3 is a sum of like-signed terms, so PY (1e-9) relative holds with 1e3 to spare on any CPU
+    assert m.dual == pytest.approx(2.0 + 0.25 * (sum(nlls) / 2 - 0.5), rel=PY)

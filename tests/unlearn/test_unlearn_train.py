@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
+from tolerances import PY
 
 from meow.data import load_records
 from meow.errors import MeowError
@@ -135,15 +137,21 @@ def test_same_seed_same_model(trained, tiny_model_dir, unlearn_files, tmp_path):
 
 def test_npo_cached_reference_equals_kept_reference_model(trained, tiny_model_dir, unlearn_files, tmp_path):
     """Caching log p_ref once before training gives the same run as scoring each batch with a second model."""
-    _, _, out, cached = trained("npo")
+    # Both in float64, since equality is the claim: a float64 model's cached log p_ref are collated in float64
+    # (meow.unlearn.data.UnlearnCollator), so the two runs differ only in the order of float64 sums (a batch of
+    # [B] reference rows vs one per step). AdamW divides by sqrt(v), so an entry whose gradient is within rounding
+    # of zero may move by up to lr per step whatever its rounding: no float32 bound that catches a wrong reference
+    # holds on every CPU (see tests/unlearn/test_unlearn_engines.py). float64 rounding (2^-53) amplified the same
+    # way is ~1e-13; 1e-9 leaves 1e4 to spare and is 1e5 below how far 3 steps at lr 1e-3 move the weights.
+    cached = run(tiny_model_dir, unlearn_files, tmp_path / "cached", "npo", dtype="float64")
     assert cached["reference_seconds"] > 0
-    model_run = run(tiny_model_dir, unlearn_files, tmp_path / "ref_model", "npo", ref_mode="model")
-    a, b = plain_load(out).model.state_dict(), plain_load(tmp_path / "ref_model").model.state_dict()
-    # Not derived yet: the cached log p_ref are stored in float32 (meow.unlearn.data), so a float64 comparison
-    # would measure that rounding (7e-8 here), not the claim; 1e-5 is what float32 reordering plus AdamW gave on
-    # two kernel levels (avx512, default) of one CPU
-    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
-    assert model_run["final_loss"] == pytest.approx(cached["final_loss"], abs=1e-4)
+    model_run = run(tiny_model_dir, unlearn_files, tmp_path / "ref_model", "npo", ref_mode="model", dtype="float64")
+    start = load_file(tiny_model_dir / "model.safetensors")
+    a, b = load_file(tmp_path / "cached" / "model.safetensors"), load_file(tmp_path / "ref_model" / "model.safetensors")
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-9
+    assert max(float((a[k] - start[k].double()).abs().max()) for k in a) > 1e-4  # training moved the weights
+    # the logged loss: a mean of float64 terms in another order, PY (tests/tolerances.py) relative
+    assert model_run["final_loss"] == pytest.approx(cached["final_loss"], rel=PY)
 
 
 def test_lora_adapter_and_merge(tiny_model_dir, unlearn_files, tmp_path):
@@ -151,22 +159,33 @@ def test_lora_adapter_and_merge(tiny_model_dir, unlearn_files, tmp_path):
 
     from meow.modeling import load_lm
 
-    # gradient checkpointing on one of the two: the same math, so the same adapter (if LoRA grads flow through it)
+    # gradient checkpointing on one of the two: the same math, so the same adapter (if LoRA grads flow through it).
+    # Trained and compared in float64, since equality is the claim: the two runs and the two ways of applying the
+    # adapter (W x + s B (A x) vs (W + s B A) x) differ only in the order of float64 sums. Each logit of the tiny
+    # model (hidden 64, MLP 256, 2 layers, |logit| < MAX_LOGIT = 50) comes through ~10 chained dot products of at
+    # most 256 + 4 terms, each within gamma(260) ~ 3e-14 relative in float64 (tests/tolerances.py), so the logits
+    # agree within ~10 x 3e-14 x 50 = 1.5e-11; AdamW's amplification of near-zero gradients over 3 steps (see
+    # test_npo_cached_reference_equals_kept_reference_model) stays near 1e-13; 1e-9 leaves a factor of ~100 and
+    # is 1e6 below what training changed (> 1e-3). In float32 the same bound would be ~1e-4 and CPU-dependent.
+    f64 = {"dtype": "float64"}
     run(tiny_model_dir, unlearn_files, tmp_path / "adapter", "meow", retain=False, lora_r=4, lr=1e-2,
-        gradient_checkpointing=True)
-    run(tiny_model_dir, unlearn_files, tmp_path / "merged", "meow", retain=False, lora_r=4, lr=1e-2, merge=True)
+        gradient_checkpointing=True, **f64)
+    run(tiny_model_dir, unlearn_files, tmp_path / "merged", "meow", retain=False, lora_r=4, lr=1e-2, merge=True,
+        **f64)
     assert (tmp_path / "adapter" / "adapter_config.json").is_file()
     assert not (tmp_path / "adapter" / "model.safetensors").exists()  # the adapter only
     assert not (tmp_path / "merged" / "adapter_config.json").exists()
-    adapter = AutoModelForCausalLM.from_pretrained(tmp_path / "adapter").eval()  # base found via adapter_config
-    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
-    original = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    load = {"dtype": torch.float64}
+    adapter = AutoModelForCausalLM.from_pretrained(tmp_path / "adapter", **load).eval()  # base via adapter_config
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged", **load).eval()
+    original = AutoModelForCausalLM.from_pretrained(tiny_model_dir, **load).eval()
     x = torch.tensor([[1, 5, 9, 13, 17, 21]])
     with torch.no_grad():
         la, lm_, lo = adapter(x).logits, merged(x).logits, original(x).logits
-    assert torch.allclose(la, lm_, atol=1e-4)  # merged == base + adapter
+        ours = load_lm(tmp_path / "adapter", dtype="float64").model(x).logits
+    assert la.dtype == torch.float64 and (la - lm_).abs().max() < 1e-9  # merged == base + adapter
     assert (la - lo).abs().max() > 1e-3  # and training changed something
-    assert torch.allclose(load_lm(tmp_path / "adapter").model(x).logits, la, atol=1e-5)  # meow's loader too
+    assert (ours - la).abs().max() < 1e-9  # meow's loader too
     emb = "model.embed_tokens.weight"
     assert torch.equal(merged.state_dict()[emb], original.state_dict()[emb])  # LoRA leaves embeddings alone
 

@@ -11,6 +11,9 @@ set to the time left before each read, and a watchdog shuts the socket at the de
 bytes cannot hold a request longer. Requests run in daemon worker threads; the calling thread waits in short
 intervals, so Ctrl-C ends a run at once (open sockets are shut, nothing is joined), and each reply is handed to
 `on_reply` (the reply cache) by the worker as soon as it is complete, before the calling thread sees it.
+A process started with SIGINT ignored (a background job of a non-interactive shell, `cmd &` in a script) keeps
+ignoring it, as POSIX asks and Python does (it installs no KeyboardInterrupt handler then): stop such a run
+with SIGTERM (replies received are already in the cache), or start it in the foreground.
 
 The API key is read from the environment variable named by `api_key_env` and only ever sent in the
 Authorization header: it is not part of the options saved, the cache or any message (server text that

@@ -83,15 +83,18 @@ class UnlearnDataset(torch.utils.data.Dataset):
 
 
 class UnlearnCollator:
-    """Pads each group separately; stacks cached reference log-probs into [B] float tensors."""
+    """Pads each group separately; stacks cached reference log-probs into [B] tensors of `ref_dtype`: the dtype
+    `sequence_logprob` gives the model's own logits (float32, or float64 for a float64 model), so a cached
+    reference equals one scored by a second model in that precision."""
 
-    def __init__(self, pad_id: int):
+    def __init__(self, pad_id: int, ref_dtype: Any = None):
         self.pad_id = pad_id
+        self.ref_dtype = torch.float32 if ref_dtype is None else ref_dtype
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         batch: dict[str, Any] = {g: collate([it[g] for it in items], self.pad_id) for g in GROUPS if g in items[0]}
         if "ref" in items[0]:
-            batch["ref"] = {k: torch.tensor([it["ref"][k] for it in items], dtype=torch.float32)
+            batch["ref"] = {k: torch.tensor([it["ref"][k] for it in items], dtype=self.ref_dtype)
                             for k in items[0]["ref"]}
         return batch
 

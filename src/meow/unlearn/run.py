@@ -272,6 +272,7 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
 
     `callbacks`: extra transformers TrainerCallbacks (progress hooks, timers).
     """
+    import torch
     from transformers import set_seed
 
     from meow.data.text import is_text
@@ -307,7 +308,8 @@ def unlearn(model: str, forget: str, out: str, cfg: UnlearnConfig, method: Metho
                                      progress=main and verbose())
         ref_seconds = time.time() - t_ref
         retain_enc = retain_rows(lm, retain_records, cfg.max_length) if "retain" in method.groups() else None
-        collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id)
+        ref_dtype = torch.float64 if lm.model.dtype == torch.float64 else torch.float32  # as sequence_logprob
+        collator: Any = UnlearnCollator(lm.tokenizer.pad_token_id, ref_dtype)
         if cfg.schedule == "reference":
             from meow.unlearn.schedule import FlatCollator, QuestionDataset, rows_per_question
 
