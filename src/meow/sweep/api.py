@@ -204,7 +204,9 @@ def _run_sweep(method: str, model: str, forget: str, out: Path, retain: str | No
             _print_estimate(console, method, grid, seed_list, pending[1:], 1, {name: res}, n_forget)
         write_json(out / "runs" / name / "result.json", res)
         results[name] = res
-        shown = ", ".join(f"{_label(c)} {_f(res['values'].get(c))}" for c in bench.sweep_columns[:3])
+        axes = [bench.frontier.x, bench.frontier.y] if bench.frontier else []
+        shown = ", ".join(f"{_label(c)} {_f(res['values'].get(c))}" for c in list(dict.fromkeys(
+            [*axes, *bench.sweep_columns]))[:3])
         console.print(f"  {method} {name}: {shown} ({res['unlearn_seconds'] + res['eval_seconds']:.0f} s, "
                       f"{i}/{len(pending)})")
     table = aggregate(method, model, grid, seed_list, base, results, target, retain_row) | {"benchmark": bench.name}
