@@ -28,7 +28,8 @@ def test_registered_columns_equal_the_hand_kept_list():
 
 def test_sweep_metrics_are_the_columns_registered_for_it():
     assert METRICS == ("forget_quality", "model_utility", "forget_fact_hit", "retain_fact_hit", "forget_rouge_l",
-                       "mia_auc", "privleak",  # the sweep's hand-kept tuple before; then the known-facts frontier's
+                       "mia_auc", "privleak", "fluency_ls",  # the sweep's hand-kept tuple before, fluency; then
+                       # the known-facts frontier's
                        "kf_forget_max", "kf_forget_fill_in_blank", "kf_forget_question", "kf_forget_adversarial",
                        "kf_neighbour", "kf_general")
     from meow.benchmark import BENCHMARKS

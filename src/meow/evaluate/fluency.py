@@ -88,7 +88,7 @@ def _generation_ppl(q: Scored) -> float | None:
             "fluency_ls", "fluency LS", "higher",
             "ReLearn's linguistic score of the greedy forget answers: harmonic mean of sigmoid(-ln PPL), "
             "sigmoid(-ln Brunet), sigmoid(ln Honore)", "evals/<name>/summary.json: splits.forget.fluency_ls.value",
-            order=130, key=FORGET, short="LS")])
+            order=130, key=FORGET, short="LS", sweep=True)])
 def _fluency_ls(records: list[dict[str, Any]], split: str) -> float | None:
     """ReLearn's LS from the split's mean PPL, BI and HS: harmonic mean of sigmoid(-ln PPL), sigmoid(-ln BI), sigmoid(ln HS)."""
     ppl, bi, hs = (mean([r.get(k) for r in records]) for k in ("generation_ppl", "brunet_index", "honore_statistic"))
